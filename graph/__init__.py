@@ -1,0 +1,1 @@
+"""The GraphQL API: Strawberry schema, limits, and the Starlette app."""

@@ -1,0 +1,35 @@
+"""What one request sees: one read model (one data version) and one view."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from dataclasses import dataclass, field
+
+from store.readmodel import ReadModel, View
+
+from .errors import TooComplexError
+from .settings import Settings
+
+
+@dataclass
+class Context:
+    model: ReadModel
+    preview: bool
+    settings: Settings
+    now: dt.datetime
+    request_id: str = "-"
+    deadline: float = math.inf  # time.monotonic() by which execution must end
+    view: View = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Everything a resolver reaches goes through this view: the public
+        # one cannot see unpublished articles at all.
+        self.view = self.model.view(self.preview)
+
+    def check_deadline(self) -> None:
+        """Called by the resolvers that do real work, so a runaway request
+        stops between fields instead of holding the server."""
+        if time.monotonic() > self.deadline:
+            raise TooComplexError(
+                f"execution took longer than the {self.settings.limits.timeout_seconds:g} s limit")

@@ -1,0 +1,264 @@
+"""GraphQL over HTTP: POST JSON, GET, batches, APQ, ETags and the explorer.
+
+Everything a client can get wrong is answered with a 4xx and a JSON body
+carrying ``extensions.code``; the response cache and ETags are keyed by the
+data version, so an answer from an older version is never served.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import uuid
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from .cache import PersistedQueries, ResponseCache
+from .context import Context
+from .errors import (BAD_USER_INPUT, PERSISTED_QUERY_NOT_FOUND, QUERY_TOO_COMPLEX,
+                     UNAUTHENTICATED, HttpError)
+from .executor import Executor
+from .settings import Settings
+from .state import DataHolder
+
+JSON_TYPE = "application/json"
+EXAMPLE_QUERY = """# newsgraph: press the run button (or Ctrl-Enter).
+# The Docs panel lists every type and field; the History panel keeps your queries.
+query Latest($first: Int = 5) {
+  stats { articles providers topics dataVersion }
+  articles(first: $first) {
+    totalCount
+    pageInfo { endCursor hasNextPage }
+    nodes {
+      title
+      publishedAt
+      url
+      provider { name domain }
+      topics { slug name }
+      image { url width height }
+    }
+  }
+  facets { topics { value label count } }
+}
+"""
+
+
+def _json(body, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=JSON_TYPE, headers=headers)
+
+
+def http_error_response(exc: HttpError) -> Response:
+    return _json(exc.body(), exc.status, exc.headers)
+
+
+class Clock:
+    """The time `within` filters count back from; tests freeze it."""
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc)
+
+
+class GraphQLHTTP:
+    def __init__(self, holder: DataHolder, executor: Executor, settings: Settings,
+                 explorer=None, clock: Clock | None = None) -> None:
+        self.holder = holder
+        self.executor = executor
+        self.settings = settings
+        self.explorer = explorer  # () -> html, or None when GraphiQL is off
+        self.clock = clock or Clock()
+        self.cache = ResponseCache(settings.response_cache_bytes)
+        self.persisted = PersistedQueries()
+
+    # --- entry ---------------------------------------------------------------
+
+    async def handle(self, request: Request) -> Response:
+        try:
+            return await self._handle(request)
+        except HttpError as exc:
+            return http_error_response(exc)
+
+    async def _handle(self, request: Request) -> Response:
+        preview = self._preview(request)
+        if request.method == "GET":
+            params = dict(request.query_params)
+            if "query" not in params and "extensions" not in params:
+                if self.explorer is not None and "text/html" in request.headers.get("accept", ""):
+                    return HTMLResponse(self.explorer())
+                raise HttpError("send a query: POST JSON {\"query\": ...} or GET ?query=...")
+            operations = [self._from_get(params)]
+            batch = False
+        elif request.method == "POST":
+            payload = await self._read_body(request)
+            batch = isinstance(payload, list)
+            operations = payload if batch else [payload]
+            if batch and not operations:
+                raise HttpError("the batch is empty")
+            if len(operations) > self.settings.limits.max_batch:
+                raise HttpError(f"a batch may hold at most {self.settings.limits.max_batch} operations, "
+                                f"got {len(operations)}", code=QUERY_TOO_COMPLEX)
+        else:  # routing allows only GET and POST
+            raise HttpError("use GET or POST", status=405)
+
+        model = self.holder.model  # one data version for the whole request
+        results = [self._execute(op, model, preview, request) for op in operations]
+        headers = {"Vary": "Authorization"}
+        if not batch:
+            status, body, key = results[0]
+            if request.method == "GET" and status == 200:
+                etag = self._etag(model.data_version, preview, key)
+                headers["ETag"] = etag
+                headers["Cache-Control"] = ("private, no-cache" if preview else
+                                            self.settings.cache_control or "no-cache")
+                if _etag_matches(request.headers.get("if-none-match"), etag):
+                    return Response(status_code=304, headers=headers)
+            else:
+                headers["Cache-Control"] = "no-store"
+            return Response(body, status_code=status, media_type=JSON_TYPE, headers=headers)
+        headers["Cache-Control"] = "no-store"
+        return Response(b"[" + b",".join(body for _, body, _ in results) + b"]",
+                        media_type=JSON_TYPE, headers=headers)
+
+    # --- request parts --------------------------------------------------------
+
+    def _preview(self, request: Request) -> bool:
+        header = request.headers.get("authorization")
+        if header is None:
+            return False
+        scheme, _, token = header.partition(" ")
+        expected = self.settings.preview_token
+        # Compared in constant time; a wrong token is refused, never anonymous.
+        if (scheme.lower() == "bearer" and expected
+                and hmac.compare_digest(token.strip().encode(), expected.encode())):
+            return True
+        raise HttpError("invalid preview token", status=401, code=UNAUTHENTICATED,
+                        headers={"WWW-Authenticate": 'Bearer realm="newsgraph"'})
+
+    async def _read_body(self, request: Request):
+        limit = self.settings.limits.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise HttpError(f"request body is larger than the {limit:,}-byte limit", status=413)
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HttpError(f"request body is larger than the {limit:,}-byte limit", status=413)
+            chunks.append(chunk)
+        raw = b"".join(chunks)
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media == "application/graphql":
+            try:
+                return {"query": raw.decode("utf-8")}
+            except UnicodeDecodeError:
+                raise HttpError("the body is not UTF-8") from None
+        if media != JSON_TYPE and not media.endswith("+json"):
+            raise HttpError(f"unsupported content type {media or '(none)'!r}: send application/json",
+                            status=415)
+        if not raw.strip():
+            raise HttpError("the request body is empty: send {\"query\": ...}")
+        try:
+            payload = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise HttpError(f"the body is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        if isinstance(payload, list):
+            if not all(isinstance(item, dict) for item in payload):
+                raise HttpError("a batch must be a list of objects")
+        elif not isinstance(payload, dict):
+            raise HttpError("the body must be a JSON object (or a list of them for a batch)")
+        return payload
+
+    def _from_get(self, params: dict) -> dict:
+        op: dict = {"query": params.get("query"), "operationName": params.get("operationName")}
+        for key in ("variables", "extensions"):
+            if params.get(key):
+                try:
+                    op[key] = orjson.loads(params[key])
+                except orjson.JSONDecodeError:
+                    raise HttpError(f"the {key} parameter is not valid JSON") from None
+        op["_get"] = True
+        return op
+
+    # --- execution ------------------------------------------------------------
+
+    def _resolve_query(self, op: dict) -> tuple[str | None, dict | None]:
+        """The document text, or an error body (APQ miss, bad types)."""
+        query = op.get("query")
+        if query is not None and not isinstance(query, str):
+            return None, _err("query must be a string")
+        extensions = op.get("extensions")
+        persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+        if isinstance(persisted, dict):
+            digest = persisted.get("sha256Hash")
+            if not isinstance(digest, str) or persisted.get("version", 1) != 1:
+                return None, _err("persistedQuery needs version 1 and a sha256Hash")
+            if query is None:
+                query = self.persisted.get(digest)
+                if query is None:
+                    return None, _err("PersistedQueryNotFound", PERSISTED_QUERY_NOT_FOUND)
+            else:
+                if hashlib.sha256(query.encode()).hexdigest() != digest.lower():
+                    return None, _err("provided sha256Hash does not match the query")
+                self.persisted.put(digest.lower(), query)
+        if query is None:
+            return None, _err("the request has no query")
+        return query, None
+
+    def _execute(self, op: dict, model, preview: bool, request: Request) -> tuple[int, bytes, tuple]:
+        query, error = self._resolve_query(op)
+        if error is not None:
+            code = error["errors"][0]["extensions"]["code"]
+            # Apollo clients expect a miss as a 200 answer they can retry.
+            return (200 if code == PERSISTED_QUERY_NOT_FOUND else 400), orjson.dumps(error), ()
+        variables = op.get("variables")
+        name = op.get("operationName")
+        if variables is not None and not isinstance(variables, dict):
+            return 400, orjson.dumps(_err("variables must be a JSON object")), ()
+        if name is not None and not isinstance(name, str):
+            return 400, orjson.dumps(_err("operationName must be a string")), ()
+        var_bytes = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
+        key = (preview, query, var_bytes, name or "")
+        hit = self.cache.get(model.data_version, key)
+        if hit is not None:
+            return hit[0], hit[1], key
+        prepared = self.executor.prepare(query)
+        if op.get("_get") and not prepared.errors:
+            operation = prepared.operations.get(name) if name else (
+                next(iter(prepared.operations.values())) if len(prepared.operations) == 1 else None)
+            if operation is not None and operation.operation.value != "query":
+                raise HttpError("GET requests may only run queries; POST a mutation", status=405,
+                                headers={"Allow": "POST"})
+        context = Context(model=model, preview=preview, settings=self.settings,
+                          now=self.clock.now(), request_id=_request_id(request))
+        body, failed = self.executor.run(prepared, variables, name, context)
+        status = 400 if failed else 200
+        raw = orjson.dumps(body)
+        internal = any(e.get("extensions", {}).get("code") in ("INTERNAL",)
+                       for e in body.get("errors", ()))
+        clock = prepared.uses_clock or b"within" in var_bytes
+        if not internal and not clock:
+            self.cache.put(model.data_version, key, status, raw)
+        return status, raw, key
+
+    def _etag(self, version: str, preview: bool, key: tuple) -> str:
+        digest = hashlib.sha256(repr((preview,) + key[1:]).encode()).hexdigest()[:20]
+        return f'"{version}-{digest}"'
+
+
+def _etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return etag in tags
+
+
+def _err(message: str, code: str = BAD_USER_INPUT) -> dict:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def _request_id(request: Request) -> str:
+    rid = request.scope.setdefault("newsgraph.request_id", uuid.uuid4().hex[:12])
+    return rid

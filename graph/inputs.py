@@ -1,0 +1,130 @@
+"""Input types and enums, and their conversion to the plain dicts the read
+model's query engine takes (so ``store`` never sees Strawberry objects)."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import strawberry
+
+
+@strawberry.input(description="Matches an ID exactly.")
+class IDFilter:
+    eq: strawberry.ID | None = None
+    ne: strawberry.ID | None = None
+    in_: list[strawberry.ID] | None = strawberry.field(name="in", default=None)
+    not_in: list[strawberry.ID] | None = None
+
+
+@strawberry.input(description="contains, startsWith and endsWith ignore case; eq, ne, in and notIn do not.")
+class StringFilter:
+    eq: str | None = None
+    ne: str | None = None
+    in_: list[str] | None = strawberry.field(name="in", default=None)
+    not_in: list[str] | None = None
+    contains: str | None = None
+    starts_with: str | None = None
+    ends_with: str | None = None
+
+
+@strawberry.input
+class IntFilter:
+    eq: int | None = None
+    ne: int | None = None
+    in_: list[int] | None = strawberry.field(name="in", default=None)
+    not_in: list[int] | None = None
+    gt: int | None = None
+    gte: int | None = None
+    lt: int | None = None
+    lte: int | None = None
+
+
+@strawberry.input
+class DateTimeFilter:
+    eq: dt.datetime | None = None
+    gt: dt.datetime | None = None
+    gte: dt.datetime | None = None
+    lt: dt.datetime | None = None
+    lte: dt.datetime | None = None
+    within: str | None = strawberry.field(
+        default=None, description='An ISO-8601 duration back from now, e.g. "P7D" or "PT12H".')
+
+
+@strawberry.input
+class ProviderWhere:
+    domain: StringFilter | None = None
+    name: StringFilter | None = None
+
+
+@strawberry.input(description="Topic slugs or names.")
+class TopicsFilter:
+    some: list[str] | None = None
+    every: list[str] | None = None
+    none: list[str] | None = None
+
+
+@strawberry.input(description="All given conditions must hold; AND, OR and NOT nest to any depth.")
+class ArticleWhere:
+    AND: list["ArticleWhere"] | None = strawberry.field(name="AND", default=None)
+    OR: list["ArticleWhere"] | None = strawberry.field(name="OR", default=None)
+    NOT: "ArticleWhere | None" = strawberry.field(name="NOT", default=None)
+    id: IDFilter | None = None
+    title: StringFilter | None = None
+    excerpt: StringFilter | None = None
+    type: StringFilter | None = None
+    collection: StringFilter | None = None
+    published_at: DateTimeFilter | None = None
+    quality: IntFilter | None = None
+    heat: IntFilter | None = None
+    published: bool | None = None
+    provider: ProviderWhere | None = None
+    topics: TopicsFilter | None = None
+    has_images: bool | None = None
+    has_related: bool | None = None
+    text: str | None = strawberry.field(
+        default=None, description="Every word must occur in the title, excerpt, body, provider or topics.")
+
+
+@strawberry.enum
+class ArticleSortField(enum.Enum):
+    PUBLISHED_AT = "PUBLISHED_AT"
+    HEAT = "HEAT"
+    QUALITY = "QUALITY"
+    TITLE = "TITLE"
+
+
+@strawberry.enum
+class SortDirection(enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.input(description="Missing values sort last in both directions; ties are broken by id.")
+class ArticleOrder:
+    field: ArticleSortField
+    direction: SortDirection = SortDirection.DESC
+
+
+_RENAMES = {"in_": "in", "not_in": "notIn", "starts_with": "startsWith", "ends_with": "endsWith",
+            "published_at": "publishedAt", "has_images": "hasImages", "has_related": "hasRelated"}
+
+
+def plain(value):
+    """A Strawberry input tree to dicts keyed by GraphQL names; unset and
+    null fields are dropped."""
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if hasattr(value, "__strawberry_definition__"):
+        out = {}
+        for name, item in vars(value).items():
+            if item is None or item is strawberry.UNSET:
+                continue
+            out[_RENAMES.get(name, name)] = plain(item)
+        return out
+    return value
+
+
+def order_pairs(order: list[ArticleOrder] | None) -> tuple[tuple[str, str], ...] | None:
+    if not order:
+        return None
+    return tuple((o.field.value, o.direction.value) for o in order)

@@ -1,0 +1,126 @@
+"""Static limits checked before execution: depth, aliases and a cost
+estimate that multiplies page sizes down nested connections (GitHub's node
+limit). Token counts are capped by the parser itself."""
+from __future__ import annotations
+
+from graphql import (FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode,
+                     IntValueNode, OperationDefinitionNode, VariableNode)
+from graphql.language import DocumentNode
+
+from .errors import TooComplexError
+from .settings import Limits
+
+# Fields whose size is set by `first`/`last`, with the size assumed when the
+# argument is absent (connections default to 20; related lists are whole).
+SIZED_FIELDS = {"articles": 20, "search": 20, "providers": 20, "topics": 20,
+                "related": 20, "relatedFrom": 20}
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+
+def check_static(document: DocumentNode, limits: Limits) -> None:
+    """Depth and alias count; cycles are already refused by validation, but
+    this walk is guarded too because it may run first."""
+    fragments = _fragments(document)
+    aliases = 0
+    for definition in document.definitions:
+        if isinstance(definition, (OperationDefinitionNode, FragmentDefinitionNode)):
+            aliases += _count_aliases(definition.selection_set)
+    if aliases > limits.max_aliases:
+        raise TooComplexError(f"query uses {aliases} aliases; the limit is {limits.max_aliases}")
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            depth = _depth(definition.selection_set, fragments, 0, limits.max_depth, frozenset())
+            if depth > limits.max_depth:
+                raise TooComplexError(f"query is nested deeper than the limit of {limits.max_depth} levels")
+
+
+def _count_aliases(selection_set) -> int:
+    total = 0
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FieldNode) and selection.alias is not None:
+            total += 1
+        inner = getattr(selection, "selection_set", None)
+        if inner is not None:
+            total += _count_aliases(inner)
+    return total
+
+
+def _depth(selection_set, fragments, depth: int, limit: int, seen: frozenset) -> int:
+    if selection_set is None or depth > limit:
+        return depth
+    deepest = depth
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            if selection.name.value.startswith("__"):
+                continue  # introspection is bounded by the schema itself
+            deepest = max(deepest, _depth(selection.selection_set, fragments, depth + 1, limit, seen)
+                          if selection.selection_set else depth + 1)
+        elif isinstance(selection, InlineFragmentNode):
+            deepest = max(deepest, _depth(selection.selection_set, fragments, depth, limit, seen))
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in seen or name not in fragments:
+                continue
+            deepest = max(deepest, _depth(fragments[name].selection_set, fragments, depth, limit,
+                                          seen | {name}))
+        if deepest > limit:
+            return deepest
+    return deepest
+
+
+def estimate_cost(document: DocumentNode, operation: OperationDefinitionNode,
+                  variables: dict, limits: Limits) -> int:
+    """Nodes the answer may hold: each sized field contributes its size times
+    the sizes of the sized fields above it."""
+    fragments = _fragments(document)
+    total = 0
+
+    def size(field: FieldNode) -> int | None:
+        name = field.name.value
+        if name not in SIZED_FIELDS:
+            return None
+        chosen = None
+        for argument in field.arguments or ():
+            if argument.name.value in ("first", "last"):
+                value = argument.value
+                if isinstance(value, VariableNode):
+                    value = variables.get(value.name.value)
+                elif isinstance(value, IntValueNode):
+                    value = int(value.value)
+                else:
+                    value = None
+                if isinstance(value, int) and not isinstance(value, bool):
+                    chosen = max(chosen or 0, value)
+        return SIZED_FIELDS[name] if chosen is None else max(chosen, 1)
+
+    def walk(selection_set, multiplier: int, seen: frozenset) -> None:
+        nonlocal total
+        if selection_set is None or total > limits.max_cost:
+            return
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                sized = size(selection)
+                inner = multiplier
+                if sized is not None:
+                    inner = multiplier * sized
+                    total += inner
+                walk(selection.selection_set, inner, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                walk(selection.selection_set, multiplier, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name not in seen and name in fragments:
+                    walk(fragments[name].selection_set, multiplier, seen | {name})
+
+    walk(operation.selection_set, 1, frozenset())
+    return total
+
+
+def check_cost(document, operation, variables, limits: Limits) -> None:
+    cost = estimate_cost(document, operation, variables, limits)
+    if cost > limits.max_cost:
+        raise TooComplexError(f"query may return about {cost:,} nodes; the limit is "
+                              f"{limits.max_cost:,} (lower first/last on nested connections)")

@@ -1,0 +1,114 @@
+"""The root ``Query`` and the schema object."""
+from __future__ import annotations
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+
+from loaders.normalize import slugify
+from store.readmodel import url_key
+
+from .errors import UserInputError
+from .inputs import ArticleOrder, ArticleWhere, ProviderWhere, plain
+from .scalars import SCALAR_OVERRIDES
+from .types import (Article, ArticleConnection, ArticleFacets, FacetCount, Info, Node, Provider,
+                    ProviderConnection, Stats, Topic, TopicConnection, facet_counts, keyed_page,
+                    provider_matches, search_articles, select_articles)
+from store import query as q
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global id.")
+    def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        view = info.context.view
+        info.context.model.lookups += 1
+        kind, _, key = id.partition(":")
+        if kind == "provider" and key:
+            return view.providers.get(key)
+        if kind == "topic" and key:
+            return view.topics.get(key)
+        return view.by_id.get(id)
+
+    @strawberry.field(description="One article by id, or by URL (webUrl, originalUrl or an AMP URL).")
+    def article(self, info: Info, id: strawberry.ID | None = None, url: str | None = None) -> Article | None:
+        if (id is None) == (url is None):
+            raise UserInputError("article needs exactly one of id or url")
+        view = info.context.view
+        info.context.model.lookups += 1
+        if id is not None:
+            return view.by_id.get(id)
+        return view.by_url.get(url_key(url))
+
+    @strawberry.field(description="Articles, newest first unless orderBy says otherwise.")
+    def articles(self, info: Info, where: ArticleWhere | None = None,
+                 order_by: list[ArticleOrder] | None = None, first: int | None = None,
+                 after: str | None = None, last: int | None = None,
+                 before: str | None = None) -> ArticleConnection:
+        return select_articles(info, where, order_by, first, after, last, before)
+
+    @strawberry.field(description='Ranked full-text search: words, "phrases" and prefix* terms, all required.')
+    def search(self, info: Info, query: str, where: ArticleWhere | None = None,
+               first: int | None = None, after: str | None = None) -> ArticleConnection:
+        return search_articles(info, query, where, first, after)
+
+    @strawberry.field
+    def provider(self, info: Info, domain: str) -> Provider | None:
+        info.context.model.lookups += 1
+        return info.context.view.providers.get(domain.strip().lower())
+
+    @strawberry.field(description="Providers by domain.")
+    def providers(self, info: Info, where: ProviderWhere | None = None, first: int | None = None,
+                  after: str | None = None) -> ProviderConnection:
+        info.context.model.lookups += 1
+        test = provider_matches(where)
+        items = [p for p in info.context.view.providers.values() if test(p)]
+        page, page_info = keyed_page(items, lambda p: p.domain, "provider", info, first, after)
+        return ProviderConnection(nodes=page.items, page_info=page_info, total_count=page.total)
+
+    @strawberry.field(description="A topic by slug or by name.")
+    def topic(self, info: Info, slug: str | None = None, name: str | None = None) -> Topic | None:
+        if slug is None and name is None:
+            raise UserInputError("topic needs a slug or a name")
+        info.context.model.lookups += 1
+        return info.context.view.topics.get(slugify(slug if slug is not None else name))
+
+    @strawberry.field(description="Topics by slug.")
+    def topics(self, info: Info, first: int | None = None, after: str | None = None) -> TopicConnection:
+        info.context.model.lookups += 1
+        items = list(info.context.view.topics.values())
+        page, page_info = keyed_page(items, lambda t: t.slug, "topic", info, first, after)
+        return TopicConnection(nodes=page.items, page_info=page_info, total_count=page.total)
+
+    @strawberry.field(description="Counts by topic, provider, type and month under one filter.")
+    def facets(self, info: Info, where: ArticleWhere | None = None) -> ArticleFacets:
+        ctx = info.context
+        ctx.model.lookups += 1
+        selection = q.Selection(ctx.view, plain(where) if where else None, None, ctx.now)
+        counts = q.facets(selection.items)
+        return ArticleFacets(total=counts["total"], topics=facet_counts(counts["topics"]),
+                             providers=facet_counts(counts["providers"]),
+                             types=facet_counts(counts["types"]), months=facet_counts(counts["months"]))
+
+    @strawberry.field
+    def stats(self, info: Info) -> Stats:
+        ctx = info.context
+        view = ctx.view
+        collections = sorted(((c, len(items)) for c, items in view.by_collection.items()),
+                             key=lambda kv: (-kv[1], kv[0]))
+        return Stats(articles=len(view.articles), providers=len(view.providers),
+                     topics=len(view.topics), related_items=view.related_count,
+                     collections=[FacetCount(value=c, label=None, count=n) for c, n in collections],
+                     data_version=ctx.model.data_version, loaded_at=ctx.model.loaded_at)
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(query=Query, types=[Article, Provider, Topic],
+                             scalar_overrides=SCALAR_OVERRIDES,
+                             config=StrawberryConfig())
+
+
+schema = build_schema()
+
+
+def sdl() -> str:
+    return schema.as_str() + "\n"

@@ -1,0 +1,341 @@
+"""The GraphQL object types. Resolvers receive read-model objects as ``self``
+(``store.readmodel``), so most fields are plain attribute reads."""
+from __future__ import annotations
+
+import datetime as dt
+import strawberry
+from strawberry.scalars import JSON
+
+from store import query as q
+from store import readmodel as rm
+from store.search import search as run_search
+
+from .context import Context
+from .errors import UserInputError
+from .inputs import ArticleOrder, ArticleWhere, ProviderWhere, order_pairs, plain
+
+Info = strawberry.Info[Context, None]
+
+
+def _limit(info: Info, first: int | None, name: str = "first") -> None:
+    top = info.context.settings.limits.max_page
+    if first is not None and not 0 <= first <= top:
+        raise UserInputError(f"{name} must be between 0 and {top}, got {first}")
+
+
+@strawberry.interface(description="An object with a global id.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class Image:
+    url: str
+    width: int | None
+    height: int | None
+    title: str | None
+    is_cached: bool | None
+    aspect_ratio: float | None = strawberry.field(description="width / height, when both are known.")
+    extra: JSON | None = strawberry.field(description="Image keys the schema does not type.")
+
+    @classmethod
+    def is_type_of(cls, obj, info) -> bool:
+        return isinstance(obj, rm.Image)
+
+
+@strawberry.type(description="Where an article came from: the file, relative to the loaded root.")
+class Source:
+    path: str
+    loader: str = strawberry.field(description="front-matter, yaml or json-api")
+    paths: list[str] = strawberry.field(description="Every file that contributed (static API pages list articles too).")
+
+    @classmethod
+    def is_type_of(cls, obj, info) -> bool:
+        return isinstance(obj, rm.Source)
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class ArticleEdge:
+    cursor: str
+    node: "Article"
+    score: float | None = strawberry.field(default=None, description="Relevance, in search answers.")
+
+
+@strawberry.type
+class ArticleConnection:
+    edges: list[ArticleEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field
+    def nodes(self) -> list["Article"]:
+        return [edge.node for edge in self.edges]
+
+
+def _connection(page: q.Page, scores: list[float] | None = None) -> ArticleConnection:
+    if scores is None:
+        edges = [ArticleEdge(cursor=c, node=a) for a, c in zip(page.items, page.cursors)]
+    else:
+        edges = [ArticleEdge(cursor=c, node=a, score=s) for a, c, s in zip(page.items, page.cursors, scores)]
+    info = PageInfo(has_next_page=page.has_next, has_previous_page=page.has_previous,
+                    start_cursor=page.cursors[0] if page.cursors else None,
+                    end_cursor=page.cursors[-1] if page.cursors else None)
+    return ArticleConnection(edges=edges, page_info=info, total_count=page.total)
+
+
+def select_articles(info: Info, where: ArticleWhere | None, order_by: list[ArticleOrder] | None,
+                    first: int | None, after: str | None, last: int | None, before: str | None,
+                    narrow: dict | None = None) -> ArticleConnection:
+    ctx = info.context
+    ctx.check_deadline()
+    _limit(info, first)
+    _limit(info, last, "last")
+    condition = plain(where) if where else None
+    if narrow:
+        condition = {"AND": [condition, narrow]} if condition else narrow
+    ctx.model.lookups += 1
+    selection = q.Selection(ctx.view, condition, order_pairs(order_by), ctx.now)
+    return _connection(selection.page(first, after, last, before, limit=ctx.settings.limits.max_page))
+
+
+def search_articles(info: Info, query: str, where: ArticleWhere | None, first: int | None,
+                    after: str | None) -> ArticleConnection:
+    ctx = info.context
+    ctx.check_deadline()
+    _limit(info, first)
+    ctx.model.lookups += 1
+    hits = run_search(ctx.view, query)
+    if where is not None:
+        predicate = q.compile_where(plain(where), ctx.view, ctx.now)
+        hits = [(a, s) for a, s in hits if predicate(a)]
+    tag = "search"
+    key = lambda hit: (-hit[1], hit[0].id)
+
+    def decode(cursor: str) -> tuple:
+        score, ident = q.decode_cursor(cursor, tag, 2)
+        if not isinstance(score, (int, float)) or not isinstance(ident, str):
+            raise q.BadQuery(f"invalid cursor {cursor[:60]!r}")
+        return (-score, ident)
+
+    hits.sort(key=key)
+    page = q.paginate(hits, key, lambda hit: q.encode_cursor(tag, [hit[1], hit[0].id]), decode,
+                      first=first, after=after, last=None, before=None,
+                      limit=ctx.settings.limits.max_page)
+    scores = [s for _, s in page.items]
+    page.items = [a for a, _ in page.items]
+    return _connection(page, scores)
+
+
+@strawberry.type
+class Provider(Node):
+    id: strawberry.ID
+    domain: str = strawberry.field(description="Lower-case domain: the provider's identity.")
+    name: str
+    images: list[Image]
+    description: str | None
+    extra: JSON | None
+
+    @classmethod
+    def is_type_of(cls, obj, info) -> bool:
+        return isinstance(obj, rm.Provider)
+
+    @strawberry.field(name="names", description="Every name articles use for this provider, most used first.")
+    def known_names(self) -> list[str]:
+        names = sorted(self.names.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [n for n, _ in names] or [self.name]
+
+    @strawberry.field
+    def article_count(self, info: Info) -> int:
+        return len(info.context.view.by_provider.get(self.domain, ()))
+
+    @strawberry.field
+    def articles(self, info: Info, where: ArticleWhere | None = None,
+                 order_by: list[ArticleOrder] | None = None, first: int | None = None,
+                 after: str | None = None, last: int | None = None,
+                 before: str | None = None) -> ArticleConnection:
+        return select_articles(info, where, order_by, first, after, last, before,
+                               narrow={"provider": {"domain": {"eq": self.domain}}})
+
+
+@strawberry.type
+class Topic(Node):
+    id: strawberry.ID
+    slug: str
+    name: str
+    keywords: list[str]
+    hashtags: list[str]
+    images: list[Image]
+    extra: JSON | None
+
+    @classmethod
+    def is_type_of(cls, obj, info) -> bool:
+        return isinstance(obj, rm.Topic)
+
+    @strawberry.field(description="The broader topic, when the topic file names one.")
+    def parent(self, info: Info) -> "Topic | None":
+        name = (self.extra or {}).get("parent")
+        if not isinstance(name, str):
+            return None
+        return info.context.view.topics.get(q.slugify(name))
+
+    @strawberry.field
+    def article_count(self, info: Info) -> int:
+        return len(info.context.view.by_topic.get(self.slug, ()))
+
+    @strawberry.field
+    def articles(self, info: Info, where: ArticleWhere | None = None,
+                 order_by: list[ArticleOrder] | None = None, first: int | None = None,
+                 after: str | None = None, last: int | None = None,
+                 before: str | None = None) -> ArticleConnection:
+        return select_articles(info, where, order_by, first, after, last, before,
+                               narrow={"topics": {"some": [self.slug]}})
+
+
+@strawberry.type(description="An item of an article's related list; `article` is the local article with that URL.")
+class RelatedItem:
+    title: str
+    excerpt: str | None
+    url: str | None
+    amp_url: str | None
+    cdn_amp_url: str | None
+    published_at: dt.datetime | None
+    type: str | None
+    quality: int | None
+    provider: Provider | None
+    provider_name: str | None = strawberry.field(description="The provider's name as this item gives it.")
+    images: list[Image]
+    extra: JSON | None
+
+    @classmethod
+    def is_type_of(cls, obj, info) -> bool:
+        return isinstance(obj, rm.RelatedItem)
+
+    @strawberry.field(description="The local article with this URL, when there is one you may see.")
+    def article(self, info: Info) -> "Article | None":
+        return info.context.view.visible(self.target)
+
+
+@strawberry.type
+class Article(Node):
+    id: strawberry.ID
+    slug: str
+    collection: str = strawberry.field(description="The collection folder without its underscore: _news -> news.")
+    title: str
+    excerpt: str | None
+    body: str | None
+    type: str
+    url: str | None = strawberry.field(description="webUrl")
+    original_url: str | None
+    amp_url: str | None
+    cdn_amp_url: str | None
+    published_at: dt.datetime | None
+    quality: int | None
+    heat: int | None
+    published: bool
+    featured_content: str | None
+    provider: Provider | None
+    provider_name: str | None = strawberry.field(description="The provider's name as this article gives it.")
+    topics: list[Topic]
+    images: list[Image]
+    image: Image | None = strawberry.field(description="The first image.")
+    extra: JSON | None = strawberry.field(description="Front-matter keys the schema does not type.")
+    source: Source
+
+    @classmethod
+    def is_type_of(cls, obj, info) -> bool:
+        return isinstance(obj, rm.Article)
+
+    @strawberry.field
+    def related(self, info: Info, first: int | None = None) -> list[RelatedItem]:
+        _limit(info, first)
+        return self.related if first is None else self.related[:first]
+
+    @strawberry.field(description="Local articles whose related list points here.")
+    def related_from(self, info: Info, first: int | None = None) -> list["Article"]:
+        _limit(info, first)
+        found = info.context.view.related_from(self)
+        return found if first is None else found[:first]
+
+
+@strawberry.type
+class ProviderConnection:
+    nodes: list[Provider]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class TopicConnection:
+    nodes: list[Topic]
+    page_info: PageInfo
+    total_count: int
+
+
+def keyed_page(items: list, key, tag: str, info: Info, first: int | None, after: str | None):
+    """Cursor paging for providers and topics, ordered by their key."""
+    _limit(info, first)
+
+    def decode(cursor: str) -> str:
+        (value,) = q.decode_cursor(cursor, tag, 1)
+        return value
+
+    page = q.paginate(items, key, lambda item: q.encode_cursor(tag, [key(item)]), decode,
+                      first=first, after=after, last=None, before=None,
+                      limit=info.context.settings.limits.max_page)
+    return page, PageInfo(has_next_page=page.has_next, has_previous_page=page.has_previous,
+                          start_cursor=page.cursors[0] if page.cursors else None,
+                          end_cursor=page.cursors[-1] if page.cursors else None)
+
+
+@strawberry.type
+class FacetCount:
+    value: str
+    label: str | None
+    count: int
+
+
+@strawberry.type
+class ArticleFacets:
+    total: int
+    topics: list[FacetCount]
+    providers: list[FacetCount]
+    types: list[FacetCount]
+    months: list[FacetCount] = strawberry.field(description="Publication months, YYYY-MM.")
+
+
+@strawberry.type
+class Stats:
+    articles: int
+    providers: int
+    topics: int
+    related_items: int
+    collections: list[FacetCount]
+    data_version: str = strawberry.field(description="Changes whenever the loaded data changes.")
+    loaded_at: dt.datetime | None
+
+
+def facet_counts(rows) -> list[FacetCount]:
+    return [FacetCount(value=v, label=l, count=c) for v, l, c in rows]
+
+
+def provider_matches(where: ProviderWhere | None):
+    if where is None:
+        return lambda p: True
+    spec = plain(where)
+    tests = []
+    if "domain" in spec:
+        test = q._string_filter(spec["domain"])
+        tests.append(lambda p, t=test: t(p.domain))
+    if "name" in spec:
+        test = q._string_filter(spec["name"])
+        tests.append(lambda p, t=test: t(p.name))
+    return lambda p: all(t(p) for t in tests)
+

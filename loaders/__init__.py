@@ -1,0 +1,1 @@
+"""Read news-site files and yield normalised records; never touches the store."""

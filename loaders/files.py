@@ -1,0 +1,81 @@
+"""Find the files a site, a folder or a single path contributes."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+FRONT_MATTER_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm"})
+YAML_SUFFIXES = frozenset({".yaml", ".yml"})
+JSON_SUFFIXES = frozenset({".json"})
+SUFFIXES = FRONT_MATTER_SUFFIXES | YAML_SUFFIXES | JSON_SUFFIXES
+
+# Jekyll folders that hold templates, build output or assets, never news.
+NOT_CONTENT = frozenset({"_layouts", "_includes", "_sass", "_site", "_plugins", "assets",
+                         "node_modules", "vendor"})
+# Of `_data`, only these describe news entities (others are navigation etc.).
+DATA_FOLDERS = frozenset({"topics", "organizations"})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file to parse: ``path`` is POSIX-style and relative to ``root``;
+    ``explicit`` when the user named the file itself, so a file that is not
+    news data is an error instead of something to pass over."""
+
+    root: str
+    path: str
+    explicit: bool = False
+
+
+def discover(target: Path) -> tuple[Path, list[Candidate]]:
+    """The loaded root and the files under it, sorted so runs are repeatable."""
+    target = Path(os.path.abspath(target))
+    if not target.is_dir():
+        # Missing paths still become a candidate so the user sees one rejection.
+        return target.parent, [Candidate(str(target.parent), target.name, explicit=True)]
+    root = str(target)
+    found: list[Candidate] = []
+    for folder, dirs, names in os.walk(target, onerror=None):
+        rel = os.path.relpath(folder, root)
+        parts = () if rel == "." else tuple(Path(rel).parts)
+        dirs[:] = sorted(d for d in dirs if _keep_dir(parts, d))
+        for name in sorted(names):
+            if name.startswith(".") or Path(name).suffix.lower() not in SUFFIXES:
+                continue
+            if not parts and name.startswith("_config"):
+                continue  # site settings, not content
+            found.append(Candidate(root, "/".join(parts + (name,))))
+    return target, found
+
+
+def _keep_dir(parts: tuple[str, ...], name: str) -> bool:
+    if name.startswith(".") or name in NOT_CONTENT:
+        return False
+    if parts == ("_data",):
+        return name in DATA_FOLDERS
+    return True
+
+
+def collection_of(path: str) -> str:
+    """``_news/x.md`` -> ``news``; files outside a collection folder are news."""
+    first = path.split("/", 1)[0]
+    if "/" in path and first.startswith("_") and first != "_data" and len(first) > 1:
+        return first[1:]
+    return "news"
+
+
+def article_id(path: str) -> tuple[str, str]:
+    """(id, slug) from a path relative to the root: the collection plus the
+    path inside it without the extension, so ids are stable and unique."""
+    collection = collection_of(path)
+    inner = path.split("/", 1)[1] if path.startswith("_") and "/" in path else path
+    stem = inner.rsplit(".", 1)[0] if "." in inner.rsplit("/", 1)[-1] else inner
+    return f"{collection}/{stem}", stem.rsplit("/", 1)[-1]
+
+
+def data_kind(path: str) -> str | None:
+    parts = path.split("/")
+    if len(parts) >= 3 and parts[0] == "_data":
+        return {"topics": "topic", "organizations": "provider"}.get(parts[1])
+    return None

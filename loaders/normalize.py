@@ -1,0 +1,287 @@
+"""Turn a parsed mapping (front matter, YAML document or API item) into a
+normalised record: typed fields checked, dates in UTC, everything untyped kept
+in ``extra`` so nothing in a file is lost."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+
+class FieldError(ValueError):
+    """A field with the wrong type; ``key`` is the top-level key to point at."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(reason)
+        self.key = key
+
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(value: str) -> str:
+    """"Teams integration" -> "teams-integration"; accents folded to ASCII."""
+    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    return _NON_ALNUM.sub("-", folded.lower()).strip("-")
+
+
+def parse_datetime(value) -> dt.datetime:
+    """A date or datetime, or an ISO-8601 string with ``Z`` or an offset, to an
+    aware UTC datetime. Naive values are taken as UTC, as Jekyll does."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        moment = dt.datetime.fromisoformat(text)
+    else:
+        raise ValueError(f"not a date: {value!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)
+
+
+def format_datetime(moment: dt.datetime) -> str:
+    text = moment.astimezone(dt.timezone.utc).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def _text(key: str, value, *, path: str | None = None):
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)  # `title: 2020` is a title, not a type error
+    raise FieldError(key, f"{path or key} must be text, got {_kind(value)}")
+
+
+def _int(key: str, value, *, path: str | None = None):
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)
+    raise FieldError(key, f"{path or key} must be an integer, got {_kind(value)} {value!r}"[:200])
+
+
+def _bool(key: str, value, *, path: str | None = None):
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise FieldError(key, f"{path or key} must be true or false, got {_kind(value)} {value!r}"[:200])
+
+
+def _date(key: str, value):
+    if value is None or value == "":
+        return None
+    try:
+        return format_datetime(parse_datetime(value))
+    except (ValueError, TypeError, OverflowError):
+        raise FieldError(key, f"{key} is not an ISO-8601 date: {value!r}"[:200]) from None
+
+
+def _list(key: str, value, *, path: str | None = None) -> list:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    raise FieldError(key, f"{path or key} must be a list, got {_kind(value)}")
+
+
+def _kind(value) -> str:
+    return {dict: "a mapping", list: "a list", bool: "a boolean", str: "text", int: "an integer",
+            float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _drop_none(mapping: dict) -> dict:
+    return {k: _jsonable(v) for k, v in mapping.items() if v is not None}
+
+
+def _jsonable(value):
+    """Untyped values go to JSON: dates become ISO strings."""
+    if isinstance(value, dt.datetime):
+        return format_datetime(parse_datetime(value))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+IMAGE_KEYS = ("url", "width", "height", "title", "isCached")
+
+
+def image(key: str, value, where: str) -> dict:
+    if isinstance(value, str):  # topic files list bare URLs
+        return {"url": value, "width": None, "height": None, "title": None, "isCached": None, "extra": {}}
+    if not isinstance(value, dict):
+        raise FieldError(key, f"{where} must be a mapping with a url, got {_kind(value)}")
+    url = _text(key, value.get("url"), path=f"{where}.url")
+    if not url:
+        raise FieldError(key, f"{where} has no url")
+    return {
+        "url": url,
+        "width": _int(key, value.get("width"), path=f"{where}.width"),
+        "height": _int(key, value.get("height"), path=f"{where}.height"),
+        "title": _text(key, value.get("title"), path=f"{where}.title"),
+        "isCached": _bool(key, value.get("isCached"), path=f"{where}.isCached"),
+        "extra": _drop_none({k: v for k, v in value.items() if k not in IMAGE_KEYS}),
+    }
+
+
+def images(key: str, value, where: str | None = None) -> list[dict]:
+    where = where or key
+    return [image(key, item, f"{where}[{i}]") for i, item in enumerate(_list(key, value, path=where))]
+
+
+PROVIDER_KEYS = ("name", "domain", "images")
+
+
+def provider_ref(key: str, value, where: str | None = None) -> dict | None:
+    """A provider as an article names it: {name, domain, images, extra}."""
+    where = where or key
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"name": value}
+    if not isinstance(value, dict):
+        raise FieldError(key, f"{where} must be a mapping, got {_kind(value)}")
+    name = _text(key, value.get("name"), path=f"{where}.name")
+    domain = _text(key, value.get("domain"), path=f"{where}.domain")
+    domain = domain.strip().lower() if domain else None
+    if not name and not domain:
+        return None
+    return {
+        "name": name,
+        "domain": domain,
+        "images": images(key, value.get("images"), f"{where}.images"),
+        "extra": _drop_none({k: v for k, v in value.items() if k not in PROVIDER_KEYS}),
+    }
+
+
+def topic_names(key: str, value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    names = []
+    for i, item in enumerate(_list(key, value)):
+        name = _text(key, item, path=f"{key}[{i}]")
+        if name and name.strip() and slugify(name):
+            names.append(name.strip())
+    return names
+
+
+RELATED_KEYS = ("title", "excerpt", "publishedDateTime", "webUrl", "ampWebUrl", "cdnAmpWebUrl",
+                "type", "provider", "quality", "images")
+
+
+def related_item(key: str, value, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise FieldError(key, f"{where} must be a mapping, got {_kind(value)}")
+    try:
+        published = _date(key, value.get("publishedDateTime"))
+    except FieldError as exc:
+        raise FieldError(key, f"{where}.{exc}") from None
+    return {
+        "title": _text(key, value.get("title"), path=f"{where}.title") or "",
+        "excerpt": _text(key, value.get("excerpt"), path=f"{where}.excerpt"),
+        "url": _text(key, value.get("webUrl"), path=f"{where}.webUrl"),
+        "ampUrl": _text(key, value.get("ampWebUrl"), path=f"{where}.ampWebUrl"),
+        "cdnAmpUrl": _text(key, value.get("cdnAmpWebUrl"), path=f"{where}.cdnAmpWebUrl"),
+        "publishedAt": published,
+        "type": _text(key, value.get("type"), path=f"{where}.type"),
+        "quality": _int(key, value.get("quality"), path=f"{where}.quality"),
+        "provider": provider_ref(key, value.get("provider"), f"{where}.provider"),
+        "images": images(key, value.get("images"), f"{where}.images"),
+        "extra": _drop_none({k: v for k, v in value.items() if k not in RELATED_KEYS}),
+    }
+
+
+# Front-matter keys the schema types. Anything else lands in `extra`.
+ARTICLE_KEYS = frozenset({
+    "title", "name", "excerpt", "publishedDateTime", "webUrl", "originalUrl", "ampWebUrl",
+    "cdnAmpWebUrl", "type", "quality", "heat", "published", "removed", "featuredContent",
+    "provider", "topics", "images", "related",
+})
+
+
+def article(data: dict, *, id: str, slug: str, collection: str, body: str | None) -> dict:
+    """A front-matter mapping (or API item) to an article record; the caller
+    adds ``source``."""
+    title = _text("title", data.get("title"))
+    if title is None:
+        # People and communities are named, not titled.
+        title = _text("name", data.get("name"))
+    provider = provider_ref("provider", data.get("provider"))
+    extra = _drop_none({k: v for k, v in data.items() if k not in ARTICLE_KEYS})
+    if provider and provider["extra"]:
+        extra["provider"] = provider["extra"]
+    if "name" in data and data.get("title") is not None:
+        extra["name"] = data["name"]
+    return {
+        "id": id,
+        "slug": slug,
+        "collection": collection,
+        "title": title,
+        "excerpt": _text("excerpt", data.get("excerpt")),
+        "body": body,
+        "type": _text("type", data.get("type")),
+        "url": _text("webUrl", data.get("webUrl")),
+        "originalUrl": _text("originalUrl", data.get("originalUrl")),
+        "ampUrl": _text("ampWebUrl", data.get("ampWebUrl")),
+        "cdnAmpUrl": _text("cdnAmpWebUrl", data.get("cdnAmpWebUrl")),
+        "publishedAt": _date("publishedDateTime", data.get("publishedDateTime")),
+        "quality": _int("quality", data.get("quality")),
+        "heat": _int("heat", data.get("heat")),
+        "published": _bool("published", data.get("published")),
+        "removed": _bool("removed", data.get("removed")),
+        "featuredContent": _text("featuredContent", data.get("featuredContent")),
+        "provider": provider,
+        "topics": topic_names("topics", data.get("topics")),
+        "images": images("images", data.get("images")),
+        "related": [related_item("related", item, f"related[{i}]")
+                    for i, item in enumerate(_list("related", data.get("related")))],
+        "extra": extra,
+    }
+
+
+TOPIC_KEYS = ("name", "keywords", "hashtags", "images")
+
+
+def topic(data: dict) -> dict:
+    name = _text("name", data.get("name")) or _text("_id", data.get("_id"))
+    if not name or not slugify(name):
+        raise FieldError("name", "a topic needs a name")
+    strings = lambda key: [_text(key, v, path=f"{key}[{i}]") for i, v in enumerate(_list(key, data.get(key)))]
+    return {
+        "slug": slugify(name),
+        "name": name,
+        "keywords": [v for v in strings("keywords") if v],
+        "hashtags": [v for v in strings("hashtags") if v],
+        "images": images("images", data.get("images")),
+        "extra": _drop_none({k: v for k, v in data.items() if k not in TOPIC_KEYS}),
+    }
+
+
+ORGANIZATION_KEYS = ("name", "domain", "images", "description")
+
+
+def organization(data: dict, fallback_domain: str | None) -> dict:
+    domain = _text("domain", data.get("domain")) or _text("_id", data.get("_id")) or fallback_domain
+    if not domain:
+        raise FieldError("domain", "an organization needs a domain")
+    domain = domain.strip().lower()
+    return {
+        "domain": domain,
+        "name": _text("name", data.get("name")) or domain,
+        "images": images("images", data.get("images")),
+        "description": _text("description", data.get("description")),
+        "extra": _drop_none({k: v for k, v in data.items() if k not in ORGANIZATION_KEYS}),
+    }

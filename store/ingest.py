@@ -1,0 +1,224 @@
+"""Load files into the store: parse what changed, merge, publish once.
+
+Unchanged files are recognised by size and mtime, then by content hash, and
+are not parsed again. A rejected file changes nothing: the records it gave
+before stay as they were, and every good file still lands.
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from loaders.errors import LoadError
+from loaders.files import Candidate, discover
+from loaders.parse import RANK_FILE, Parsed, parse, stat
+
+from .db import Snapshot, Store, file_key
+from .errors import StrictLoadRejected
+from .merge import merge
+
+KIND_TABLE = {"article": "articles", "topic": "topics", "provider": "providers"}
+# Below this many files a process pool costs more than it saves.
+POOL_THRESHOLD = 256
+
+
+@dataclass
+class LoadReport:
+    added: Counter = field(default_factory=Counter)      # per kind
+    updated: Counter = field(default_factory=Counter)
+    unchanged: Counter = field(default_factory=Counter)
+    removed: Counter = field(default_factory=Counter)
+    rejected: list[LoadError] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    files_seen: int = 0
+    files_parsed: int = 0
+    data_version: str = "empty"
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+def _claims(entry: dict) -> list[tuple[str, str, int]]:
+    return [tuple(claim) for claim in entry.get("keys", [])]
+
+
+def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = False,
+         strict: bool = False, workers: int | None = None, progress: Progress | None = None,
+         lock_timeout: float = 60.0, on_lock_wait=None) -> LoadReport:
+    report = LoadReport()
+    candidates: dict[str, Candidate] = {}
+    pruned_roots: set[str] = set()
+    for target in targets:
+        root, found = discover(Path(target))
+        if Path(target).is_dir():
+            pruned_roots.add(str(root))
+        for candidate in found:
+            candidates[file_key(candidate.root, candidate.path)] = candidate
+    report.files_seen = len(candidates)
+
+    with store.lock(timeout=lock_timeout, on_wait=on_lock_wait):
+        snapshot = store.read()
+        _apply(snapshot, candidates, pruned_roots if prune else set(), report, workers, progress)
+        if strict and report.rejected:
+            raise StrictLoadRejected(
+                f"{len(report.rejected)} file(s) rejected; --strict wrote nothing")
+        changed_entities = any(report.added.values()) or any(report.updated.values()) \
+            or any(report.removed.values())
+        if changed_entities or report.written or not store.exists():
+            snapshot.seal()
+            store.write(snapshot)
+            report.written = True
+        report.data_version = snapshot.data_version
+    return report
+
+
+def _parse_all(todo: list[Candidate], workers: int | None, progress: Progress | None,
+               done_before: int, total: int) -> list[Parsed]:
+    results: list[Parsed] = []
+    workers = workers or os.cpu_count() or 1
+    if len(todo) >= POOL_THRESHOLD and workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for result in pool.map(parse, todo, chunksize=32):
+                results.append(result)
+                if progress:
+                    progress(done_before + len(results), total)
+    else:
+        for candidate in todo:
+            results.append(parse(candidate))
+            if progress:
+                progress(done_before + len(results), total)
+    return results
+
+
+def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: set[str],
+           report: LoadReport, workers: int | None, progress: Progress | None) -> None:
+    files = snapshot.files
+
+    # 1. Which files may have changed: new ones, or size/mtime differ.
+    todo: list[Candidate] = []
+    for key, candidate in candidates.items():
+        old = files.get(key)
+        now = stat(candidate)
+        if old is None or now is None or (old["size"], old["mtime_ns"]) != now:
+            todo.append(candidate)
+    parsed = _parse_all(todo, workers, progress, 0, len(todo))
+    report.files_parsed = len(parsed)
+
+    changed: dict[str, Parsed] = {}
+    for candidate, result in zip(todo, parsed):
+        key = file_key(candidate.root, candidate.path)
+        old = files.get(key)
+        if result.error:
+            report.rejected.append(result.error)
+            continue
+        if result.skipped:
+            report.skipped.append((candidate.path, result.skipped))
+        if old is not None and old["sha1"] == result.sha1:
+            # Touched but identical: remember the new stat, parse nothing more.
+            old["size"], old["mtime_ns"] = result.size, result.mtime_ns
+            report.written = True
+            continue
+        changed[key] = result
+
+    removed_files = [key for key, entry in files.items()
+                     if entry["root"] in pruned_roots and key not in candidates]
+
+    # 2. Duplicate ids: a key claimed by two files of the same rank is an
+    #    error in the later file; files that stay as they were keep theirs.
+    owners: dict[tuple[str, str], str] = {}
+    leaving = set(changed) | set(removed_files)
+    for key, entry in files.items():
+        if key in leaving:
+            continue
+        for kind, ident, rank in _claims(entry):
+            if rank == RANK_FILE:
+                owners[(kind, ident)] = entry["path"]
+    for key in sorted(changed):
+        result = changed[key]
+        clash = next(((f["kind"], f["key"]) for f in result.fragments if f["rank"] == RANK_FILE
+                      and (f["kind"], f["key"]) in owners), None)
+        if clash is None:
+            own = [(f["kind"], f["key"]) for f in result.fragments if f["rank"] == RANK_FILE]
+            if len(own) != len(set(own)):
+                clash = next(c for c in own if own.count(c) > 1)
+                report.rejected.append(LoadError(result.path, f"{clash[0]} {clash[1]!r} is defined twice in this file"))
+                del changed[key]
+                continue
+            for claim in own:
+                owners[claim] = result.path
+            continue
+        report.rejected.append(LoadError(
+            result.path, f"duplicate {clash[0]} id {clash[1]!r}: already defined by {owners[clash]}"))
+        del changed[key]
+
+    # 3. Entities touched by changed or removed files, and every file that
+    #    contributes to them (unchanged ones are parsed again for their part).
+    affected: set[tuple[str, str]] = set()
+    for key in list(changed) + removed_files:
+        if key in files:
+            affected.update((kind, ident) for kind, ident, _ in _claims(files[key]))
+    for result in changed.values():
+        affected.update((f["kind"], f["key"]) for f in result.fragments)
+
+    for key in removed_files:
+        del files[key]
+    for key, result in changed.items():
+        candidate = candidates[key]
+        files[key] = {"root": candidate.root, "path": candidate.path, "size": result.size,
+                      "mtime_ns": result.mtime_ns, "sha1": result.sha1,
+                      "keys": sorted({(f["kind"], f["key"], f["rank"]) for f in result.fragments})}
+
+    fragments: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for result in changed.values():
+        for fragment in result.fragments:
+            fragments[(fragment["kind"], fragment["key"])].append(fragment)
+    helpers = [key for key, entry in files.items() if key not in changed
+               and any((kind, ident) in affected for kind, ident, _ in _claims(entry))]
+    for result in _parse_all([_candidate(files[k]) for k in helpers], workers, None, 0, len(helpers)):
+        for fragment in result.fragments:
+            if (fragment["kind"], fragment["key"]) in affected:
+                fragments[(fragment["kind"], fragment["key"])].append(fragment)
+
+    # 4. Merge and count.
+    for kind, ident in sorted(affected):
+        table = getattr(snapshot, KIND_TABLE[kind])
+        old = table.get(ident)
+        parts = fragments.get((kind, ident))
+        if not parts:
+            if old is not None:
+                del table[ident]
+                report.removed[kind] += 1
+            continue
+        record = merge(kind, parts)
+        if old is None:
+            report.added[kind] += 1
+        elif old.get("_hash") != record["_hash"] or old.get("sources") != record["sources"]:
+            report.updated[kind] += 1
+        else:
+            continue
+        table[ident] = record
+
+    seen: set[tuple[str, str]] = set()
+    for key in candidates:
+        if key in files:
+            seen.update((kind, ident) for kind, ident, _ in _claims(files[key]))
+    touched = Counter()
+    for kind, ident in seen:
+        touched[kind] += 1
+    for kind in touched:
+        report.unchanged[kind] = max(0, touched[kind] - report.added[kind] - report.updated[kind])
+    if removed_files or changed:
+        report.written = True
+
+
+def _candidate(entry: dict) -> Candidate:
+    return Candidate(entry["root"], entry["path"])

@@ -1,0 +1,438 @@
+"""Filter, sort and page articles on a read-model view.
+
+``where`` is a plain dict shaped like the GraphQL ``ArticleWhere`` input. It
+compiles to one predicate; a top-level indexed condition (topic, provider,
+type, collection, id) narrows the candidates first. Filtered, sorted lists
+are memoised per view, so paging through a listing or repeating a filter with
+other variables costs a bisect and a slice.
+"""
+from __future__ import annotations
+
+import base64
+import bisect
+import datetime as dt
+import re
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import orjson
+
+from loaders.normalize import slugify
+
+from .errors import BadQuery
+from .readmodel import Article, View, default_key
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+MEMO_SIZE = 256
+
+Predicate = Callable[[Article], bool]
+
+
+# --- filters -----------------------------------------------------------------
+
+_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$")
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """ISO-8601 duration; a year is 365 days and a month 30, as for "P1M" in
+    a "last month" filter nobody expects calendar arithmetic."""
+    match = _DURATION.match(text.strip().upper()) if isinstance(text, str) else None
+    if not match:
+        raise BadQuery(f"within: {text!r} is not an ISO-8601 duration such as \"P7D\" or \"PT12H\"")
+    parts = {k: float(v) for k, v in match.groupdict().items() if v}
+    days = parts.get("years", 0) * 365 + parts.get("months", 0) * 30 + parts.get("weeks", 0) * 7 \
+        + parts.get("days", 0)
+    return dt.timedelta(days=days, hours=parts.get("hours", 0), minutes=parts.get("minutes", 0),
+                        seconds=parts.get("seconds", 0))
+
+
+def _fold(value: str) -> str:
+    return value.casefold()
+
+
+def _string_filter(spec: dict, many: bool = False) -> Callable:
+    """A test on one value (or, with ``many``, on a set of values where any
+    may match; negative operators then require that none match)."""
+    tests: list[Callable] = []
+    if "eq" in spec and spec["eq"] is not None:
+        tests.append(lambda v, x=spec["eq"]: v == x)
+    if "in" in spec and spec["in"] is not None:
+        tests.append(lambda v, xs=frozenset(spec["in"]): v in xs)
+    if spec.get("contains") is not None:
+        tests.append(lambda v, x=_fold(spec["contains"]): v is not None and x in _fold(v))
+    if spec.get("startsWith") is not None:
+        tests.append(lambda v, x=_fold(spec["startsWith"]): v is not None and _fold(v).startswith(x))
+    if spec.get("endsWith") is not None:
+        tests.append(lambda v, x=_fold(spec["endsWith"]): v is not None and _fold(v).endswith(x))
+    negatives: list[Callable] = []
+    if "ne" in spec and spec["ne"] is not None:
+        negatives.append(lambda v, x=spec["ne"]: v == x)
+    if "notIn" in spec and spec["notIn"] is not None:
+        negatives.append(lambda v, xs=frozenset(spec["notIn"]): v in xs)
+    if not many:
+        return lambda v: all(t(v) for t in tests) and not any(n(v) for n in negatives)
+    return lambda vs: (all(any(t(v) for v in vs) for t in tests)
+                       and not any(n(v) for n in negatives for v in vs))
+
+
+def _int_filter(spec: dict) -> Callable:
+    tests: list[Callable] = []
+    ops = {"eq": lambda v, x: v == x, "ne": lambda v, x: v != x,
+           "gt": lambda v, x: v is not None and v > x, "gte": lambda v, x: v is not None and v >= x,
+           "lt": lambda v, x: v is not None and v < x, "lte": lambda v, x: v is not None and v <= x}
+    for op, fn in ops.items():
+        if spec.get(op) is not None:
+            tests.append(lambda v, x=spec[op], fn=fn: fn(v, x))
+    if spec.get("in") is not None:
+        tests.append(lambda v, xs=frozenset(spec["in"]): v in xs)
+    if spec.get("notIn") is not None:
+        tests.append(lambda v, xs=frozenset(spec["notIn"]): v not in xs)
+    return lambda v: all(t(v) for t in tests)
+
+
+def _date_filter(spec: dict, now: dt.datetime) -> Callable:
+    bounds = {op: spec[op] for op in ("eq", "gt", "gte", "lt", "lte") if spec.get(op) is not None}
+    for op, value in bounds.items():
+        if not isinstance(value, dt.datetime):
+            raise BadQuery(f"publishedAt.{op}: {value!r} is not a date-time")
+    if spec.get("within") is not None:
+        since = now - parse_duration(spec["within"])
+        bounds["gte"] = max(bounds.get("gte", since), since)
+        bounds["lte"] = min(bounds.get("lte", now), now)
+    spec_int = {op: value.timestamp() for op, value in bounds.items()}
+    return _int_filter(spec_int)
+
+
+def _slugs(names) -> frozenset[str]:
+    return frozenset(slugify(n) for n in names or ())
+
+
+def compile_where(where: dict | None, view: View, now: dt.datetime) -> Predicate:
+    if not where:
+        return lambda a: True
+    tests: list[Predicate] = []
+    for key, spec in where.items():
+        if spec is None:
+            continue
+        if key == "AND":
+            parts = [compile_where(w, view, now) for w in spec]
+            tests.append(lambda a, ps=parts: all(p(a) for p in ps))
+        elif key == "OR":
+            parts = [compile_where(w, view, now) for w in spec]
+            tests.append(lambda a, ps=parts: any(p(a) for p in ps))
+        elif key == "NOT":
+            part = compile_where(spec, view, now)
+            tests.append(lambda a, p=part: not p(a))
+        elif key in ("id", "title", "excerpt", "type", "collection"):
+            test = _string_filter(spec)
+            tests.append(lambda a, t=test, attr=key: t(getattr(a, attr)))
+        elif key in ("quality", "heat"):
+            test = _int_filter(spec)
+            tests.append(lambda a, t=test, attr=key: t(getattr(a, attr)))
+        elif key == "publishedAt":
+            test = _date_filter(spec, now)
+            tests.append(lambda a, t=test: t(a.published_ts))
+        elif key == "published":
+            # `removed: true` counts as unpublished, as everywhere else.
+            tests.append(lambda a, want=bool(spec): a.visible == want)
+        elif key == "provider":
+            tests.append(_provider_predicate(spec))
+        elif key == "topics":
+            tests.append(_topics_predicate(spec))
+        elif key == "hasImages":
+            tests.append(lambda a, want=bool(spec): bool(a.images) == want)
+        elif key == "hasRelated":
+            tests.append(lambda a, want=bool(spec): bool(a.related) == want)
+        elif key == "text":
+            from .search import text_matches  # search imports this module
+            ids = text_matches(view, spec)
+            tests.append(lambda a, ids=ids: a.ord in ids)
+        else:
+            raise BadQuery(f"unknown filter field {key!r}")
+    if len(tests) == 1:
+        return tests[0]
+    return lambda a: all(t(a) for t in tests)
+
+
+def _provider_predicate(spec: dict) -> Predicate:
+    tests: list[Predicate] = []
+    if spec.get("domain") is not None:
+        test = _string_filter(spec["domain"])
+        tests.append(lambda a, t=test: t(a.provider.domain if a.provider else None))
+    if spec.get("name") is not None:
+        # An article's provider answers to its own name and the provider's.
+        test = _string_filter(spec["name"], many=True)
+        tests.append(lambda a, t=test: t(_provider_names(a)))
+    return lambda a: all(t(a) for t in tests)
+
+
+def _provider_names(article: Article) -> tuple:
+    names = []
+    if article.provider is not None:
+        names.append(article.provider.name)
+    if article.provider_name and article.provider_name not in names:
+        names.append(article.provider_name)
+    return tuple(names) or (None,)
+
+
+def _topics_predicate(spec: dict) -> Predicate:
+    tests: list[Predicate] = []
+    if spec.get("some") is not None:
+        some = _slugs(spec["some"])
+        tests.append(lambda a, s=some: not s.isdisjoint(a.topic_slugs))
+    if spec.get("every") is not None:
+        every = _slugs(spec["every"])
+        tests.append(lambda a, s=every: s <= a.topic_slugs)
+    if spec.get("none") is not None:
+        none = _slugs(spec["none"])
+        tests.append(lambda a, s=none: s.isdisjoint(a.topic_slugs))
+    return lambda a: all(t(a) for t in tests)
+
+
+def _candidates(where: dict | None, view: View) -> Sequence[Article]:
+    """The smallest index list that must contain every match (each list is
+    in the default order), or all articles."""
+    best: Sequence[Article] = view.articles
+    if not where:
+        return best
+    options: list[Sequence[Article]] = []
+    topics = where.get("topics") or {}
+    if topics.get("some") is not None:
+        lists = [view.by_topic.get(s, ()) for s in _slugs(topics["some"])]
+        options.append(_union(lists))
+    if topics.get("every"):
+        options.extend(view.by_topic.get(s, ()) for s in _slugs(topics["every"]))
+    domain = (where.get("provider") or {}).get("domain") or {}
+    if domain.get("eq") is not None:
+        options.append(view.by_provider.get(domain["eq"].lower(), ()))
+    elif domain.get("in") is not None:
+        options.append(_union([view.by_provider.get(d.lower(), ()) for d in domain["in"]]))
+    for key, index in (("type", view.by_type), ("collection", view.by_collection)):
+        spec = where.get(key) or {}
+        if spec.get("eq") is not None:
+            options.append(index.get(spec["eq"], ()))
+    ident = where.get("id") or {}
+    if ident.get("eq") is not None:
+        hit = view.by_id.get(ident["eq"])
+        options.append([hit] if hit else [])
+    for option in options:
+        if len(option) < len(best):
+            best = option
+    return best
+
+
+def _union(lists: list[Sequence[Article]]) -> Sequence[Article]:
+    if len(lists) == 1:
+        return lists[0]
+    merged = {a.ord: a for lst in lists for a in lst}
+    return [merged[k] for k in sorted(merged)]
+
+
+# --- ordering ----------------------------------------------------------------
+
+class _Desc:
+    """Reverses comparison for values that cannot be negated (titles)."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v) -> None:
+        self.v = v
+
+    def __lt__(self, other: "_Desc") -> bool:
+        return other.v < self.v
+
+    def __eq__(self, other) -> bool:
+        return self.v == other.v
+
+
+FIELDS: dict[str, Callable[[Article], object]] = {
+    "PUBLISHED_AT": lambda a: a.published_ts,
+    "HEAT": lambda a: a.heat,
+    "QUALITY": lambda a: a.quality,
+    "TITLE": lambda a: a.title_key,
+}
+DEFAULT_ORDER: tuple[tuple[str, str], ...] = (("PUBLISHED_AT", "DESC"),)
+
+
+def _component(value, direction: str):
+    # Missing values sort last whichever the direction.
+    if value is None:
+        return (1,)
+    if direction == "ASC":
+        return (0, value)
+    return (0, -value) if isinstance(value, (int, float)) else (0, _Desc(value))
+
+
+def normalise_order(order: Sequence[tuple[str, str]] | None) -> tuple[tuple[str, str], ...]:
+    order = tuple(order or ()) or DEFAULT_ORDER
+    for field, direction in order:
+        if field not in FIELDS or direction not in ("ASC", "DESC"):
+            raise BadQuery(f"cannot order by {field} {direction}")
+    return order
+
+
+def key_function(order: tuple[tuple[str, str], ...]) -> Callable[[Article], tuple]:
+    if order == DEFAULT_ORDER:
+        return default_key
+    getters = [(FIELDS[f], d) for f, d in order]
+    return lambda a: tuple(_component(g(a), d) for g, d in getters) + (a.id,)
+
+
+def key_from_values(order: tuple[tuple[str, str], ...], values: list) -> tuple:
+    """The sort key of a cursor: the same shape as ``key_function`` gives."""
+    if order == DEFAULT_ORDER:
+        ts, ident = values
+        return (0, -ts, ident) if ts is not None else (1, 0.0, ident)
+    *vals, ident = values
+    return tuple(_component(v, d) for v, (_, d) in zip(vals, order)) + (ident,)
+
+
+def values_of(order: tuple[tuple[str, str], ...], article: Article) -> list:
+    return [FIELDS[f](article) for f, _ in order] + [article.id]
+
+
+# --- cursors -----------------------------------------------------------------
+
+def encode_cursor(tag: str, values: list) -> str:
+    raw = orjson.dumps([tag, *values])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, tag: str, arity: int) -> list:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = orjson.loads(raw)
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise BadQuery(f"invalid cursor {cursor[:60]!r}") from None
+    if not isinstance(data, list) or len(data) != arity + 1 or data[0] != tag:
+        raise BadQuery(f"cursor {cursor[:60]!r} does not belong to this ordering")
+    return data[1:]
+
+
+def order_tag(order: tuple[tuple[str, str], ...]) -> str:
+    return ",".join(f"{f}:{d}" for f, d in order)
+
+
+# --- pages ------------------------------------------------------------------
+
+@dataclass
+class Page:
+    items: list                      # Articles (or (Article, score) for search)
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    total: int
+
+
+def check_page_args(first: int | None, last: int | None, limit: int = MAX_PAGE) -> None:
+    for name, value in (("first", first), ("last", last)):
+        if value is not None and not 0 <= value <= limit:
+            raise BadQuery(f"{name} must be between 0 and {limit}, got {value}")
+
+
+def paginate(items: Sequence, keys: Callable[[object], tuple], cursor_of: Callable[[object], str],
+             decode: Callable[[str], tuple], *, first: int | None, after: str | None,
+             last: int | None, before: str | None, limit: int = MAX_PAGE) -> Page:
+    """Relay pagination over a sorted sequence by key (not offset), so a
+    cursor keeps its place when articles are added or removed."""
+    check_page_args(first, last, limit)
+    if first is None and last is None:
+        first = DEFAULT_PAGE
+    start, end = 0, len(items)
+    if after is not None:
+        start = bisect.bisect_right(items, decode(after), key=keys)
+    if before is not None:
+        end = max(start, bisect.bisect_left(items, decode(before), key=keys))
+    lo, hi = start, end
+    if first is not None:
+        hi = min(hi, lo + first)
+    if last is not None:
+        lo = max(lo, hi - last)
+    window = items[lo:hi]
+    return Page(items=list(window), cursors=[cursor_of(i) for i in window],
+                has_next=hi < len(items), has_previous=lo > 0, total=len(items))
+
+
+class Selection:
+    """The articles of one view matching ``where``, sorted by ``order``."""
+
+    def __init__(self, view: View, where: dict | None, order, now: dt.datetime) -> None:
+        self.view = view
+        self.order = normalise_order(order)
+        self.key = key_function(self.order)
+        self.tag = order_tag(self.order)
+        self.items = _memo(view, where, self.order, now, self._compute)
+
+    def _compute(self, where, now) -> list[Article]:
+        predicate = compile_where(where, self.view, now)
+        matches = [a for a in _candidates(where, self.view) if predicate(a)]
+        if self.order != DEFAULT_ORDER:
+            matches.sort(key=self.key)
+        return matches
+
+    def cursor(self, article: Article) -> str:
+        return encode_cursor(self.tag, values_of(self.order, article))
+
+    def decode(self, cursor: str) -> tuple:
+        values = decode_cursor(cursor, self.tag, len(self.order) + 1)
+        try:
+            return key_from_values(self.order, values)
+        except (TypeError, ValueError):
+            raise BadQuery(f"invalid cursor {cursor[:60]!r}") from None
+
+    def page(self, first=None, after=None, last=None, before=None, limit: int = MAX_PAGE) -> Page:
+        return paginate(self.items, self.key, self.cursor, self.decode, first=first, after=after,
+                        last=last, before=before, limit=limit)
+
+
+def _memo(view: View, where, order, now, compute):
+    """LRU of filtered lists per view; a filter that depends on the clock
+    (``within``) is computed afresh."""
+    if where and b'"within"' in (raw := orjson.dumps(where, option=orjson.OPT_SORT_KEYS)):
+        return compute(where, now)
+    memo_key = (orjson.dumps(where, option=orjson.OPT_SORT_KEYS) if where else b"", order)
+    cache: OrderedDict = view.cache.setdefault("selections", OrderedDict())
+    with view.cache_lock:
+        hit = cache.get(memo_key)
+        if hit is not None:
+            cache.move_to_end(memo_key)
+            return hit
+    result = compute(where, now)
+    with view.cache_lock:
+        cache[memo_key] = result
+        while len(cache) > MEMO_SIZE:
+            cache.popitem(last=False)
+    return result
+
+
+# --- facets ------------------------------------------------------------------
+
+def facets(items: Sequence[Article]) -> dict:
+    topics: Counter = Counter()
+    providers: Counter = Counter()
+    types: Counter = Counter()
+    months: Counter = Counter()
+    labels_topic: dict[str, str] = {}
+    labels_provider: dict[str, str] = {}
+    for article in items:
+        for topic in article.topics:
+            topics[topic.slug] += 1
+            labels_topic[topic.slug] = topic.name
+        if article.provider is not None:
+            providers[article.provider.domain] += 1
+            labels_provider[article.provider.domain] = article.provider.name
+        types[article.type] += 1
+        if article.month:
+            months[article.month] += 1
+
+    def ranked(counter: Counter, labels: dict | None = None) -> list[tuple[str, str | None, int]]:
+        return [(value, (labels or {}).get(value), count)
+                for value, count in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    return {"total": len(items), "topics": ranked(topics, labels_topic),
+            "providers": ranked(providers, labels_provider), "types": ranked(types),
+            "months": ranked(months)}

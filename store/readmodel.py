@@ -1,0 +1,309 @@
+"""The in-memory read model: plain objects and indexes built once per data
+version, so a request costs attribute reads and dictionary lookups.
+
+Two views share the objects: ``public`` holds only published articles, and
+``preview`` holds all of them. Everything a request can reach goes through
+one view, which is how unpublished content stays out of public answers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from threading import Lock
+
+from loaders.normalize import parse_datetime, slugify
+
+from .db import Snapshot
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+
+
+def url_key(url: str) -> str:
+    """Match URLs the way people mean them: scheme, ``www.``, fragment and a
+    trailing slash do not matter; the host's case does not either."""
+    rest = _SCHEME.sub("", url.strip()).split("#", 1)[0]
+    host, _, path = rest.partition("/")
+    host = host.lower()
+    if host.startswith("www."):
+        host = host[4:]
+    return f"{host}/{path}".rstrip("/")
+
+
+def _date(value: str | None) -> dt.datetime | None:
+    return parse_datetime(value) if value else None
+
+
+class Image:
+    __slots__ = ("url", "width", "height", "title", "is_cached", "extra")
+
+    def __init__(self, record: dict) -> None:
+        self.url = record["url"]
+        self.width = record.get("width")
+        self.height = record.get("height")
+        self.title = record.get("title")
+        self.is_cached = record.get("isCached")
+        self.extra = record.get("extra") or None
+
+    @property
+    def aspect_ratio(self) -> float | None:
+        if self.width and self.height:
+            return round(self.width / self.height, 4)
+        return None
+
+
+class Source:
+    __slots__ = ("path", "root", "loader", "paths")
+
+    def __init__(self, record: dict, paths: list[str]) -> None:
+        self.path = record["path"]
+        self.root = record["root"]
+        self.loader = record["loader"]
+        self.paths = paths
+
+
+class Provider:
+    __slots__ = ("id", "domain", "name", "images", "description", "extra", "names", "_declared")
+
+    def __init__(self, domain: str) -> None:
+        self.id = f"provider:{domain}"
+        self.domain = domain
+        self.name = domain
+        self.images: list[Image] = []
+        self.description = None
+        self.extra = None
+        self.names: dict[str, int] = {}  # every name articles give it, with counts
+        self._declared = False
+
+
+class Topic:
+    __slots__ = ("id", "slug", "name", "keywords", "hashtags", "images", "extra", "_declared")
+
+    def __init__(self, slug: str, name: str) -> None:
+        self.id = f"topic:{slug}"
+        self.slug = slug
+        self.name = name
+        self.keywords: list[str] = []
+        self.hashtags: list[str] = []
+        self.images: list[Image] = []
+        self.extra = None
+        self._declared = False
+
+
+class RelatedItem:
+    __slots__ = ("title", "excerpt", "url", "amp_url", "cdn_amp_url", "published_at", "type",
+                 "quality", "provider", "provider_name", "images", "extra", "target")
+
+    def __init__(self, record: dict, provider: Provider | None) -> None:
+        self.title = record.get("title") or ""
+        self.excerpt = record.get("excerpt")
+        self.url = record.get("url")
+        self.amp_url = record.get("ampUrl")
+        self.cdn_amp_url = record.get("cdnAmpUrl")
+        self.published_at = _date(record.get("publishedAt"))
+        self.type = record.get("type")
+        self.quality = record.get("quality")
+        self.provider = provider
+        self.provider_name = (record.get("provider") or {}).get("name")
+        self.images = [Image(i) for i in record.get("images") or ()]
+        self.extra = record.get("extra") or None
+        self.target: Article | None = None  # the local article with this URL
+
+
+class Article:
+    __slots__ = ("id", "slug", "collection", "title", "excerpt", "body", "type", "url",
+                 "original_url", "amp_url", "cdn_amp_url", "published_at", "published_ts",
+                 "quality", "heat", "published", "removed", "visible", "featured_content",
+                 "provider", "provider_name", "topics", "topic_slugs", "images", "related",
+                 "related_from_all", "extra", "source", "ord", "title_key", "month")
+
+    def __init__(self, record: dict) -> None:
+        self.id = record["id"]
+        self.slug = record["slug"]
+        self.collection = record["collection"]
+        self.title = record["title"]
+        self.title_key = self.title.casefold()
+        self.excerpt = record.get("excerpt")
+        self.body = record.get("body")
+        self.type = record["type"]
+        self.url = record.get("url")
+        self.original_url = record.get("originalUrl")
+        self.amp_url = record.get("ampUrl")
+        self.cdn_amp_url = record.get("cdnAmpUrl")
+        self.published_at = _date(record.get("publishedAt"))
+        self.published_ts = self.published_at.timestamp() if self.published_at else None
+        self.month = self.published_at.strftime("%Y-%m") if self.published_at else None
+        self.quality = record.get("quality")
+        self.heat = record.get("heat")
+        self.published = bool(record.get("published", True))
+        self.removed = bool(record.get("removed"))
+        self.visible = self.published and not self.removed
+        self.featured_content = record.get("featuredContent")
+        self.provider: Provider | None = None
+        self.provider_name = (record.get("provider") or {}).get("name")
+        self.topics: list[Topic] = []
+        self.topic_slugs: frozenset[str] = frozenset()
+        self.images = [Image(i) for i in record.get("images") or ()]
+        self.related: list[RelatedItem] = []
+        self.related_from_all: list[Article] = []
+        self.extra = record.get("extra") or None
+        self.source = Source(record["source"], record.get("sources") or [record["source"]["path"]])
+        self.ord = 0  # position in the default order, PUBLISHED_AT DESC then id
+
+    @property
+    def image(self) -> Image | None:
+        return self.images[0] if self.images else None
+
+    def urls(self):
+        return (u for u in (self.url, self.original_url, self.amp_url, self.cdn_amp_url) if u)
+
+
+def default_key(article: Article):
+    # Newest first, undated last, ties by id: pages never overlap or skip.
+    ts = article.published_ts
+    return (0, -ts, article.id) if ts is not None else (1, 0.0, article.id)
+
+
+class View:
+    """What one audience may see. Lists are in the default order."""
+
+    def __init__(self, model: "ReadModel", articles: list[Article], preview: bool) -> None:
+        self.model = model
+        self.preview = preview
+        self.articles = articles
+        self.by_id = {a.id: a for a in articles}
+        self.by_url: dict[str, Article] = {}
+        self.by_topic: dict[str, list[Article]] = defaultdict(list)
+        self.by_provider: dict[str, list[Article]] = defaultdict(list)
+        self.by_type: dict[str, list[Article]] = defaultdict(list)
+        self.by_collection: dict[str, list[Article]] = defaultdict(list)
+        providers: dict[str, Provider] = {d: p for d, p in model.providers.items() if p._declared}
+        topics: dict[str, Topic] = {s: t for s, t in model.topics.items() if t._declared}
+        related_count = 0
+        for article in articles:
+            for url in article.urls():
+                self.by_url.setdefault(url_key(url), article)
+            for topic in article.topics:
+                self.by_topic[topic.slug].append(article)
+                topics[topic.slug] = topic
+            if article.provider is not None:
+                self.by_provider[article.provider.domain].append(article)
+                providers[article.provider.domain] = article.provider
+            self.by_type[article.type].append(article)
+            self.by_collection[article.collection].append(article)
+            for item in article.related:
+                related_count += 1
+                if item.provider is not None:
+                    providers.setdefault(item.provider.domain, item.provider)
+        self.related_count = related_count
+        self.providers = dict(sorted(providers.items()))
+        self.topics = dict(sorted(topics.items()))
+        self.cache_lock = Lock()
+        self.cache: dict = {}  # per-view memo of filtered, sorted lists (see query.py)
+
+    def visible(self, article: Article | None) -> Article | None:
+        if article is None:
+            return None
+        return article if (self.preview or article.visible) else None
+
+    def related_from(self, article: Article) -> list[Article]:
+        if self.preview:
+            return article.related_from_all
+        return [a for a in article.related_from_all if a.visible]
+
+
+class ReadModel:
+    """Built once per data version from a store snapshot; read-only after."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.data_version = snapshot.data_version
+        self.loaded_at = _date(snapshot.meta.get("loadedAt"))
+        self.lookups = 0  # index lookups made for requests; tests bound it
+        self.providers: dict[str, Provider] = {}
+        self.topics: dict[str, Topic] = {}
+        for record in snapshot.providers.values():
+            provider = self._provider(record["domain"])
+            provider.name = record.get("name") or provider.domain
+            provider.images = [Image(i) for i in record.get("images") or ()]
+            provider.description = record.get("description")
+            provider.extra = record.get("extra") or None
+            provider._declared = True
+        for record in snapshot.topics.values():
+            topic = self._topic(record["name"])
+            topic.name = record["name"]
+            topic.keywords = record.get("keywords") or []
+            topic.hashtags = record.get("hashtags") or []
+            topic.images = [Image(i) for i in record.get("images") or ()]
+            topic.extra = record.get("extra") or None
+            topic._declared = True
+
+        articles = [self._article(record) for record in snapshot.articles.values()]
+        articles.sort(key=default_key)
+        for position, article in enumerate(articles):
+            article.ord = position
+        for provider in self.providers.values():
+            if not provider._declared and provider.names:
+                # No organization file: the name most articles use, then the first.
+                provider.name = max(provider.names.items(), key=lambda kv: (kv[1], -len(kv[0])))[0]
+            if not provider.images:
+                provider.images = self._provider_images.get(provider.domain, [])
+
+        url_index: dict[str, Article] = {}
+        for article in articles:
+            for url in article.urls():
+                url_index.setdefault(url_key(url), article)
+        for article in articles:
+            for item in article.related:
+                if item.url:
+                    target = url_index.get(url_key(item.url))
+                    if target is not None and target is not article:
+                        item.target = target
+                        target.related_from_all.append(article)
+
+        self.all_articles = articles
+        self.preview = View(self, articles, preview=True)
+        self.public = View(self, [a for a in articles if a.visible], preview=False)
+
+    _provider_images: dict[str, list[Image]]
+
+    def _provider(self, domain: str) -> Provider:
+        provider = self.providers.get(domain)
+        if provider is None:
+            provider = self.providers[domain] = Provider(domain)
+        return provider
+
+    def _topic(self, name: str) -> Topic:
+        slug = slugify(name)
+        topic = self.topics.get(slug)
+        if topic is None:
+            topic = self.topics[slug] = Topic(slug, name)
+        return topic
+
+    def _provider_ref(self, ref: dict | None) -> Provider | None:
+        if not ref or not ref.get("domain"):
+            return None
+        provider = self._provider(ref["domain"])
+        if ref.get("name"):
+            provider.names[ref["name"]] = provider.names.get(ref["name"], 0) + 1
+        if ref.get("images") and ref["domain"] not in self._provider_images:
+            self._provider_images[ref["domain"]] = [Image(i) for i in ref["images"]]
+        return provider
+
+    def _article(self, record: dict) -> Article:
+        if not hasattr(self, "_provider_images"):
+            self._provider_images = {}
+        article = Article(record)
+        article.provider = self._provider_ref(record.get("provider"))
+        topics = []
+        for name in record.get("topics") or ():
+            topic = self._topic(name)
+            if topic not in topics:
+                topics.append(topic)
+        article.topics = topics
+        article.topic_slugs = frozenset(t.slug for t in topics)
+        article.related = [RelatedItem(r, self._provider_ref(r.get("provider")))
+                           for r in record.get("related") or ()]
+        return article
+
+    def view(self, preview: bool) -> View:
+        return self.preview if preview else self.public
