@@ -24,6 +24,10 @@ class StoreLocked(StoreError):
 class StrictLoadRejected(StoreError):
     """``--strict`` and something was rejected: nothing was written."""
 
+    def __init__(self, message: str, report) -> None:
+        super().__init__(message)
+        self.report = report
+
 
 class BadQuery(ValueError):
     """A request the read model cannot answer as asked (a malformed cursor,

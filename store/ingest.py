@@ -70,7 +70,7 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
         _apply(snapshot, candidates, pruned_roots if prune else set(), report, workers, progress)
         if strict and report.rejected:
             raise StrictLoadRejected(
-                f"{len(report.rejected)} file(s) rejected; --strict wrote nothing")
+                f"{len(report.rejected)} file(s) rejected; --strict wrote nothing", report)
         changed_entities = any(report.added.values()) or any(report.updated.values()) \
             or any(report.removed.values())
         if changed_entities or report.written or not store.exists():

@@ -1,0 +1,270 @@
+"""The ``newsgraph`` command. It only turns options into settings and calls
+the library; errors become messages and exit codes here and nowhere else."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+import orjson
+
+from graph.settings import Limits, Settings
+
+DEFAULT_DB = "newsgraph.json"
+DEMO_SITE = Path(__file__).with_name("demo") / "site"
+
+# Exit codes: 0 all good, 1 failure, 2 usage (click), 3 some files rejected
+# (the good ones landed), 4 rejected with --strict (nothing written).
+EXIT_REJECTED = 3
+EXIT_STRICT = 4
+
+db_option = click.option("--db", envvar="NEWSGRAPH_DB", show_envvar=True, default=None,
+                         type=click.Path(dir_okay=False),
+                         help=f"The store file (TinyDB JSON). Default: ./{DEFAULT_DB}.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="newsgraph")
+def main() -> None:
+    """newsgraph: a GraphQL API over news sites built from files.
+
+    \b
+      newsgraph load ./my-site --db news.json     # files -> store
+      newsgraph serve --db news.json              # store -> http://127.0.0.1:8000/graphql
+      newsgraph serve                             # the bundled demo
+      newsgraph query '{ stats { articles } }' --db news.json
+    """
+
+
+# --- load ----------------------------------------------------------------------
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@db_option
+@click.option("--prune", is_flag=True, envvar="NEWSGRAPH_PRUNE", show_envvar=True,
+              help="Remove records whose files are gone from the loaded folders.")
+@click.option("--strict", is_flag=True, envvar="NEWSGRAPH_STRICT", show_envvar=True,
+              help="Write nothing if any file is rejected.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, envvar="NEWSGRAPH_LOAD_WORKERS",
+              show_envvar=True, help="Processes that parse files. Default: one per core.")
+@click.option("--lock-timeout", type=float, default=60.0, show_default=True,
+              envvar="NEWSGRAPH_LOCK_TIMEOUT", show_envvar=True,
+              help="Seconds to wait for another load that holds the store's lock.")
+@click.option("--watch", is_flag=True, envvar="NEWSGRAPH_WATCH", show_envvar=True,
+              help="Keep running and load again whenever a file changes.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only rejections and errors.")
+def load(paths, db, prune, strict, workers, lock_timeout, watch, quiet):
+    """Load sites, folders or files into the store.
+
+    Each PATH is a Jekyll site (collections such as _news/, _data/topics,
+    _data/organizations, api/**/index.json), a plain folder, or single files
+    (.md .markdown .txt .html with front matter, .yaml, static API .json).
+    Loading again updates what changed; good files land even when others
+    are rejected, and each rejected file is named with its line and reason.
+
+    Exit status: 0 when nothing was rejected, 3 when some files were rejected
+    (the rest landed), 4 with --strict when anything was rejected (nothing
+    written), 1 on other errors.
+    """
+    from .loading import run_load, watch_and_load
+
+    db = db or DEFAULT_DB
+    missing = [str(p) for p in paths if not os.path.lexists(p)]
+    if missing:
+        raise click.UsageError(f"no such path: {', '.join(missing)}")
+    code = run_load(paths, db, prune=prune, strict=strict, workers=workers,
+                    lock_timeout=lock_timeout, quiet=quiet)
+    if watch:
+        watch_and_load(paths, db, prune=prune, workers=workers, lock_timeout=lock_timeout, quiet=quiet)
+    sys.exit(code)
+
+
+# --- serve ---------------------------------------------------------------------
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="NEWSGRAPH_HOST",
+              show_envvar=True, help="Interface to bind; loopback unless you mean otherwise.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              envvar="NEWSGRAPH_PORT", show_envvar=True, help="TCP port.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              envvar="NEWSGRAPH_WORKERS", show_envvar=True, help="Server processes.")
+@click.option("--preview-token", default=None, envvar="NEWSGRAPH_PREVIEW_TOKEN", show_envvar=True,
+              help="Bearer token that lets a request see unpublished articles.")
+@click.option("--cors-origin", "cors_origins", multiple=True, envvar="NEWSGRAPH_CORS_ORIGINS",
+              show_envvar=True, help="An origin allowed to call the API from a browser; repeatable "
+              "(space-separated in the variable). Off by default.")
+@click.option("--introspection/--no-introspection", default=True, envvar="NEWSGRAPH_INTROSPECTION",
+              show_envvar=True, help="Allow schema introspection (and field suggestions).")
+@click.option("--graphiql/--no-graphiql", default=True, envvar="NEWSGRAPH_GRAPHIQL", show_envvar=True,
+              help="Serve the GraphiQL explorer at /graphql to browsers.")
+@click.option("--cache-control", default=None, envvar="NEWSGRAPH_CACHE_CONTROL", show_envvar=True,
+              help='Cache-Control of public GET answers, e.g. "public, max-age=60". Default: no-cache (revalidate with the ETag).')
+@click.option("--response-cache-mb", default=64, show_default=True, type=click.IntRange(min=0),
+              envvar="NEWSGRAPH_RESPONSE_CACHE_MB", show_envvar=True,
+              help="Memory for cached answers (0 turns the cache off).")
+@click.option("--max-depth", default=Limits.max_depth, show_default=True, type=click.IntRange(min=1),
+              envvar="NEWSGRAPH_MAX_DEPTH", show_envvar=True, help="Deepest nesting of a query.")
+@click.option("--max-aliases", default=Limits.max_aliases, show_default=True, type=click.IntRange(min=0),
+              envvar="NEWSGRAPH_MAX_ALIASES", show_envvar=True, help="Aliases in one query.")
+@click.option("--max-tokens", default=Limits.max_tokens, show_default=True, type=click.IntRange(min=10),
+              envvar="NEWSGRAPH_MAX_TOKENS", show_envvar=True, help="Tokens in one query document.")
+@click.option("--max-cost", default=Limits.max_cost, show_default=True, type=click.IntRange(min=1),
+              envvar="NEWSGRAPH_MAX_COST", show_envvar=True,
+              help="Estimated nodes (page sizes multiplied down nested connections).")
+@click.option("--max-body-kb", default=Limits.max_body_bytes // 1024, show_default=True,
+              type=click.IntRange(min=1), envvar="NEWSGRAPH_MAX_BODY_KB", show_envvar=True,
+              help="Largest request body.")
+@click.option("--max-batch", default=Limits.max_batch, show_default=True, type=click.IntRange(min=1),
+              envvar="NEWSGRAPH_MAX_BATCH", show_envvar=True, help="Operations in one batched request.")
+@click.option("--timeout", default=Limits.timeout_seconds, show_default=True, type=float,
+              envvar="NEWSGRAPH_TIMEOUT", show_envvar=True, help="Seconds one request may execute.")
+@click.option("--reload-interval", default=1.0, show_default=True, type=float,
+              envvar="NEWSGRAPH_RELOAD_INTERVAL", show_envvar=True,
+              help="Seconds between checks for a newly published store (0: never reload).")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+              envvar="NEWSGRAPH_LOG_LEVEL", show_envvar=True, help="Server log verbosity.")
+def serve(paths, db, host, port, workers, preview_token, cors_origins, introspection, graphiql,
+          cache_control, response_cache_mb, max_depth, max_aliases, max_tokens, max_cost,
+          max_body_kb, max_batch, timeout, reload_interval, log_level):
+    """Serve the GraphQL API (and GraphiQL at /graphql).
+
+    With PATHs, they are loaded first (into --db, or a temporary store). With
+    none, --db is served; with no store at all, the bundled demo collection is,
+    so a first run shows a working explorer.
+    """
+    from graph.server import run
+
+    from .loading import run_load
+
+    if len(cors_origins) == 1 and " " in cors_origins[0]:
+        cors_origins = tuple(cors_origins[0].split())
+    if paths:
+        db = db or os.path.join(tempfile.mkdtemp(prefix="newsgraph-"), DEFAULT_DB)
+        run_load(paths, db, quiet=True)
+        click.echo(f"Loaded {', '.join(map(str, paths))} into {db}", err=True)
+    elif db is None and os.path.exists(DEFAULT_DB):
+        db = DEFAULT_DB
+    elif db is None:
+        db = os.path.join(tempfile.mkdtemp(prefix="newsgraph-demo-"), DEFAULT_DB)
+        run_load([DEMO_SITE], db, quiet=True)
+        click.echo("No data given: serving the bundled demo collection.", err=True)
+    elif not os.path.exists(db):
+        raise click.ClickException(f"no store at {db}: run `newsgraph load PATH --db {db}` first")
+    settings = Settings(
+        db=db, host=host, port=port, workers=workers, preview_token=preview_token or None,
+        introspection=introspection, graphiql=graphiql, cors_origins=tuple(cors_origins),
+        cache_control=cache_control, response_cache_bytes=response_cache_mb * 1024 * 1024,
+        reload_interval=reload_interval, log_level=log_level,
+        limits=Limits(max_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens,
+                      max_cost=max_cost, max_body_bytes=max_body_kb * 1024, max_batch=max_batch,
+                      timeout_seconds=timeout))
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"newsgraph: GraphiQL and the API at http://{shown}:{port}/graphql "
+               f"(store {db})", err=True)
+    try:
+        run(settings)
+    except Exception as exc:  # a store that cannot be read at start-up
+        from store.errors import StoreError
+
+        if isinstance(exc, StoreError):
+            raise click.ClickException(str(exc)) from None
+        raise
+
+
+# --- query ---------------------------------------------------------------------
+
+def _parse_var(raw: str) -> tuple[str, object]:
+    name, sep, value = raw.partition("=")
+    if not sep or not name:
+        raise click.BadParameter(f"{raw!r} is not name=value", param_hint="--var")
+    try:
+        parsed = orjson.loads(value)  # numbers, booleans, null, JSON objects
+    except orjson.JSONDecodeError:
+        parsed = value  # anything else is a string
+    return name.lstrip("$"), parsed
+
+
+@main.command()
+@click.argument("query_or_file")
+@db_option
+@click.option("--url", envvar="NEWSGRAPH_URL", show_envvar=True, default=None,
+              help="Query a running server (its /graphql URL) instead of a store file.")
+@click.option("--var", "var_items", multiple=True, metavar="NAME=VALUE",
+              help="A variable; VALUE is read as JSON when it parses, else as a string. Repeatable.")
+@click.option("--vars", "vars_file", type=click.File("rb"), default=None,
+              help="A JSON file of variables.")
+@click.option("--operation-name", default=None, help="Which operation of the document to run.")
+@click.option("--all", "follow", is_flag=True,
+              help="Follow the first connection's pageInfo.endCursor to the end.")
+@click.option("--format", "fmt", type=click.Choice(["json", "ndjson", "csv"]), default="json",
+              show_default=True, help="json: the answer; ndjson: one node a line; csv: one node a row, "
+              "nested fields as dotted columns (provider.domain).")
+@click.option("--preview-token", default=None, envvar="NEWSGRAPH_PREVIEW_TOKEN", show_envvar=True,
+              help="With --url: sent as a bearer token to see unpublished articles.")
+@click.option("--preview", is_flag=True, help="In-process: include unpublished articles.")
+def query(query_or_file, db, url, var_items, vars_file, operation_name, follow, fmt,
+          preview_token, preview):
+    """Run a query in-process on a store, or against a server with --url.
+
+    QUERY_OR_FILE is the query itself, a file holding it, or - for stdin.
+
+    \b
+      newsgraph query '{ articles(first: 5) { nodes { title url } } }'
+      newsgraph query listing.graphql --var topic=ai --all --format csv
+      newsgraph query q.graphql --url http://127.0.0.1:8000/graphql --format ndjson
+
+    A GraphQL error prints its message and exits with status 1.
+    """
+    from .output import rows_of, to_csv, to_json, to_ndjson
+    from .pull import LocalRunner, PullError, RemoteRunner, check, pull_all
+
+    if query_or_file == "-":
+        text = sys.stdin.read()
+    elif os.path.isfile(query_or_file):
+        text = Path(query_or_file).read_text(encoding="utf-8")
+    else:
+        text = query_or_file
+    variables: dict = {}
+    if vars_file is not None:
+        try:
+            loaded = orjson.loads(vars_file.read())
+        except orjson.JSONDecodeError as exc:
+            raise click.BadParameter(f"not JSON: {exc.msg}", param_hint="--vars") from None
+        if not isinstance(loaded, dict):
+            raise click.BadParameter("must hold a JSON object", param_hint="--vars")
+        variables.update(loaded)
+    variables.update(_parse_var(item) for item in var_items)
+    try:
+        if url:
+            runner = RemoteRunner(url, preview_token)
+        else:
+            runner = LocalRunner(db or DEFAULT_DB, preview=preview)
+        if follow:
+            rows = list(pull_all(runner, text, variables, operation_name))
+            data = rows
+        else:
+            data = check(runner.run(text, variables, operation_name))
+            rows = None
+    except PullError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    if fmt == "json":
+        click.echo(to_json(data), nl=False)
+    else:
+        rows = rows if rows is not None else rows_of(data)
+        click.echo(to_ndjson(rows) if fmt == "ndjson" else to_csv(rows), nl=False)
+
+
+# --- export-schema ----------------------------------------------------------------
+
+@main.command("export-schema")
+def export_schema():
+    """Print the schema in SDL (what schema.graphql holds)."""
+    from graph.schema import sdl
+
+    click.echo(sdl(), nl=False)

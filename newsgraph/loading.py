@@ -1,0 +1,94 @@
+"""``newsgraph load``: progress on a terminal, a summary table, rejections."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from store.db import Store
+from store.errors import StoreError, StrictLoadRejected
+from store.ingest import LoadReport, load
+
+KINDS = ("article", "topic", "provider")
+
+
+def run_load(paths, db: str, *, prune: bool = False, strict: bool = False, workers=None,
+             lock_timeout: float = 60.0, quiet: bool = False) -> int:
+    from .cli import EXIT_REJECTED, EXIT_STRICT
+
+    out = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    store = Store(db)
+    bar = None
+    task = None
+
+    def on_progress(done: int, total: int) -> None:
+        nonlocal bar, task
+        if bar is None:
+            bar = Progress(TextColumn("parsing"), BarColumn(), MofNCompleteColumn(),
+                           TimeRemainingColumn(), console=err, transient=True)
+            bar.start()
+            task = bar.add_task("parse", total=total)
+        bar.update(task, completed=done, total=total)
+
+    try:
+        report = load(store, paths, prune=prune, strict=strict, workers=workers,
+                      progress=on_progress if err.is_terminal and not quiet else None,
+                      lock_timeout=lock_timeout,
+                      on_lock_wait=lambda holder: err.print(f"waiting for the store lock held by {holder}"))
+    except StrictLoadRejected as exc:
+        _stop(bar)
+        _print_rejections(exc.report, err)
+        err.print(f"[bold red]{exc}[/]")
+        return EXIT_STRICT
+    except StoreError as exc:
+        _stop(bar)
+        err.print(f"[bold red]error:[/] {exc}")
+        return 1
+    _stop(bar)
+    if not quiet:
+        _print_summary(report, db, out)
+    _print_rejections(report, err)
+    return EXIT_REJECTED if report.rejected else 0
+
+
+def _stop(bar) -> None:
+    if bar is not None:
+        bar.stop()
+
+
+def _print_summary(report: LoadReport, db: str, out: Console) -> None:
+    table = Table(title=f"{report.files_seen} files, {report.files_parsed} parsed -> {db}",
+                  title_justify="left")
+    table.add_column("records")
+    for column in ("added", "updated", "unchanged", "removed"):
+        table.add_column(column, justify="right")
+    for kind in KINDS:
+        table.add_row(kind + "s", *(str(getattr(report, c)[kind])
+                                    for c in ("added", "updated", "unchanged", "removed")))
+    out.print(table)
+    out.print(f"rejected files: {len(report.rejected)}   skipped (not news data): {len(report.skipped)}"
+              f"   data version: {report.data_version}"
+              + ("" if report.written else "   (store unchanged)"))
+
+
+def _print_rejections(report: LoadReport, err: Console) -> None:
+    for error in report.rejected:
+        # Paths may hold brackets: print them literally, never as markup.
+        err.print(f"rejected {error}", soft_wrap=True, markup=False, highlight=False)
+
+
+def watch_and_load(paths, db: str, **options) -> None:
+    """Load again on every batch of file changes, until interrupted."""
+    from watchfiles import watch
+
+    err = Console(stderr=True)
+    err.print(f"watching {', '.join(map(str, paths))} for changes (Ctrl-C to stop)")
+    try:
+        for _changes in watch(*[Path(p) for p in paths], debounce=500, step=100):
+            run_load(paths, db, **options)
+    except KeyboardInterrupt:
+        sys.exit(0)
