@@ -1,0 +1,37 @@
+# Two commands on a fresh machine: `make serve` (the API on the bundled demo)
+# and `make test` (everything the suite needs, then the suite).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: serve test install install-test browser assets bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+	$(BIN)/python -m graph.assets
+
+install-test: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/python -m graph.assets
+
+# Debian's Chromium for the browser test (the test tool's own browser
+# download cannot work offline). Needs root, as on CI.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+serve: install
+	$(BIN)/newsgraph serve
+
+test: install-test browser
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: install-test
+	$(BIN)/python -m bench run
+
+clean:
+	rm -rf $(VENV) graph/static/graphiql .pytest_cache
