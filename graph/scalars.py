@@ -21,11 +21,11 @@ def _parse(value):
 
 
 DateTime = strawberry.scalar(
-    dt.datetime,
     name="DateTime",
     description="An ISO-8601 date-time; answers are in UTC with a Z suffix.",
     serialize=format_datetime,
     parse_value=_parse,
 )
 
-SCALAR_OVERRIDES = {dt.datetime: DateTime}
+# Annotations say `datetime`; the schema maps it to this scalar.
+SCALAR_MAP = {dt.datetime: DateTime}

@@ -9,7 +9,7 @@ from store.readmodel import url_key
 
 from .errors import UserInputError
 from .inputs import ArticleOrder, ArticleWhere, ProviderWhere, plain
-from .scalars import SCALAR_OVERRIDES
+from .scalars import SCALAR_MAP
 from .types import (Article, ArticleConnection, ArticleFacets, FacetCount, Info, Node, Provider,
                     ProviderConnection, Stats, Topic, TopicConnection, facet_counts, keyed_page,
                     provider_matches, search_articles, select_articles)
@@ -103,8 +103,7 @@ class Query:
 
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(query=Query, types=[Article, Provider, Topic],
-                             scalar_overrides=SCALAR_OVERRIDES,
-                             config=StrawberryConfig())
+                             config=StrawberryConfig(scalar_map=SCALAR_MAP))
 
 
 schema = build_schema()

@@ -1,0 +1,161 @@
+"""The store: upserts, prune, atomic publish, rejected files changing nothing."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import orjson
+import pytest
+
+from store.db import Store
+from store.errors import StoreCorrupt, StrictLoadRejected
+from store.ingest import load
+from store.readmodel import ReadModel
+from tests.conftest import AZURE, POWER_APPS
+
+
+@pytest.fixture
+def site(tmp_path):
+    target = tmp_path / "azure"
+    shutil.copytree(AZURE, target)
+    for path in target.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)  # the corpus is read-only
+    return target
+
+
+def test_second_load_is_unchanged_and_parses_nothing(tmp_path, site):
+    store = Store(tmp_path / "db.json")
+    first = load(store, [site])
+    assert first.added["article"] == 40 and first.ok
+    version = store.read().data_version
+    second = load(store, [site])
+    assert second.files_parsed == 0
+    assert second.unchanged["article"] == 40
+    assert not second.written
+    assert store.read().data_version == version
+
+
+def test_edit_updates_one_article_and_changes_the_version(tmp_path, site):
+    store = Store(tmp_path / "db.json")
+    load(store, [site])
+    before = store.read()
+    path = sorted((site / "_news").glob("*.md"))[0]
+    path.write_text(path.read_text(encoding="utf-8").replace("title: \"", "title: \"Edited ", 1), encoding="utf-8")
+    report = load(store, [site])
+    assert report.updated["article"] == 1 and report.files_parsed == 1
+    after = store.read()
+    assert after.data_version != before.data_version
+    assert after.articles[f"news/{path.stem}"]["title"].startswith("Edited ")
+
+
+def test_touched_but_identical_files_are_unchanged(tmp_path, site):
+    store = Store(tmp_path / "db.json")
+    load(store, [site])
+    path = sorted((site / "_news").glob("*.md"))[0]
+    os.utime(path, ns=(1, 1))
+    report = load(store, [site])
+    assert report.files_parsed == 1 and report.updated["article"] == 0
+    assert report.unchanged["article"] == 40
+
+
+def test_prune_removes_articles_whose_files_are_gone(tmp_path, site):
+    store = Store(tmp_path / "db.json")
+    load(store, [site])
+    gone = sorted((site / "_news").glob("*.md"))[0]
+    gone.unlink()
+    kept = load(store, [site])
+    assert kept.removed["article"] == 0
+    assert f"news/{gone.stem}" in store.read().articles
+    pruned = load(store, [site], prune=True)
+    assert pruned.removed["article"] == 1
+    assert f"news/{gone.stem}" not in store.read().articles
+
+
+def test_a_broken_file_keeps_its_old_record_and_good_files_land(tmp_path, site):
+    store = Store(tmp_path / "db.json")
+    load(store, [site])
+    files = sorted((site / "_news").glob("*.md"))
+    old_title = store.read().articles[f"news/{files[0].stem}"]["title"]
+    files[0].write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
+    files[1].write_text(files[1].read_text(encoding="utf-8").replace("title: \"", "title: \"New ", 1),
+                        encoding="utf-8")
+    report = load(store, [site])
+    assert [e.path for e in report.rejected] == [f"_news/{files[0].name}"]
+    snapshot = store.read()
+    assert snapshot.articles[f"news/{files[0].stem}"]["title"] == old_title
+    assert snapshot.articles[f"news/{files[1].stem}"]["title"].startswith("New ")
+
+
+def test_strict_writes_nothing_when_anything_is_rejected(tmp_path, site):
+    (site / "_news" / "zz-bad.md").write_text("---\nheat: hot\n---\n")
+    store = Store(tmp_path / "db.json")
+    with pytest.raises(StrictLoadRejected) as caught:
+        load(store, [site], strict=True)
+    assert not store.exists()
+    assert caught.value.report.rejected[0].path == "_news/zz-bad.md"
+
+
+def test_duplicate_ids_reject_the_later_file(tmp_path, site):
+    source = sorted((site / "_news").glob("*.md"))[0]
+    shutil.copy(source, source.with_suffix(".markdown"))
+    report = load(Store(tmp_path / "db.json"), [site])
+    assert len(report.rejected) == 1
+    assert "duplicate article id" in report.rejected[0].reason
+    assert report.added["article"] == 40
+
+
+def test_the_store_is_tinydb_json_written_by_replace(tmp_path, site):
+    path = tmp_path / "db.json"
+    store = Store(path)
+    load(store, [site])
+    inode = os.stat(path).st_ino
+    data = orjson.loads(path.read_bytes())
+    assert set(data) == {"articles", "topics", "providers", "files", "meta"}
+    assert len(data["articles"]) == 40
+    sorted((site / "_news").glob("*.md"))[0].write_text("---\ntitle: changed\n---\n")
+    load(store, [site])
+    assert os.stat(path).st_ino != inode  # a new file renamed into place
+    assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
+
+
+def test_a_corrupt_store_names_the_file(tmp_path):
+    path = tmp_path / "db.json"
+    path.write_text('{"articles": {"1": ')
+    with pytest.raises(StoreCorrupt) as caught:
+        Store(path).read()
+    assert str(path) in str(caught.value)
+
+
+def test_cli_exit_codes_for_a_folder_with_one_broken_file(tmp_path):
+    folder = tmp_path / "mixed"
+    (folder / "_news").mkdir(parents=True)
+    for path in sorted((POWER_APPS / "_news").glob("*.md"))[:5]:
+        shutil.copy(path, folder / "_news" / path.name)
+    (folder / "_news" / "2021-01-01-broken.md").write_text(
+        "---\ntitle: Broken\nheat: hot\n---\n", encoding="utf-8")
+    db = tmp_path / "db.json"
+    run = subprocess.run([sys.executable, "-m", "newsgraph", "load", str(folder), "--db", str(db)],
+                         capture_output=True, text=True)
+    assert run.returncode == 3, run.stderr
+    assert "_news/2021-01-01-broken.md:3: heat must be an integer" in run.stderr
+    assert len(Store(db).read().articles) == 5
+    clean = subprocess.run([sys.executable, "-m", "newsgraph", "load", str(POWER_APPS / "_news"),
+                            "--db", str(tmp_path / "clean.json")], capture_output=True, text=True)
+    assert clean.returncode == 0, clean.stderr
+    strict = subprocess.run([sys.executable, "-m", "newsgraph", "load", str(folder), "--db",
+                             str(tmp_path / "strict.json"), "--strict"], capture_output=True, text=True)
+    assert strict.returncode == 4
+    assert not (tmp_path / "strict.json").exists()
+
+
+def test_read_model_counts_power_apps(tmp_path):
+    store = Store(tmp_path / "db.json")
+    report = load(store, [POWER_APPS])
+    assert report.ok
+    model = ReadModel(store.read())
+    news = [a for a in model.all_articles if a.collection == "news"]
+    assert len(news) == 192
+    assert sum(a.visible for a in news) == 132
+    assert len([a for a in model.public.articles if a.collection == "news"]) == 132
