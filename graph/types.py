@@ -134,6 +134,19 @@ def search_articles(info: Info, query: str, where: ArticleWhere | None, first: i
     return _connection(page, scores)
 
 
+def articles_of(narrow):
+    """The `articles` field of a provider or topic: the top-level query
+    narrowed to what belongs to the parent."""
+
+    def resolve(root, info: Info, where: ArticleWhere | None = None,
+                order_by: list[ArticleOrder] | None = None, first: int | None = None,
+                after: str | None = None, last: int | None = None,
+                before: str | None = None) -> ArticleConnection:
+        return select_articles(info, where, order_by, first, after, last, before, narrow=narrow(root))
+
+    return resolve
+
+
 @strawberry.type
 class Provider(Node):
     id: strawberry.ID
@@ -156,13 +169,8 @@ class Provider(Node):
     def article_count(self, info: Info) -> int:
         return len(info.context.view.by_provider.get(self.domain, ()))
 
-    @strawberry.field
-    def articles(self, info: Info, where: ArticleWhere | None = None,
-                 order_by: list[ArticleOrder] | None = None, first: int | None = None,
-                 after: str | None = None, last: int | None = None,
-                 before: str | None = None) -> ArticleConnection:
-        return select_articles(info, where, order_by, first, after, last, before,
-                               narrow={"provider": {"domain": {"eq": self.domain}}})
+    articles: ArticleConnection = strawberry.field(
+        resolver=articles_of(lambda provider: {"provider": {"domain": {"eq": provider.domain}}}))
 
 
 @strawberry.type
@@ -190,13 +198,8 @@ class Topic(Node):
     def article_count(self, info: Info) -> int:
         return len(info.context.view.by_topic.get(self.slug, ()))
 
-    @strawberry.field
-    def articles(self, info: Info, where: ArticleWhere | None = None,
-                 order_by: list[ArticleOrder] | None = None, first: int | None = None,
-                 after: str | None = None, last: int | None = None,
-                 before: str | None = None) -> ArticleConnection:
-        return select_articles(info, where, order_by, first, after, last, before,
-                               narrow={"topics": {"some": [self.slug]}})
+    articles: ArticleConnection = strawberry.field(
+        resolver=articles_of(lambda topic: {"topics": {"some": [topic.slug]}}))
 
 
 @strawberry.type(description="An item of an article's related list; `article` is the local article with that URL.")
