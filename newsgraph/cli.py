@@ -54,7 +54,8 @@ def main() -> None:
               help="Seconds to wait for another load that holds the store's lock.")
 @click.option("--watch", is_flag=True, envvar="NEWSGRAPH_WATCH", show_envvar=True,
               help="Keep running and load again whenever a file changes.")
-@click.option("--quiet", "-q", is_flag=True, help="Print only rejections and errors.")
+@click.option("--quiet", "-q", is_flag=True, envvar="NEWSGRAPH_QUIET", show_envvar=True,
+              help="Print only rejections and errors.")
 def load(paths, db, prune, strict, workers, lock_timeout, watch, quiet):
     """Load sites, folders or files into the store.
 
@@ -164,8 +165,8 @@ def serve(paths, db, host, port, workers, preview_token, cors_origins, introspec
                       max_cost=max_cost, max_body_bytes=max_body_kb * 1024, max_batch=max_batch,
                       timeout_seconds=timeout))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    click.echo(f"newsgraph: GraphiQL and the API at http://{shown}:{port}/graphql "
-               f"(store {db})", err=True)
+    where = f"http://{shown}:{port}/graphql" if port else "/graphql on the free port named below"
+    click.echo(f"newsgraph: GraphiQL and the API at {where} (store {db})", err=True)
     try:
         run(settings)
     except Exception as exc:  # a store that cannot be read at start-up
@@ -194,19 +195,22 @@ def _parse_var(raw: str) -> tuple[str, object]:
 @db_option
 @click.option("--url", envvar="NEWSGRAPH_URL", show_envvar=True, default=None,
               help="Query a running server (its /graphql URL) instead of a store file.")
-@click.option("--var", "var_items", multiple=True, metavar="NAME=VALUE",
-              help="A variable; VALUE is read as JSON when it parses, else as a string. Repeatable.")
-@click.option("--vars", "vars_file", type=click.File("rb"), default=None,
-              help="A JSON file of variables.")
-@click.option("--operation-name", default=None, help="Which operation of the document to run.")
-@click.option("--all", "follow", is_flag=True,
+@click.option("--var", "var_items", multiple=True, metavar="NAME=VALUE", envvar="NEWSGRAPH_VAR",
+              show_envvar=True, help="A variable; VALUE is read as JSON when it parses, else as a "
+              "string. Repeatable (space-separated in the variable). Wins over --vars.")
+@click.option("--vars", "vars_file", type=click.File("rb"), default=None, envvar="NEWSGRAPH_VARS",
+              show_envvar=True, help="A JSON file of variables (- for stdin).")
+@click.option("--operation-name", default=None, envvar="NEWSGRAPH_OPERATION_NAME", show_envvar=True,
+              help="Which operation of the document to run.")
+@click.option("--all", "follow", is_flag=True, envvar="NEWSGRAPH_ALL", show_envvar=True,
               help="Follow the first connection's pageInfo.endCursor to the end.")
 @click.option("--format", "fmt", type=click.Choice(["json", "ndjson", "csv"]), default="json",
-              show_default=True, help="json: the answer; ndjson: one node a line; csv: one node a row, "
+              envvar="NEWSGRAPH_FORMAT", show_envvar=True, show_default=True, help="json: the answer; ndjson: one node a line; csv: one node a row, "
               "nested fields as dotted columns (provider.domain).")
 @click.option("--preview-token", default=None, envvar="NEWSGRAPH_PREVIEW_TOKEN", show_envvar=True,
               help="With --url: sent as a bearer token to see unpublished articles.")
-@click.option("--preview", is_flag=True, help="In-process: include unpublished articles.")
+@click.option("--preview", is_flag=True, envvar="NEWSGRAPH_PREVIEW", show_envvar=True,
+              help="In-process: include unpublished articles.")
 def query(query_or_file, db, url, var_items, vars_file, operation_name, follow, fmt,
           preview_token, preview):
     """Run a query in-process on a store, or against a server with --url.
@@ -239,6 +243,7 @@ def query(query_or_file, db, url, var_items, vars_file, operation_name, follow, 
             raise click.BadParameter("must hold a JSON object", param_hint="--vars")
         variables.update(loaded)
     variables.update(_parse_var(item) for item in var_items)
+    runner = None
     try:
         if url:
             runner = RemoteRunner(url, preview_token)
@@ -253,6 +258,9 @@ def query(query_or_file, db, url, var_items, vars_file, operation_name, follow, 
     except PullError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    finally:
+        if runner is not None:
+            runner.close()
     if fmt == "json":
         click.echo(to_json(data), nl=False)
     else:

@@ -1,6 +1,7 @@
 """``newsgraph load``: progress on a terminal, a summary table, rejections."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -86,9 +87,32 @@ def watch_and_load(paths, db: str, **options) -> None:
     from watchfiles import watch
 
     err = Console(stderr=True)
-    err.print(f"watching {', '.join(map(str, paths))} for changes (Ctrl-C to stop)")
+    announced = False
     try:
-        for _changes in watch(*[Path(p) for p in paths], debounce=500, step=100):
-            run_load(paths, db, **options)
+        # yield_on_timeout: the first (empty) yield comes once the watcher is
+        # live, so a change made after the notice below is never missed.
+        for changes in watch(*[Path(p) for p in paths], watch_filter=_not_the_store(db),
+                             debounce=500, step=100, rust_timeout=200, yield_on_timeout=True):
+            if not announced:
+                err.print(f"watching {', '.join(map(str, paths))} for changes (Ctrl-C to stop)")
+                announced = True
+            if changes:
+                run_load(paths, db, **options)
     except KeyboardInterrupt:
         sys.exit(0)
+
+
+def _not_the_store(db: str):
+    """The default filter, minus the store, its lock and its temporary files:
+    a load writes those, and a store kept inside a watched folder would
+    otherwise trigger a load after every load."""
+    from watchfiles import DefaultFilter
+
+    default = DefaultFilter()
+    store = os.path.abspath(db)
+
+    def keep(change, path: str) -> bool:
+        path = os.path.abspath(path)
+        return default(change, path) and path != store and not path.startswith(store + ".")
+
+    return keep

@@ -9,10 +9,10 @@ import orjson
 
 
 def find_connection(data, path=()) -> tuple[tuple, dict] | None:
-    """The first connection (an object with pageInfo and edges or nodes) in
-    answer order, with its path."""
+    """The first connection (an object with a list of edges or nodes; pageInfo
+    need not be selected) in answer order, with its path."""
     if isinstance(data, dict):
-        if "pageInfo" in data and ("edges" in data or "nodes" in data):
+        if isinstance(data.get("edges"), list) or isinstance(data.get("nodes"), list):
             return path, data
         for key, value in data.items():
             found = find_connection(value, path + (key,))
@@ -77,6 +77,9 @@ def to_csv(rows: Iterable) -> str:
         for key in row:
             if key not in header:
                 header.append(key)
+    # A null object (provider: null) flattens to a bare "provider"; its
+    # dotted columns from other rows already say it, empty.
+    header = [k for k in header if not any(other.startswith(k + ".") for other in header)]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)

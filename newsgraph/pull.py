@@ -29,6 +29,9 @@ class Runner:
     def run(self, query: str, variables: dict, operation: str | None) -> dict:
         raise NotImplementedError
 
+    def close(self) -> None:
+        pass
+
 
 class LocalRunner(Runner):
     def __init__(self, db: str, preview: bool = False) -> None:
@@ -64,6 +67,9 @@ class RemoteRunner(Runner):
         except ValueError:
             raise PullError(f"{self.url} answered HTTP {response.status_code} without JSON") from None
 
+    def close(self) -> None:
+        self.client.close()
+
 
 def check(body: dict) -> dict:
     if body.get("errors"):
@@ -72,10 +78,13 @@ def check(body: dict) -> dict:
     return body.get("data") or {}
 
 
-def paginate_query(query: str, operation: str | None) -> tuple[str, tuple[str, ...]]:
-    """Rewrite ``query`` so its first connection takes ``after: $newsgraphAfter``
-    and selects ``pageInfo { hasNextPage endCursor }``; return the new text and
-    the connection's response path."""
+def paginate_query(query: str, operation: str | None) -> tuple[str, tuple[str, ...], str]:
+    """Rewrite ``query`` so its first connection takes its cursor from a
+    variable and selects ``pageInfo { hasNextPage endCursor }``; return the
+    new text, the connection's response path and the cursor variable's name.
+
+    A query that already pages with ``after: $var`` keeps ``$var``; any other
+    gets ``after: $newsgraphAfter``."""
     try:
         document = parse(query)
     except GraphQLSyntaxError as exc:
@@ -89,10 +98,12 @@ def paginate_query(query: str, operation: str | None) -> tuple[str, tuple[str, .
     if found is None:
         raise PullError("--all needs a connection (a field with pageInfo) in the query")
     target, path = found
+    given = next((a.value for a in target.arguments or () if a.name.value == "after"), None)
+    cursor = given.name.value if isinstance(given, VariableNode) else AFTER
     # AST nodes are immutable: rebuild the target field and its operation.
     arguments = [a for a in target.arguments or () if a.name.value != "after"]
     arguments.append(ArgumentNode(name=NameNode(value="after"),
-                                  value=VariableNode(name=NameNode(value=AFTER))))
+                                  value=VariableNode(name=NameNode(value=cursor))))
     page_info = FieldNode(
         alias=NameNode(value="newsgraphPageInfo"), name=NameNode(value="pageInfo"), arguments=(),
         directives=(), selection_set=SelectionSetNode(selections=(
@@ -100,10 +111,12 @@ def paginate_query(query: str, operation: str | None) -> tuple[str, tuple[str, .
             FieldNode(name=NameNode(value="endCursor"), arguments=(), directives=()))))
     new_field = replace(target, arguments=tuple(arguments), selection_set=SelectionSetNode(
         selections=(*target.selection_set.selections, page_info)))
-    definitions = [d for d in chosen.variable_definitions or () if d.variable.name.value != AFTER]
-    definitions.append(VariableDefinitionNode(variable=VariableNode(name=NameNode(value=AFTER)),
-                                              type=NamedTypeNode(name=NameNode(value="String")),
-                                              directives=()))
+    definitions = list(chosen.variable_definitions or ())
+    if cursor == AFTER:
+        definitions = [d for d in definitions if d.variable.name.value != AFTER]
+        definitions.append(VariableDefinitionNode(variable=VariableNode(name=NameNode(value=AFTER)),
+                                                  type=NamedTypeNode(name=NameNode(value="String")),
+                                                  directives=()))
 
     class Rewrite(Visitor):
         def enter_field(self, node, *_):
@@ -113,7 +126,7 @@ def paginate_query(query: str, operation: str | None) -> tuple[str, tuple[str, .
             return replace(node, variable_definitions=tuple(definitions)) if node is chosen else None
 
     document = visit(document, Rewrite())
-    return print_ast(document), path
+    return print_ast(document), path, cursor
 
 
 def _find_connection(selection_set, parent_type, path):
@@ -148,9 +161,9 @@ def pull_all(runner: Runner, query: str, variables: dict, operation: str | None)
     """Yield every node of the first connection, page after page."""
     from .output import connection_nodes
 
-    rewritten, path = paginate_query(query, operation)
+    rewritten, path, cursor_variable = paginate_query(query, operation)
     variables = dict(variables)
-    variables.pop(AFTER, None)
+    variables.pop(AFTER, None)  # ours: every walk starts at the beginning
     seen_cursors: set[str] = set()
     while True:
         data = check(runner.run(rewritten, variables, operation))
@@ -163,4 +176,4 @@ def pull_all(runner: Runner, query: str, variables: dict, operation: str | None)
         if not info.get("hasNextPage") or not cursor or cursor in seen_cursors:
             return
         seen_cursors.add(cursor)
-        variables[AFTER] = cursor
+        variables[cursor_variable] = cursor
