@@ -25,7 +25,8 @@ from .readmodel import Article, View, default_key
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
-MEMO_SIZE = 256
+MEMO_SIZE = 4096
+MEMO_ITEMS = 200_000
 
 Predicate = Callable[[Article], bool]
 
@@ -161,13 +162,25 @@ def compile_where(where: dict | None, view: View, now: dt.datetime) -> Predicate
 def _provider_predicate(spec: dict) -> Predicate:
     tests: list[Predicate] = []
     if spec.get("domain") is not None:
-        test = _string_filter(spec["domain"])
+        # Domains are identities in lower case, so every operator ignores case.
+        test = _string_filter(_lower_domains(spec["domain"]))
         tests.append(lambda a, t=test: t(a.provider.domain if a.provider else None))
     if spec.get("name") is not None:
         # An article's provider answers to its own name and the provider's.
         test = _string_filter(spec["name"], many=True)
         tests.append(lambda a, t=test: t(_provider_names(a)))
     return lambda a: all(t(a) for t in tests)
+
+
+def _lower_domains(spec: dict) -> dict:
+    out = {}
+    for op, value in spec.items():
+        if isinstance(value, str):
+            value = value.lower()
+        elif isinstance(value, list):
+            value = [v.lower() if isinstance(v, str) else v for v in value]
+        out[op] = value
+    return out
 
 
 def _provider_names(article: Article) -> tuple:
@@ -402,10 +415,18 @@ def _memo(view: View, where, order, now, compute):
             cache.move_to_end(memo_key)
             return hit
     result = compute(where, now)
+    # Bounded by the articles the lists hold as well as by count, so one
+    # filter per topic stays remembered at any size, and memory stays a
+    # small multiple of the view.
+    budget = max(MEMO_ITEMS, 4 * len(view.articles))
     with view.cache_lock:
+        replaced = cache.get(memo_key)
         cache[memo_key] = result
-        while len(cache) > MEMO_SIZE:
-            cache.popitem(last=False)
+        held = view.cache.get("selections_held", 0) + len(result) - len(replaced or ())
+        view.cache["selections_held"] = held
+        while len(cache) > 1 and (len(cache) > MEMO_SIZE or held > budget):
+            _, dropped = cache.popitem(last=False)
+            held = view.cache["selections_held"] = held - len(dropped)
     return result
 
 

@@ -13,14 +13,18 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
+from threading import Lock
 
 from .errors import BadQuery
 from .readmodel import Article, ReadModel, View
 
 FIELD_WEIGHTS = {"title": 4.0, "topics": 2.0, "provider": 1.5, "excerpt": 1.5, "body": 1.0}
+# Length normalisation per field: a long body is diluted, while titles and
+# excerpts vary little (a short excerpt must not outweigh the title) and
+# name lists not at all.
+FIELD_B = {"title": 0.3, "topics": 0.0, "provider": 0.0, "excerpt": 0.3, "body": 0.75}
 K1 = 1.2
-B = 0.75
-MAX_PREFIX_EXPANSION = 64
+MAX_PREFIX_EXPANSION = 256
 MAX_QUERY_TERMS = 32
 
 _WORD = re.compile(r"[^\W_]+")
@@ -39,73 +43,102 @@ def tokens(text: str | None) -> list[str]:
     return _WORD.findall(fold(text))
 
 
-def field_texts(article: Article) -> dict[str, str]:
+def field_texts(article: Article) -> dict[str, list[str]]:
+    """Each field's texts. Provider and topic names stay separate strings so
+    a phrase cannot run from one name into the next."""
     body = article.body or ""
     if "<" in body:
         body = _TAG.sub(" ", body)  # HTML bodies (samples, newsletters): words only
-    names = []
-    if article.provider is not None:
-        names.append(article.provider.name)
-    if article.provider_name:
-        names.append(article.provider_name)
-    return {"title": article.title, "excerpt": article.excerpt or "", "body": body,
-            "provider": " ".join(names), "topics": " ".join(t.name for t in article.topics)}
+    names: list[str] = []
+    for name in (article.provider.name if article.provider else None, article.provider_name):
+        if name and name not in names:
+            names.append(name)
+    return {"title": [article.title], "excerpt": [article.excerpt or ""], "body": [body],
+            "provider": names, "topics": [t.name for t in article.topics]}
 
 
 class SearchIndex:
     def __init__(self, model: ReadModel) -> None:
         self.model = model
-        postings: dict[str, dict[int, float]] = defaultdict(dict)
-        lengths: list[float] = []
+        # field -> word -> document ordinal -> occurrences
+        postings: dict[str, dict[str, dict[int, int]]] = {f: defaultdict(dict) for f in FIELD_WEIGHTS}
+        lengths: dict[str, list[int]] = {f: [] for f in FIELD_WEIGHTS}
         for article in model.all_articles:
-            length = 0.0
-            for field, text in field_texts(article).items():
-                weight = FIELD_WEIGHTS[field]
-                words = tokens(text)
-                length += weight * len(words)
+            for field, texts in field_texts(article).items():
+                words = [word for text in texts for word in tokens(text)]
+                lengths[field].append(len(words))
+                rows = postings[field]
                 for word in words:
-                    row = postings[word]
-                    row[article.ord] = row.get(article.ord, 0.0) + weight
-            lengths.append(length)
-        self.postings = dict(postings)
-        self.vocabulary = sorted(self.postings)
-        self.lengths = lengths
+                    row = rows[word]
+                    row[article.ord] = row.get(article.ord, 0) + 1
+        self.postings = {f: dict(rows) for f, rows in postings.items()}
+        self.vocabulary = sorted({w for rows in self.postings.values() for w in rows})
         visible = [a.visible for a in model.all_articles]
         self.visible = visible
-        self.stats = {}
+        # Document frequencies, document counts and average field lengths
+        # per view, so unpublished articles never shape public scores.
+        self.df: dict[bool, dict[str, int]] = {False: {}, True: {}}
+        for word in self.vocabulary:
+            docs = set()
+            for rows in self.postings.values():
+                docs.update(rows.get(word, ()))
+            self.df[True][word] = len(docs)
+            public = sum(1 for doc in docs if visible[doc])
+            if public:
+                self.df[False][word] = public
+        self.counts: dict[bool, int] = {}
+        self.coefficients: dict[bool, dict[str, list[float]]] = {}
         for preview in (False, True):
             docs = [i for i, v in enumerate(visible) if preview or v]
-            total = sum(lengths[i] for i in docs)
-            self.stats[preview] = (len(docs), (total / len(docs)) if docs else 1.0)
-        self.df_public = {w: sum(1 for i in row if visible[i]) for w, row in self.postings.items()}
+            self.counts[preview] = len(docs)
+            coefficients = {}
+            for field, weight in FIELD_WEIGHTS.items():
+                average = sum(lengths[field][i] for i in docs) / len(docs) if docs else 0.0
+                b = FIELD_B[field]
+                # BM25F normalises each field by its own average length, so a
+                # long body does not dilute a word in the title.
+                coefficients[field] = [weight / (1 - b + b * n / average) if average else weight
+                                       for n in lengths[field]]
+            self.coefficients[preview] = coefficients
 
     def _df(self, word: str, preview: bool) -> int:
-        return len(self.postings.get(word, ())) if preview else self.df_public.get(word, 0)
+        return self.df[preview].get(word, 0)
 
-    def _expand(self, prefix: str) -> list[str]:
-        start = bisect_left(self.vocabulary, prefix)
+    def _expand(self, prefix: str, preview: bool) -> list[str]:
+        """Every word of the view that starts with ``prefix``. Too short a
+        prefix is refused rather than cut short, which would drop matches."""
+        known = self.df[preview]
         words = []
-        for word in self.vocabulary[start:]:
-            if not word.startswith(prefix) or len(words) >= MAX_PREFIX_EXPANSION:
+        for word in self.vocabulary[bisect_left(self.vocabulary, prefix):]:
+            if not word.startswith(prefix):
                 break
-            words.append(word)
+            if word in known:
+                words.append(word)
+                if len(words) > MAX_PREFIX_EXPANSION:
+                    raise BadQuery(f"{prefix}* matches more than {MAX_PREFIX_EXPANSION} words: "
+                                   "give a longer prefix")
         return words
 
     def _term_scores(self, words: list[str], preview: bool) -> dict[int, float]:
-        """BM25 of the best-scoring word of a term (its alternatives are
+        """BM25F of the best-scoring word of a term (its alternatives are
         prefix expansions), per document."""
-        count, avg = self.stats[preview]
+        count = self.counts[preview]
+        coefficients = self.coefficients[preview]
+        visible = self.visible
         scores: dict[int, float] = {}
         for word in words:
             df = self._df(word, preview)
             if not df:
                 continue
             idf = math.log(1 + (count - df + 0.5) / (df + 0.5))
-            for doc, tf in self.postings[word].items():
-                if not preview and not self.visible[doc]:
-                    continue
-                norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * self.lengths[doc] / avg))
-                score = idf * norm
+            weighted: dict[int, float] = {}
+            for field, rows in self.postings.items():
+                coefficient = coefficients[field]
+                for doc, tf in rows.get(word, {}).items():
+                    if preview or visible[doc]:
+                        weighted[doc] = weighted.get(doc, 0.0) + tf * coefficient[doc]
+            for doc, tf in weighted.items():
+                score = idf * tf * (K1 + 1) / (tf + K1)
                 if score > scores.get(doc, 0.0):
                     scores[doc] = score
         return scores
@@ -120,7 +153,7 @@ class SearchIndex:
             if kind == "word":
                 scores = self._term_scores([value], preview)
             elif kind == "prefix":
-                scores = self._term_scores(self._expand(value), preview)
+                scores = self._term_scores(self._expand(value, preview), preview)
             else:
                 scores = self._phrase(value, preview)
             if result is None:
@@ -139,8 +172,8 @@ class SearchIndex:
         articles = self.model.all_articles
         hits = {}
         for doc in common:
-            texts = field_texts(articles[doc])
-            if any(_contains(tokens(text), words) for text in texts.values()):
+            texts = field_texts(articles[doc]).values()
+            if any(_contains(tokens(text), words) for field in texts for text in field):
                 hits[doc] = sum(part[doc] for part in parts)
         return hits
 
@@ -171,11 +204,18 @@ def parse_query(query: str) -> list[tuple[str, object]]:
     return terms
 
 
+_BUILDING = Lock()
+
+
 def index_for(model: ReadModel) -> SearchIndex:
-    """Built on first use and kept for the model's lifetime (one data version)."""
+    """Built on first use and kept for the model's lifetime (one data version);
+    built once even when the start-up thread and a request ask together."""
     index = getattr(model, "_search_index", None)
     if index is None:
-        index = model._search_index = SearchIndex(model)
+        with _BUILDING:
+            index = getattr(model, "_search_index", None)
+            if index is None:
+                index = model._search_index = SearchIndex(model)
     return index
 
 

@@ -8,13 +8,17 @@ from pathlib import Path
 
 import yaml
 
+# libyaml's safe loader when PyYAML was built with it: the same answers,
+# several times faster over the ~900 corpus files.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def front_matter(path: Path) -> tuple[dict, str]:
     text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
     lines = text.split("\n")
     assert lines[0] == "---", path
     end = lines.index("---", 1)
-    data = yaml.safe_load("\n".join(lines[1:end])) or {}
+    data = yaml.load("\n".join(lines[1:end]), Loader=_SAFE_LOADER) or {}
     return data, "\n".join(lines[end + 1:])
 
 
