@@ -20,6 +20,11 @@ class Context:
     now: dt.datetime
     request_id: str = "-"
     deadline: float = math.inf  # time.monotonic() by which execution must end
+    timed_out: bool = False     # such an answer depends on load: never cache it
+    batches: dict = field(default_factory=dict)  # per-request batched lookups (types.batched)
+    # The answer goes straight to orjson (HTTP), so the compiled executor may
+    # give remembered parts as pre-serialized orjson.Fragment (graph/compiled.py).
+    fragments: bool = False
     view: View = field(init=False)
 
     def __post_init__(self) -> None:
@@ -31,5 +36,6 @@ class Context:
         """Called by the resolvers that do real work, so a runaway request
         stops between fields instead of holding the server."""
         if time.monotonic() > self.deadline:
+            self.timed_out = True
             raise TooComplexError(
                 f"execution took longer than the {self.settings.limits.timeout_seconds:g} s limit")

@@ -19,6 +19,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from store.errors import BadQuery
 
+from .compiled import Compiler
 from .context import Context
 from .errors import BAD_USER_INPUT, INTERNAL, QUERY_TOO_COMPLEX, TooComplexError, UserInputError
 from .limits import check_cost, check_static
@@ -49,6 +50,7 @@ class Executor:
         self.rules = rules
         self._cache: OrderedDict[str, Prepared] = OrderedDict()
         self._lock = Lock()
+        self.compiled = Compiler(self.schema, hide_suggestions=not settings.introspection)
 
     def prepare(self, query: str) -> Prepared:
         with self._lock:
@@ -114,6 +116,13 @@ class Executor:
         except GraphQLError as exc:
             return {"errors": [_error(exc.message, exc.extensions.get("code", BAD_USER_INPUT))]}, True
         context.deadline = time.monotonic() + self.limits.timeout_seconds
+        # Fast path (graph/compiled.py): the operation compiled to plain Python.
+        # It answers only when it can vouch for the answer; on None (unsupported
+        # document, or any error on the way) the standard executor below, the
+        # reference, answers instead.
+        fast = self.compiled.run(prepared.document, operation, variables, context)
+        if fast is not None:
+            return fast, False
         result = execute(self.schema, prepared.document, None, context, variables,
                          operation.name.value if operation.name else None,
                          hide_suggestions=not self.settings.introspection)

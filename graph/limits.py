@@ -1,13 +1,14 @@
-"""Static limits checked before execution: depth, aliases and a cost
-estimate that multiplies page sizes down nested connections (GitHub's node
-limit). Token counts are capped by the parser itself."""
+"""Limits checked before execution: depth, aliases, page sizes, the size of
+`where` filters and a cost estimate that multiplies page sizes down nested
+connections (GitHub's node limit). Token counts are capped by the parser
+itself."""
 from __future__ import annotations
 
 from graphql import (FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode,
-                     IntValueNode, OperationDefinitionNode, VariableNode)
+                     IntValueNode, OperationDefinitionNode, VariableNode, value_from_ast_untyped)
 from graphql.language import DocumentNode
 
-from .errors import TooComplexError
+from .errors import TooComplexError, UserInputError
 from .settings import Limits
 
 # Fields whose size is set by `first`/`last`, with the size assumed when the
@@ -75,10 +76,22 @@ def estimate_cost(document: DocumentNode, operation: OperationDefinitionNode,
                   variables: dict, limits: Limits) -> int:
     """Nodes the answer may hold: each sized field contributes its size times
     the sizes of the sized fields above it."""
+    return _estimate(document, operation, variables, limits)[0]
+
+
+def _estimate(document, operation, variables, limits: Limits) -> tuple[int, str | None]:
+    """The cost, and the first page size out of bounds (as a message)."""
     fragments = _fragments(document)
     total = 0
+    out_of_bounds: str | None = None
+    # A variable left out takes its default: count that, not the page default.
+    defaults = {d.variable.name.value: int(d.default_value.value)
+                for d in operation.variable_definitions or ()
+                if isinstance(d.default_value, IntValueNode)}
+    variables = {**defaults, **(variables or {})}
 
     def size(field: FieldNode) -> int | None:
+        nonlocal out_of_bounds
         name = field.name.value
         if name not in SIZED_FIELDS:
             return None
@@ -93,6 +106,9 @@ def estimate_cost(document: DocumentNode, operation: OperationDefinitionNode,
                 else:
                     value = None
                 if isinstance(value, int) and not isinstance(value, bool):
+                    if not 0 <= value <= limits.max_page and out_of_bounds is None:
+                        out_of_bounds = (f"{argument.name.value} must be between 0 and "
+                                         f"{limits.max_page}, got {value}")
                     chosen = max(chosen or 0, value)
         return SIZED_FIELDS[name] if chosen is None else max(chosen, 1)
 
@@ -116,11 +132,52 @@ def estimate_cost(document: DocumentNode, operation: OperationDefinitionNode,
                     walk(fragments[name].selection_set, multiplier, seen | {name})
 
     walk(operation.selection_set, 1, frozenset())
-    return total
+    return total, out_of_bounds
+
+
+def check_conditions(document, operation, variables: dict, limits: Limits) -> None:
+    """Each condition of a `where` filter is a pass over the articles:
+    refuse queries whose filters, literal or from variables, hold too many."""
+    fragments = _fragments(document)
+    count = 0
+
+    def walk(selection_set, seen: frozenset) -> None:
+        nonlocal count
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                for argument in selection.arguments or ():
+                    if argument.name.value == "where":
+                        count += _conditions(value_from_ast_untyped(argument.value, variables))
+                        if count > limits.max_conditions:
+                            raise TooComplexError(f"the query's where filters have {count} or more "
+                                                  f"conditions; the limit is {limits.max_conditions}")
+                walk(selection.selection_set, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                walk(selection.selection_set, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name not in seen and name in fragments:
+                    walk(fragments[name].selection_set, seen | {name})
+
+    walk(operation.selection_set, frozenset())
+
+
+def _conditions(where) -> int:
+    """Leaf conditions of a filter: lists of filters (AND, OR) count their
+    parts, lists of values (in, some) count once."""
+    if isinstance(where, dict):
+        return sum(_conditions(value) for value in where.values())
+    if isinstance(where, list) and any(isinstance(item, dict) for item in where):
+        return sum(_conditions(item) for item in where)
+    return 1
 
 
 def check_cost(document, operation, variables, limits: Limits) -> None:
-    cost = estimate_cost(document, operation, variables, limits)
+    """The limits that depend on variables: page sizes, filter size, cost."""
+    cost, out_of_bounds = _estimate(document, operation, variables, limits)
+    if out_of_bounds:  # said before execution, rather than as a cost of millions
+        raise UserInputError(out_of_bounds)
+    check_conditions(document, operation, variables, limits)
     if cost > limits.max_cost:
         raise TooComplexError(f"query may return about {cost:,} nodes; the limit is "
                               f"{limits.max_cost:,} (lower first/last on nested connections)")

@@ -1,6 +1,9 @@
 """The root ``Query`` and the schema object."""
 from __future__ import annotations
 
+from collections import OrderedDict
+
+import orjson
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
@@ -83,11 +86,7 @@ class Query:
     def facets(self, info: Info, where: ArticleWhere | None = None) -> ArticleFacets:
         ctx = info.context
         ctx.model.lookups += 1
-        selection = q.Selection(ctx.view, plain(where) if where else None, None, ctx.now)
-        counts = q.facets(selection.items)
-        return ArticleFacets(total=counts["total"], topics=facet_counts(counts["topics"]),
-                             providers=facet_counts(counts["providers"]),
-                             types=facet_counts(counts["types"]), months=facet_counts(counts["months"]))
+        return _facets(ctx, plain(where) if where else None)
 
     @strawberry.field
     def stats(self, info: Info) -> Stats:
@@ -99,6 +98,36 @@ class Query:
                      topics=len(view.topics), related_items=view.related_count,
                      collections=[FacetCount(value=c, label=None, count=n) for c, n in collections],
                      data_version=ctx.model.data_version, loaded_at=ctx.model.loaded_at)
+
+
+FACETS_MEMO_SIZE = 1024
+
+
+def _facets(ctx, where: dict | None) -> ArticleFacets:
+    """Facets depend only on the view and the filter (unless `within` reads
+    the clock): counted once per filter, not once per request."""
+    key = orjson.dumps(where, option=orjson.OPT_SORT_KEYS) if where else b""
+    if b'"within"' in key:
+        return _count_facets(ctx, where)
+    memo: OrderedDict = ctx.view.cache.setdefault("facets", OrderedDict())
+    with ctx.view.cache_lock:
+        found = memo.get(key)
+        if found is not None:
+            memo.move_to_end(key)
+            return found
+    found = _count_facets(ctx, where)
+    with ctx.view.cache_lock:
+        memo[key] = found
+        while len(memo) > FACETS_MEMO_SIZE:
+            memo.popitem(last=False)
+    return found
+
+
+def _count_facets(ctx, where: dict | None) -> ArticleFacets:
+    counts = q.facets(q.Selection(ctx.view, where, None, ctx.now).items)
+    return ArticleFacets(total=counts["total"], topics=facet_counts(counts["topics"]),
+                         providers=facet_counts(counts["providers"]),
+                         types=facet_counts(counts["types"]), months=facet_counts(counts["months"]))
 
 
 def build_schema() -> strawberry.Schema:

@@ -18,6 +18,7 @@ class Limits:
     max_tokens: int = 2000
     max_cost: int = 50_000          # nodes, multiplying page sizes down nested lists
     max_page: int = 100             # first/last
+    max_conditions: int = 100       # in a query's `where` filters (each a pass over articles)
     max_body_bytes: int = 256 * 1024
     max_batch: int = 10             # operations in one batched request
     timeout_seconds: float = 10.0   # execution time for one request

@@ -8,32 +8,77 @@ assignment; if it cannot be read the old version keeps serving.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 
 from store.db import Store
-from store.errors import StoreError
+from store.errors import StoreCorrupt, StoreError
 from store.readmodel import ReadModel
 from store.search import index_for
 
 log = logging.getLogger("newsgraph")
 
 
-def build_model(store: Store) -> ReadModel:
-    model = ReadModel(store.read())
-    index_for(model)  # searchable from the first request
+def read_model(store: Store) -> ReadModel:
+    """The store's data as a read model; a store that cannot be read raises
+    a StoreError naming the file."""
+    snapshot = store.read()
+    try:
+        return ReadModel(snapshot)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        # Valid JSON with records of the wrong shape: name the file, not a line of ours.
+        raise StoreCorrupt(store.path, f"unexpected record shape ({type(exc).__name__}: {exc})") from None
+
+
+def build_model(store: Store, index_later: bool = False) -> ReadModel:
+    """The read model of the store's data version, with its search index;
+    ``index_later`` builds the index in a thread instead (start-up: the
+    server answers at once, and a search waits for the index if it must)."""
+    model = read_model(store)
+    if index_later:
+        threading.Thread(target=_index_and_settle, args=(model,), name="search-index",
+                         daemon=True).start()
+    else:
+        index_for(model)  # a reloaded version is searchable before it is swapped in
     return model
+
+
+def _index_and_settle(model: ReadModel) -> None:
+    index_for(model)
+    gc.freeze()
+
+
+def settle() -> None:
+    """Move everything alive now out of the collector's sight. A read model
+    is millions of long-lived objects; a full collection scanning them
+    stalls every request for a second at 100k articles, and finds nothing."""
+    gc.freeze()
+
+
+def retire() -> None:
+    """After a swap: let the collector see the old version (it holds
+    reference cycles) once, free it, and settle the new one. Called a
+    reload interval after the swap, when requests on the old version are done."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 class DataHolder:
     def __init__(self, store: Store, model: ReadModel | None = None) -> None:
         self.store = store
         self.signature = store.signature()
-        self.model = model if model is not None else build_model(store)
+        self.model = model if model is not None else build_model(store, index_later=True)
         self._reloading = threading.Lock()
+        self._retiring = False  # an old version awaits collection
+        settle()
 
     def reload_if_changed(self) -> bool:
         """Blocking; returns True when a new version was swapped in."""
+        if self._retiring:
+            self._retiring = False
+            retire()
         signature = self.store.signature()
         if signature == self.signature or signature is None:
             return False
@@ -50,6 +95,7 @@ class DataHolder:
             old = self.model.data_version
             self.model = model
             self.signature = signature
+            self._retiring = True
             log.info("data version %s -> %s (%d articles)", old, model.data_version,
                      len(model.all_articles))
             return True

@@ -121,6 +121,12 @@ def load(paths, db, prune, strict, workers, lock_timeout, watch, quiet):
               help="Largest request body.")
 @click.option("--max-batch", default=Limits.max_batch, show_default=True, type=click.IntRange(min=1),
               envvar="NEWSGRAPH_MAX_BATCH", show_envvar=True, help="Operations in one batched request.")
+@click.option("--max-page", default=Limits.max_page, show_default=True, type=click.IntRange(1, 100),
+              envvar="NEWSGRAPH_MAX_PAGE", show_envvar=True,
+              help="Largest first/last of a connection (the API promises at most 100).")
+@click.option("--max-conditions", default=Limits.max_conditions, show_default=True,
+              type=click.IntRange(min=1), envvar="NEWSGRAPH_MAX_CONDITIONS", show_envvar=True,
+              help="Conditions in the where filters of one query (AND/OR/NOT counted by their parts).")
 @click.option("--timeout", default=Limits.timeout_seconds, show_default=True, type=float,
               envvar="NEWSGRAPH_TIMEOUT", show_envvar=True, help="Seconds one request may execute.")
 @click.option("--reload-interval", default=1.0, show_default=True, type=float,
@@ -131,7 +137,7 @@ def load(paths, db, prune, strict, workers, lock_timeout, watch, quiet):
               envvar="NEWSGRAPH_LOG_LEVEL", show_envvar=True, help="Server log verbosity.")
 def serve(paths, db, host, port, workers, preview_token, cors_origins, introspection, graphiql,
           cache_control, response_cache_mb, max_depth, max_aliases, max_tokens, max_cost,
-          max_body_kb, max_batch, timeout, reload_interval, log_level):
+          max_body_kb, max_batch, max_page, max_conditions, timeout, reload_interval, log_level):
     """Serve the GraphQL API (and GraphiQL at /graphql).
 
     With PATHs, they are loaded first (into --db, or a temporary store). With
@@ -163,7 +169,7 @@ def serve(paths, db, host, port, workers, preview_token, cors_origins, introspec
         reload_interval=reload_interval, log_level=log_level,
         limits=Limits(max_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens,
                       max_cost=max_cost, max_body_bytes=max_body_kb * 1024, max_batch=max_batch,
-                      timeout_seconds=timeout))
+                      max_page=max_page, max_conditions=max_conditions, timeout_seconds=timeout))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     where = f"http://{shown}:{port}/graphql" if port else "/graphql on the free port named below"
     click.echo(f"newsgraph: GraphiQL and the API at {where} (store {db})", err=True)

@@ -17,7 +17,7 @@ from loaders.errors import LoadError
 from loaders.files import Candidate, discover
 from loaders.parse import RANK_FILE, Parsed, parse, stat
 
-from .db import Snapshot, Store, file_key
+from .db import Snapshot, Store, file_key, paused_gc
 from .errors import StrictLoadRejected
 from .merge import merge
 
@@ -65,7 +65,9 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
             candidates[file_key(candidate.root, candidate.path)] = candidate
     report.files_seen = len(candidates)
 
-    with store.lock(timeout=lock_timeout, on_wait=on_lock_wait):
+    # Parsed files pile up as long-lived objects until the merge: no cyclic GC
+    # rescanning them meanwhile (see paused_gc).
+    with store.lock(timeout=lock_timeout, on_wait=on_lock_wait), paused_gc():
         snapshot = store.read()
         _apply(snapshot, candidates, pruned_roots if prune else set(), report, workers, progress)
         if strict and report.rejected:

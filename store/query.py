@@ -26,6 +26,7 @@ from .readmodel import Article, View, default_key
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 MEMO_SIZE = 4096
+CURSOR_ORDERINGS = 8  # orderings whose cursors are remembered, per view
 MEMO_ITEMS = 200_000
 
 Predicate = Callable[[Article], bool]
@@ -388,7 +389,18 @@ class Selection:
         return matches
 
     def cursor(self, article: Article) -> str:
-        return encode_cursor(self.tag, values_of(self.order, article))
+        # An article's cursor in one ordering never changes within a data
+        # version: encoded once per view, for a few orderings (a bounded memo).
+        memos = self.view.cache.setdefault("cursors", {})
+        memo = memos.get(self.tag)
+        if memo is None:
+            if len(memos) >= CURSOR_ORDERINGS:
+                return encode_cursor(self.tag, values_of(self.order, article))
+            memo = memos.setdefault(self.tag, {})
+        found = memo.get(article)
+        if found is None:
+            found = memo[article] = encode_cursor(self.tag, values_of(self.order, article))
+        return found
 
     def decode(self, cursor: str) -> tuple:
         values = decode_cursor(cursor, self.tag, len(self.order) + 1)
@@ -405,9 +417,10 @@ class Selection:
 def _memo(view: View, where, order, now, compute):
     """LRU of filtered lists per view; a filter that depends on the clock
     (``within``) is computed afresh."""
-    if where and b'"within"' in (raw := orjson.dumps(where, option=orjson.OPT_SORT_KEYS)):
+    raw = orjson.dumps(where, option=orjson.OPT_SORT_KEYS) if where else b""
+    if b'"within"' in raw:
         return compute(where, now)
-    memo_key = (orjson.dumps(where, option=orjson.OPT_SORT_KEYS) if where else b"", order)
+    memo_key = (raw, order)
     cache: OrderedDict = view.cache.setdefault("selections", OrderedDict())
     with view.cache_lock:
         hit = cache.get(memo_key)

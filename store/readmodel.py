@@ -8,21 +8,31 @@ one view, which is how unpublished content stays out of public answers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import defaultdict
 from threading import Lock
 
 from loaders.normalize import parse_datetime, slugify
 
-from .db import Snapshot
+from .db import Snapshot, paused_gc
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+# Topic names repeat across thousands of articles: slug each once.
+_slug = functools.lru_cache(maxsize=1 << 16)(slugify)
 
 
 def url_key(url: str) -> str:
     """Match URLs the way people mean them: scheme, ``www.``, fragment and a
     trailing slash do not matter; the host's case does not either."""
-    rest = _SCHEME.sub("", url.strip()).split("#", 1)[0]
+    url = url.strip()
+    if url.startswith("https://"):  # nearly every URL: no regular expression
+        rest = url[8:]
+    elif url.startswith("http://"):
+        rest = url[7:]
+    else:
+        rest = _SCHEME.sub("", url)
+    rest = rest.split("#", 1)[0]
     host, _, path = rest.partition("/")
     host = host.lower()
     if host.startswith("www."):
@@ -158,6 +168,16 @@ class Article:
         return (u for u in (self.url, self.original_url, self.amp_url, self.cdn_amp_url) if u)
 
 
+class _Mentions:
+    """Provider names and images, and topic names, as articles give them."""
+
+    def __init__(self) -> None:
+        self.domains: set[str] = set()
+        self.names: dict[str, dict[str, int]] = {}       # domain -> name -> count
+        self.images: dict[str, list[Image]] = {}        # domain -> the first images given
+        self.topic_names: dict[str, str] = {}           # slug -> the first name given
+
+
 def default_key(article: Article):
     # Newest first, undated last, ties by id: pages never overlap or skip.
     ts = article.published_ts
@@ -198,6 +218,8 @@ class View:
         self.related_count = related_count
         self.providers = dict(sorted(providers.items()))
         self.topics = dict(sorted(topics.items()))
+        self.provider_counts = {domain: len(items) for domain, items in self.by_provider.items()}
+        self.topic_counts = {slug: len(items) for slug, items in self.by_topic.items()}
         self.cache_lock = Lock()
         self.cache: dict = {}  # per-view memo of filtered, sorted lists (see query.py)
 
@@ -215,6 +237,7 @@ class View:
 class ReadModel:
     """Built once per data version from a store snapshot; read-only after."""
 
+    @paused_gc()
     def __init__(self, snapshot: Snapshot) -> None:
         self.data_version = snapshot.data_version
         self.loaded_at = _date(snapshot.meta.get("loadedAt"))
@@ -237,16 +260,28 @@ class ReadModel:
             topic.extra = record.get("extra") or None
             topic._declared = True
 
+        # What articles say about providers and topics, kept apart by whether
+        # the article is published: the public may see only what published
+        # ones say; unpublished ones describe only what no published one names.
+        self._said = {True: _Mentions(), False: _Mentions()}
         articles = [self._article(record) for record in snapshot.articles.values()]
         articles.sort(key=default_key)
         for position, article in enumerate(articles):
             article.ord = position
+        public, hidden = self._said[True], self._said[False]
         for provider in self.providers.values():
+            known = provider._declared or provider.domain in public.domains
+            said = public if known else hidden
+            provider.names = said.names.get(provider.domain, {})
             if not provider._declared and provider.names:
                 # No organization file: the name most articles use, then the first.
                 provider.name = max(provider.names.items(), key=lambda kv: (kv[1], -len(kv[0])))[0]
             if not provider.images:
-                provider.images = self._provider_images.get(provider.domain, [])
+                provider.images = said.images.get(provider.domain, [])
+        for slug, topic in self.topics.items():
+            if not topic._declared and slug in public.topic_names:
+                topic.name = public.topic_names[slug]
+        del self._said
 
         url_index: dict[str, Article] = {}
         for article in articles:
@@ -264,8 +299,6 @@ class ReadModel:
         self.preview = View(self, articles, preview=True)
         self.public = View(self, [a for a in articles if a.visible], preview=False)
 
-    _provider_images: dict[str, list[Image]]
-
     def _provider(self, domain: str) -> Provider:
         provider = self.providers.get(domain)
         if provider is None:
@@ -273,35 +306,38 @@ class ReadModel:
         return provider
 
     def _topic(self, name: str) -> Topic:
-        slug = slugify(name)
+        slug = _slug(name)
         topic = self.topics.get(slug)
         if topic is None:
             topic = self.topics[slug] = Topic(slug, name)
         return topic
 
-    def _provider_ref(self, ref: dict | None) -> Provider | None:
+    def _provider_ref(self, ref: dict | None, visible: bool) -> Provider | None:
         if not ref or not ref.get("domain"):
             return None
         provider = self._provider(ref["domain"])
+        said = self._said[visible]
+        said.domains.add(provider.domain)
         if ref.get("name"):
-            provider.names[ref["name"]] = provider.names.get(ref["name"], 0) + 1
-        if ref.get("images") and ref["domain"] not in self._provider_images:
-            self._provider_images[ref["domain"]] = [Image(i) for i in ref["images"]]
+            names = said.names.setdefault(provider.domain, {})
+            names[ref["name"]] = names.get(ref["name"], 0) + 1
+        if ref.get("images") and provider.domain not in said.images:
+            said.images[provider.domain] = [Image(i) for i in ref["images"]]
         return provider
 
     def _article(self, record: dict) -> Article:
-        if not hasattr(self, "_provider_images"):
-            self._provider_images = {}
         article = Article(record)
-        article.provider = self._provider_ref(record.get("provider"))
+        article.provider = self._provider_ref(record.get("provider"), article.visible)
         topics = []
         for name in record.get("topics") or ():
             topic = self._topic(name)
+            if article.visible:
+                self._said[True].topic_names.setdefault(topic.slug, name)
             if topic not in topics:
                 topics.append(topic)
         article.topics = topics
         article.topic_slugs = frozenset(t.slug for t in topics)
-        article.related = [RelatedItem(r, self._provider_ref(r.get("provider")))
+        article.related = [RelatedItem(r, self._provider_ref(r.get("provider"), article.visible))
                            for r in record.get("related") or ()]
         return article
 

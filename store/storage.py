@@ -8,6 +8,7 @@ see the old store or the new one, never a mix.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 
 import orjson
@@ -42,8 +43,11 @@ class AtomicOrjsonStorage(Storage):
         folder = os.path.dirname(os.path.abspath(self.path))
         if self.create_dirs:
             os.makedirs(folder, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=os.path.basename(self.path) + ".tmp-", dir=folder)
+        handle, tmp = tempfile.mkstemp(prefix=temp_prefix(self.path), dir=folder)
         try:
+            # mkstemp makes the file private (0600); keep the store's own mode
+            # so a server running as another user can still read it.
+            os.fchmod(handle, _mode_of(self.path))
             with os.fdopen(handle, "wb") as out:
                 out.write(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS))
                 out.flush()
@@ -59,6 +63,18 @@ class AtomicOrjsonStorage(Storage):
 
     def close(self) -> None:
         pass
+
+
+def temp_prefix(path: str) -> str:
+    """Names of the temporary files a write leaves behind if it is killed."""
+    return os.path.basename(path) + ".tmp-"
+
+
+def _mode_of(path: str) -> int:
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return 0o644
 
 
 def _fsync_dir(folder: str) -> None:

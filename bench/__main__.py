@@ -1,0 +1,267 @@
+"""``python -m bench run``: newsgraph against the physical limit.
+
+For each size N (synthetic sites from bench/sitegen.py) it measures loading
+(files/s against bare libyaml on the same cores, a re-load with one file
+changed), the store size, server start-up time and memory, and the six
+queries of bench/queries.py in two modes:
+
+- uncached: a server with the response cache off, each request carrying the
+  next variable values of a pool, so no answer is ever served twice from a
+  cache of answers;
+- repeated: the default server, every request identical.
+
+Each query is measured against a bare Starlette app (bench/baseline.py)
+serving the very bytes newsgraph answered, in alternating rounds, with the
+server pinned to one core and the load driver (wrk, or bench/pyload.py when
+wrk is missing) on the other. Reported figures are medians over the rounds.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import os
+import platform
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+from .loading import libyaml_rate, reload_one_changed, timed_load
+from .procs import Server, baseline_server, drive, newsgraph_server, put_bytes
+from .queries import Client, Query, build
+
+SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1M": 1_000_000}
+# Targets from the issue: ratio to bare Starlette, per query and mode.
+TARGETS = {("Q1", "uncached"): 0.25, ("Q2", "uncached"): 0.5}
+REPEATED_TARGET = 0.7
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run", help="run the benchmark and print the tables")
+    run_p.add_argument("--sizes", default="1k,100k",
+                       help=f"comma-separated article counts from {', '.join(SIZES)} or plain numbers")
+    run_p.add_argument("--queries", default="Q1,Q2,Q3,Q4,Q5,Q6")
+    run_p.add_argument("--modes", default="uncached,repeated")
+    run_p.add_argument("--duration", type=float, default=4.0, help="seconds per measurement")
+    run_p.add_argument("--rounds", type=int, default=3, help="measurements per query, medians reported")
+    run_p.add_argument("--pool", type=int, default=2000, help="variable sets per query in uncached mode")
+    run_p.add_argument("--driver", choices=("auto", "wrk", "python"), default="auto")
+    run_p.add_argument("--work", type=Path, default=Path("/tmp/newsgraph-bench"),
+                       help="where sites, stores and logs go (sites are kept and reused)")
+    run_p.add_argument("--skip-load", action="store_true",
+                       help="reuse the store of an earlier run; measure only start-up and queries")
+    run_p.add_argument("--out", type=Path, default=None, help="also write the tables (markdown) here")
+    args = parser.parse_args(argv)
+    return run(args)
+
+
+def run(args) -> int:
+    work: Path = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    driver = args.driver
+    if driver == "auto":
+        driver = "wrk" if shutil.which("wrk") else "python"
+        if driver == "python":
+            print("wrk is not installed (apt-get install -y wrk): using the slower Python load "
+                  "generator bench/pyload.py; ratios still compare like with like", file=sys.stderr)
+    sizes = [(label, SIZES.get(label) or int(label)) for label in args.sizes.split(",")]
+    wanted = args.queries.split(",")
+    modes = args.modes.split(",")
+    header = _environment(driver, args)
+    print(header, file=sys.stderr)
+    results = {"environment": header, "sizes": {}}
+    bare = baseline_server(work / "baseline.log")
+    try:
+        for label, n in sizes:
+            print(f"== N = {label} ({n:,} articles)", file=sys.stderr)
+            results["sizes"][label] = _bench_size(label, n, work, bare, driver, wanted, modes, args)
+            (work / "results.json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    finally:
+        bare.stop()
+    text = report(results)
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+    return 0
+
+
+def _environment(driver: str, args) -> str:
+    # What uvicorn's "auto" picks, for the record.
+    fast = all(importlib.util.find_spec(name) for name in ("uvloop", "httptools"))
+    stack = "uvicorn + uvloop + httptools" if fast else "uvicorn + asyncio + h11"
+    load = os.getloadavg()
+    return (f"{dt.datetime.now().isoformat(timespec='seconds')}, {platform.python_implementation()} "
+            f"{platform.python_version()}, {os.cpu_count()} cores, {stack}, driver {driver} "
+            f"(2 connections), server on core 0, driver on core 1, {args.rounds} rounds x "
+            f"{args.duration:g} s, load average before {load[0]:.2f}")
+
+
+def _site(work: Path, label: str, n: int) -> Path:
+    """A generated site, reused when a previous run finished it."""
+    site = work / f"site-{label}"
+    stamp = site / ".complete"
+    if not stamp.exists():
+        from .sitegen import generate_site
+        began = time.perf_counter()
+        generate_site(site, n, seed=1, overwrite=True)
+        stamp.write_text(str(n))
+        print(f"generated {site} in {time.perf_counter() - began:.1f} s", file=sys.stderr)
+    return site
+
+
+def _bench_size(label: str, n: int, work: Path, bare: Server, driver: str, wanted: list[str],
+                modes: list[str], args) -> dict:
+    site = _site(work, label, n)
+    db = work / f"store-{label}.json"
+    out: dict = {"articles": n}
+    if not args.skip_load or not db.exists():
+        files, rate = libyaml_rate(site)
+        db.unlink(missing_ok=True)
+        seconds = timed_load(site, db)
+        out.update(files=files, libyaml_files_per_s=rate, load_s=seconds, load_files_per_s=files / seconds)
+        print(f"load: {files} files in {seconds:.1f} s = {files / seconds:.0f} files/s; "
+              f"libyaml alone {rate:.0f} files/s", file=sys.stderr)
+        out["reload_one_changed_s"] = reload_one_changed(site, db)
+        print(f"re-load with one file changed: {out['reload_one_changed_s']:.2f} s", file=sys.stderr)
+    out["store_mb"] = db.stat().st_size / 1e6
+    out["startup_s"], out["rss_start_mb"], out["rss_end_mb"] = [], [], []
+    rows = []
+    queries: list[Query] | None = None
+    for mode in modes:
+        server = newsgraph_server(db, work / f"server-{label}-{mode}.log",
+                                  response_cache_mb=0 if mode == "uncached" else 64)
+        try:
+            out["startup_s"].append(server.started)
+            out["rss_start_mb"].append(server.rss_mb())
+            # The search index is built in a thread after start-up; the first
+            # search waits for it. Wait here, so no measurement shares the core.
+            began = time.perf_counter()
+            client = Client(server.port)
+            client.data('{ search(query: "the", first: 1) { totalCount } }')
+            client.close()
+            out.setdefault("search_ready_s", []).append(server.started + time.perf_counter() - began)
+            print(f"{mode} server up in {server.started:.2f} s (search index ready at "
+                  f"{out['search_ready_s'][-1]:.2f} s), RSS {server.rss_mb():.0f} MB", file=sys.stderr)
+            if queries is None:
+                queries = [q for q in build(server.port, args.pool) if q.name in wanted]
+            for query in queries:
+                rows.append(_measure(query, mode, server, bare, driver, work, args))
+            out["rss_end_mb"].append(server.rss_mb())
+        finally:
+            server.stop()
+    out["rows"] = rows
+    return out
+
+
+def _measure(query: Query, mode: str, server: Server, bare: Server, driver: str, work: Path,
+             args) -> dict:
+    bodies = query.bodies(mode)
+    bodies_file = work / f"bodies-{query.name}-{mode}.txt"
+    bodies_file.write_bytes(b"\n".join(bodies) + b"\n")
+    client = Client(server.port)
+    try:
+        # Every answer must be a success: a fast error would flatter the figures.
+        sample = bodies[:: max(1, len(bodies) // 25)]
+        answers = [client.post(body) for body in sample]
+    finally:
+        client.close()
+    for status, raw in answers:
+        if status != 200 or b'"errors"' in raw[:20] or orjson.loads(raw).get("errors"):
+            raise RuntimeError(f"{query.name} {mode}: bad answer {status} {raw[:300]!r}")
+    answer = answers[0][1]
+    put_bytes(bare, answer)
+    drive(server.url, bodies_file, min(1.0, args.duration), driver)  # warm up
+    app_runs, bare_runs = [], []
+    for k in range(args.rounds):
+        order = [(server, app_runs), (bare, bare_runs)]
+        for target, runs in (order if k % 2 == 0 else order[::-1]):
+            cpu = target.cpu_seconds()
+            result = drive(target.url, bodies_file, args.duration, driver)
+            result["cpu_us"] = (target.cpu_seconds() - cpu) / max(1, result["requests"]) * 1e6
+            if result["non2xx"] or result["socket_errors"]:
+                raise RuntimeError(f"{query.name} {mode}: {result}")
+            runs.append(result)
+    ratio = statistics.median(a["rps"] / b["rps"] for a, b in zip(app_runs, bare_runs))
+    # Server CPU time per request: other processes on the machine slow both
+    # servers' wall-clock rates unevenly, but hardly their CPU cost.
+    cpu = statistics.median(r["cpu_us"] for r in app_runs)
+    bare_cpu = statistics.median(r["cpu_us"] for r in bare_runs)
+    row = {"query": query.name, "label": query.label, "mode": mode, "variants": len(bodies),
+           "bytes": len(answer), "rps": statistics.median(r["rps"] for r in app_runs),
+           "p50_ms": statistics.median(r["p50_us"] for r in app_runs) / 1000,
+           "p99_ms": statistics.median(r["p99_us"] for r in app_runs) / 1000,
+           "bare_rps": statistics.median(r["rps"] for r in bare_runs), "ratio": ratio,
+           "cpu_us": cpu, "bare_cpu_us": bare_cpu, "cpu_ratio": bare_cpu / cpu,
+           "runs": [round(r["rps"]) for r in app_runs], "bare_runs": [round(r["rps"]) for r in bare_runs]}
+    print(f"  {query.name} {mode:9} {row['rps']:8.0f} req/s  p50 {row['p50_ms']:.2f} ms  "
+          f"p99 {row['p99_ms']:.2f} ms  bare {row['bare_rps']:.0f}  ratio {ratio:.2f}  "
+          f"CPU/request {cpu:.0f} vs {bare_cpu:.0f} us = {row['cpu_ratio']:.2f}", file=sys.stderr)
+    return row
+
+
+# --- report ------------------------------------------------------------------
+
+def _target(row: dict) -> float | None:
+    if row["mode"] == "repeated":
+        return REPEATED_TARGET
+    return TARGETS.get((row["query"], row["mode"]))
+
+
+def report(results: dict) -> str:
+    lines = [f"Environment: {results['environment']}", ""]
+    sizes = results["sizes"]
+    for label, data in sizes.items():
+        lines += [f"### N = {label} ({data['articles']:,} articles)", "",
+                  "| query | mode | req/s | p50 ms | p99 ms | bare req/s | ratio | target | "
+                  "CPU µs/req (bare) | CPU ratio | answer bytes |",
+                  "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|"]
+        for row in data["rows"]:
+            target = _target(row)
+            verdict = "" if target is None else (f">= {target} " + ("met" if row["ratio"] >= target
+                                                                    else "MISSED"))
+            lines.append(f"| {row['query']} {row['label']} | {row['mode']} | {row['rps']:,.0f} | "
+                         f"{row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {row['bare_rps']:,.0f} | "
+                         f"{row['ratio']:.2f} | {verdict} | {row['cpu_us']:.0f} ({row['bare_cpu_us']:.0f}) | "
+                         f"{row['cpu_ratio']:.2f} | {row['bytes']:,} |")
+        lines.append("")
+    lines += ["### Loading, start-up and memory", "",
+              "| N | files | load s | files/s | libyaml files/s | ratio (>= 0.7) | re-load, 1 changed, s "
+              "| start-up s (search ready) | RSS MB after start / after queries | store MB | RSS / store (<= 2) |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for label, data in sizes.items():
+        rss_end = max(data["rss_end_mb"] or [float("nan")])
+        rss_start = max(data["rss_start_mb"] or [float("nan")])
+        if "load_s" in data:
+            load = (f"{data['files']:,} | {data['load_s']:.1f} | {data['load_files_per_s']:,.0f} | "
+                    f"{data['libyaml_files_per_s']:,.0f} | "
+                    f"{data['load_files_per_s'] / data['libyaml_files_per_s']:.2f} | "
+                    f"{data['reload_one_changed_s']:.2f}")
+        else:
+            load = "not run | | | | |"
+        startup = min(data["startup_s"]) if data["startup_s"] else float("nan")
+        ready = min(data.get("search_ready_s") or [float("nan")])
+        lines.append(f"| {label} | {load} | {startup:.2f} ({ready:.2f}) | {rss_start:,.0f} / {rss_end:,.0f} | "
+                     f"{data['store_mb']:,.0f} | {rss_end / data['store_mb']:.2f} |")
+    labels = list(sizes)
+    if len(labels) >= 2:
+        small, large = labels[0], labels[-1]
+        lines += ["", f"### Throughput at {large} / throughput at {small} (target >= 0.9 for Q1-Q4)", "",
+                  "By requests per second, and by server CPU per request (steadier on a shared machine).", "",
+                  "| query | mode | req/s ratio | CPU ratio |", "|---|---|---:|---:|"]
+        base = {(r["query"], r["mode"]): r for r in sizes[small]["rows"]}
+        for row in sizes[large]["rows"]:
+            key = (row["query"], row["mode"])
+            if key in base:
+                lines.append(f"| {row['query']} | {row['mode']} | {row['rps'] / base[key]['rps']:.2f} | "
+                             f"{base[key]['cpu_us'] / row['cpu_us']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

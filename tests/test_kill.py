@@ -1,0 +1,22 @@
+"""A load killed with SIGKILL leaves the old store or the new one, whole.
+scripts/killtest.py does the same 20 times on a larger site."""
+from __future__ import annotations
+
+import random
+
+from tests.killing import Scenario
+
+
+def test_a_killed_load_leaves_the_old_or_the_new_store_whole(tmp_path):
+    scenario = Scenario.build(tmp_path, old_articles=600, new_articles=600)
+    rng = random.Random(20210701)
+    # Two kills anywhere in the load, three while the new file is written:
+    # the first as soon as it appears, when only the old store can be there.
+    scenario.kill_once(rng, during_write=False)
+    scenario.kill_once(rng, during_write=False)
+    assert scenario.kill_once(rng, during_write=True, delay=0.0) == "old"
+    scenario.kill_once(rng, during_write=True)
+    scenario.kill_once(rng, during_write=True)
+    print(f"kill test: load {scenario.load_seconds:.2f} s, write {scenario.write_seconds:.3f} s, "
+          f"outcomes {scenario.outcomes}")
+    scenario.finish()
