@@ -10,9 +10,10 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from threading import Lock
 
+import orjson
 from graphql import (GraphQLError, GraphQLSyntaxError, OperationDefinitionNode, OperationType,
                      execute, parse, specified_rules, validate)
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -22,12 +23,13 @@ from store.errors import BadQuery
 from .compiled import Compiler
 from .context import Context
 from .errors import BAD_USER_INPUT, INTERNAL, QUERY_TOO_COMPLEX, TooComplexError, UserInputError
-from .limits import check_cost, check_static
+from .limits import check_cost, check_static, limit_variables
 from .settings import Settings
 
 log = logging.getLogger("newsgraph")
 
 DOCUMENT_CACHE_SIZE = 1024
+PASSED_CACHE_SIZE = 256  # limit verdicts kept per document
 _SUGGESTION = re.compile(r" Did you mean .*\?$")
 
 
@@ -37,6 +39,11 @@ class Prepared:
     errors: list[dict] | None      # request-level errors: parse, validation, limits
     operations: dict[str | None, OperationDefinitionNode]
     uses_clock: bool               # `within` filters depend on the time: never cache
+    # Variables the per-request limit checks read, and the verdicts already
+    # given (by operation and those variables' values): checks run once per
+    # shape of request, not once per request.
+    limit_variables: frozenset = frozenset()
+    passed: OrderedDict = field(default_factory=OrderedDict)
 
 
 class Executor:
@@ -88,7 +95,7 @@ class Executor:
             return Prepared(None, [self._user_error(e, hide) for e in errors], {}, uses_clock)
         operations = {d.name.value if d.name else None: d for d in document.definitions
                       if isinstance(d, OperationDefinitionNode)}
-        return Prepared(document, None, operations, uses_clock)
+        return Prepared(document, None, operations, uses_clock, limit_variables(document))
 
     def _user_error(self, error: GraphQLError, hide_suggestions: bool) -> dict:
         message = _SUGGESTION.sub("", error.message) if hide_suggestions else error.message
@@ -103,6 +110,23 @@ class Executor:
             raise UserInputError(f"no operation named {name!r} in the document")
         return prepared.operations[name]
 
+    def _check_limits(self, prepared: Prepared, operation, variables: dict) -> None:
+        names = prepared.limit_variables
+        try:
+            # Omitted and null differ: an omitted variable takes its default.
+            key = (id(operation), orjson.dumps([(n, n in variables, variables.get(n)) for n in sorted(names)])
+                   if names else b"")
+        except TypeError:  # too deep for orjson: check it the slow way
+            key = None
+        if key is not None and key in prepared.passed:
+            return
+        check_cost(prepared.document, operation, variables, self.limits)  # raises when refused
+        if key is not None:
+            with self._lock:
+                prepared.passed[key] = True
+                while len(prepared.passed) > PASSED_CACHE_SIZE:
+                    prepared.passed.popitem(last=False)
+
     def run(self, prepared: Prepared, variables: dict | None, operation_name: str | None,
             context: Context) -> tuple[dict, bool]:
         """The response body, and whether it failed before execution."""
@@ -112,7 +136,7 @@ class Executor:
             operation = self.operation(prepared, operation_name)
             if operation.operation is not OperationType.QUERY:
                 raise UserInputError(f"only queries are supported, not {operation.operation.value}s")
-            check_cost(prepared.document, operation, variables or {}, self.limits)
+            self._check_limits(prepared, operation, variables or {})
         except GraphQLError as exc:
             return {"errors": [_error(exc.message, exc.extensions.get("code", BAD_USER_INPUT))]}, True
         context.deadline = time.monotonic() + self.limits.timeout_seconds

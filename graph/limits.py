@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from graphql import (FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode,
                      IntValueNode, OperationDefinitionNode, VariableNode, value_from_ast_untyped)
-from graphql.language import DocumentNode
+from graphql.language import DocumentNode, Visitor, visit
 
 from .errors import TooComplexError, UserInputError
 from .settings import Limits
@@ -170,6 +170,24 @@ def _conditions(where) -> int:
     if isinstance(where, list) and any(isinstance(item, dict) for item in where):
         return sum(_conditions(item) for item in where)
     return 1
+
+
+def limit_variables(document: DocumentNode) -> frozenset[str]:
+    """Variables that the per-request checks read (page sizes and where
+    filters). Where there are none, every request gets the same verdict."""
+    names: set[str] = set()
+
+    class Collect(Visitor):
+        def enter_argument(self, node, *_):
+            if node.name.value in ("first", "last", "where"):
+                visit(node.value, Variables())
+
+    class Variables(Visitor):
+        def enter_variable(self, node, *_):
+            names.add(node.name.value)
+
+    visit(document, Collect())
+    return frozenset(names)
 
 
 def check_cost(document, operation, variables, limits: Limits) -> None:

@@ -327,3 +327,16 @@ def test_abuse_is_refused_fast_and_the_server_keeps_answering(client, corpus_mod
 def test_a_thousand_aliases_hit_the_alias_limit_when_tokens_allow(corpus_holder):
     with make_client(corpus_holder, limits=Limits(max_tokens=100_000)) as client:
         _refusal(_post(client, _aliases(1000)), "QUERY_TOO_COMPLEX", "1000 aliases", "limit is 30")
+
+
+def test_limit_verdicts_are_remembered_per_variable_values_not_per_document(gql):
+    # The same document passes with small pages and is refused with large
+    # ones, in any order: a remembered verdict never covers other values.
+    query = """query($n: Int = 100, $m: Int) { topics(first: $n) { nodes {
+        articles(first: $m) { nodes { relatedFrom(first: 100) { id } } } } } }"""
+    small = gql.raw(query, {"n": 2, "m": 2})
+    assert "errors" not in small
+    for variables in ({"m": 100}, {"n": None, "m": 100}, {"n": 100, "m": 100}):
+        refused = gql.raw(query, variables)
+        assert refused["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX", variables
+    assert "errors" not in gql.raw(query, {"n": 2, "m": 2})
