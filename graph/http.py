@@ -90,7 +90,17 @@ class GraphQLHTTP:
             operations = [self._from_get(params)]
             batch = False
         elif request.method == "POST":
-            payload = await self._read_body(request)
+            raw, media = await self._read_raw(request)
+            # A repeated request is answered before JSON parsing: the body's
+            # bytes are the key (with the audience and, in the cache, the
+            # data version), so it costs about a dictionary lookup.
+            model = self.holder.model
+            raw_key = ("raw", preview, media, raw)
+            hit = self.cache.get(model.data_version, raw_key)
+            if hit is not None:
+                return Response(hit[1], status_code=hit[0], media_type=JSON_TYPE,
+                                headers={"Vary": "Authorization", "Cache-Control": "no-store"})
+            payload = self._decode_body(raw, media)
             batch = isinstance(payload, list)
             operations = payload if batch else [payload]
             if batch and not operations:
@@ -101,11 +111,14 @@ class GraphQLHTTP:
         else:  # routing allows only GET and POST
             raise HttpError("use GET or POST", status=405)
 
-        model = self.holder.model  # one data version for the whole request
+        if request.method == "GET":
+            model = self.holder.model  # one data version for the whole request
         results = [self._execute(op, model, preview, request) for op in operations]
         headers = {"Vary": "Authorization"}
         if not batch:
-            status, body, key = results[0]
+            status, body, key, cacheable = results[0]
+            if request.method == "POST" and cacheable:
+                self.cache.put(model.data_version, raw_key, status, body)
             # An empty key is an APQ miss (a 200 for Apollo's sake): never cacheable.
             if request.method == "GET" and status == 200 and key:
                 etag = self._etag(model.data_version, preview, key)
@@ -118,7 +131,7 @@ class GraphQLHTTP:
                 headers["Cache-Control"] = "no-store"
             return Response(body, status_code=status, media_type=JSON_TYPE, headers=headers)
         headers["Cache-Control"] = "no-store"
-        return Response(b"[" + b",".join(body for _, body, _ in results) + b"]",
+        return Response(b"[" + b",".join(body for _, body, _, _ in results) + b"]",
                         media_type=JSON_TYPE, headers=headers)
 
     # --- request parts --------------------------------------------------------
@@ -136,7 +149,7 @@ class GraphQLHTTP:
         raise HttpError("invalid preview token", status=401, code=UNAUTHENTICATED,
                         headers={"WWW-Authenticate": 'Bearer realm="newsgraph"'})
 
-    async def _read_body(self, request: Request):
+    async def _read_raw(self, request: Request) -> tuple[bytes, str]:
         limit = self.settings.limits.max_body_bytes
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -147,8 +160,10 @@ class GraphQLHTTP:
             if size > limit:
                 raise HttpError(f"request body is larger than the {limit:,}-byte limit", status=413)
             chunks.append(chunk)
-        raw = b"".join(chunks)
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        return b"".join(chunks), media
+
+    def _decode_body(self, raw: bytes, media: str):
         if media == "application/graphql":
             try:
                 return {"query": raw.decode("utf-8")}
@@ -206,26 +221,27 @@ class GraphQLHTTP:
             return None, _err("the request has no query")
         return query, None
 
-    def _execute(self, op: dict, model, preview: bool, request: Request) -> tuple[int, bytes, tuple]:
+    def _execute(self, op: dict, model, preview: bool, request: Request) -> tuple[int, bytes, tuple, bool]:
+        """(status, body, cache key, whether the answer may be cached)."""
         query, error = self._resolve_query(op)
         if error is not None:
             code = error["errors"][0]["extensions"]["code"]
             # Apollo clients expect a miss as a 200 answer they can retry.
-            return (200 if code == PERSISTED_QUERY_NOT_FOUND else 400), orjson.dumps(error), ()
+            return (200 if code == PERSISTED_QUERY_NOT_FOUND else 400), orjson.dumps(error), (), False
         variables = op.get("variables")
         name = op.get("operationName")
         if variables is not None and not isinstance(variables, dict):
-            return 400, orjson.dumps(_err("variables must be a JSON object")), ()
+            return 400, orjson.dumps(_err("variables must be a JSON object")), (), False
         if name is not None and not isinstance(name, str):
-            return 400, orjson.dumps(_err("operationName must be a string")), ()
+            return 400, orjson.dumps(_err("operationName must be a string")), (), False
         try:
             var_bytes = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
         except TypeError:  # orjson writes at most 254 levels; it reads up to 1024
-            return 400, orjson.dumps(_err("variables are nested too deeply")), ()
+            return 400, orjson.dumps(_err("variables are nested too deeply")), (), False
         key = (preview, query, var_bytes, name or "")
         hit = self.cache.get(model.data_version, key)
         if hit is not None:
-            return hit[0], hit[1], key
+            return hit[0], hit[1], key, True
         prepared = self.executor.prepare(query)
         if op.get("_get") and not prepared.errors:
             operation = prepared.operations.get(name) if name else (
@@ -242,9 +258,10 @@ class GraphQLHTTP:
         # No data because of our own fault is a server error, not a bad request.
         status = (500 if internal else 400) if failed else 200
         clock = prepared.uses_clock or b"within" in var_bytes
-        if not internal and not clock and not context.timed_out:
+        cacheable = not internal and not clock and not context.timed_out
+        if cacheable:
             self.cache.put(model.data_version, key, status, raw)
-        return status, raw, key
+        return status, raw, key, cacheable
 
     def _etag(self, version: str, preview: bool, key: tuple) -> str:
         digest = hashlib.sha256(repr((preview,) + key[1:]).encode()).hexdigest()[:20]
