@@ -81,6 +81,7 @@ class GraphQLHTTP:
 
     async def _handle(self, request: Request) -> Response:
         preview = self._preview(request)
+        model = self.holder.model  # one data version for the whole request
         if request.method == "GET":
             params = dict(request.query_params)
             if "query" not in params and "extensions" not in params:
@@ -94,7 +95,6 @@ class GraphQLHTTP:
             # A repeated request is answered before JSON parsing: the body's
             # bytes are the key (with the audience and, in the cache, the
             # data version), so it costs about a dictionary lookup.
-            model = self.holder.model
             raw_key = ("raw", preview, media, raw)
             hit = self.cache.get(model.data_version, raw_key)
             if hit is not None:
@@ -111,8 +111,6 @@ class GraphQLHTTP:
         else:  # routing allows only GET and POST
             raise HttpError("use GET or POST", status=405)
 
-        if request.method == "GET":
-            model = self.holder.model  # one data version for the whole request
         results = [self._execute(op, model, preview, request) for op in operations]
         headers = {"Vary": "Authorization"}
         if not batch:
