@@ -1,6 +1,7 @@
 """Run the app under uvicorn (one process, or N workers)."""
 from __future__ import annotations
 
+import gc
 import logging
 import os
 
@@ -25,6 +26,9 @@ def run(settings: Settings) -> None:
         # Read the store here first: a worker that cannot read it would die
         # and be restarted forever instead of naming the file once.
         read_model(Store(settings.db))
+        # That model was only a check; articles and related items form cycles,
+        # so free them now rather than hold them in the supervisor for good.
+        gc.collect()
         # Workers are separate processes: they rebuild the app from settings.
         os.environ[SETTINGS_ENV] = settings.to_json().decode()
         uvicorn.run("graph.app:app_from_env", factory=True, workers=settings.workers, **common)
