@@ -15,7 +15,7 @@ from .inputs import ArticleOrder, ArticleWhere, ProviderWhere, plain
 from .scalars import SCALAR_MAP
 from .types import (Article, ArticleConnection, ArticleFacets, FacetCount, Info, Node, Provider,
                     ProviderConnection, Stats, Topic, TopicConnection, facet_counts, keyed_page,
-                    provider_matches, search_articles, select_articles)
+                    search_articles, select_articles)
 from store import query as q
 
 
@@ -63,7 +63,7 @@ class Query:
     def providers(self, info: Info, where: ProviderWhere | None = None, first: int | None = None,
                   after: str | None = None) -> ProviderConnection:
         info.context.model.lookups += 1
-        test = provider_matches(where)
+        test = q.provider_predicate(plain(where) if where else None)
         items = [p for p in info.context.view.providers.values() if test(p)]
         page, page_info = keyed_page(items, lambda p: p.domain, "provider", info, first, after)
         return ProviderConnection(nodes=page.items, page_info=page_info, total_count=page.total)

@@ -11,16 +11,14 @@ from store import readmodel as rm
 from store.search import search as run_search
 
 from .context import Context
-from .errors import UserInputError
-from .inputs import ArticleOrder, ArticleWhere, ProviderWhere, order_pairs, plain
+from .inputs import ArticleOrder, ArticleWhere, order_pairs, plain
 
 Info = strawberry.Info[Context, None]
 
 
-def _limit(info: Info, first: int | None, name: str = "first") -> None:
-    top = info.context.settings.limits.max_page
-    if first is not None and not 0 <= first <= top:
-        raise UserInputError(f"{name} must be between 0 and {top}, got {first}")
+def _limit(info: Info, first: int | None) -> None:
+    """`first` on the lists that do not page (connections check in paginate)."""
+    q.check_page_args(first, None, info.context.settings.limits.max_page)
 
 
 def batched(info: Info, name: str, fetch):
@@ -97,10 +95,13 @@ def _connection(page: q.Page, scores: list[float] | None = None) -> ArticleConne
         edges = [ArticleEdge(cursor=c, node=a) for a, c in zip(page.items, page.cursors)]
     else:
         edges = [ArticleEdge(cursor=c, node=a, score=s) for a, c, s in zip(page.items, page.cursors, scores)]
-    info = PageInfo(has_next_page=page.has_next, has_previous_page=page.has_previous,
+    return ArticleConnection(edges=edges, page_info=_page_info(page), total_count=page.total)
+
+
+def _page_info(page: q.Page) -> PageInfo:
+    return PageInfo(has_next_page=page.has_next, has_previous_page=page.has_previous,
                     start_cursor=page.cursors[0] if page.cursors else None,
                     end_cursor=page.cursors[-1] if page.cursors else None)
-    return ArticleConnection(edges=edges, page_info=info, total_count=page.total)
 
 
 def select_articles(info: Info, where: ArticleWhere | None, order_by: list[ArticleOrder] | None,
@@ -108,8 +109,6 @@ def select_articles(info: Info, where: ArticleWhere | None, order_by: list[Artic
                     narrow: dict | None = None) -> ArticleConnection:
     ctx = info.context
     ctx.check_deadline()
-    _limit(info, first)
-    _limit(info, last, "last")
     condition = plain(where) if where else None
     if narrow:
         condition = {"AND": [condition, narrow]} if condition else narrow
@@ -122,7 +121,6 @@ def search_articles(info: Info, query: str, where: ArticleWhere | None, first: i
                     after: str | None) -> ArticleConnection:
     ctx = info.context
     ctx.check_deadline()
-    _limit(info, first)
     ctx.model.lookups += 1
     hits = run_search(ctx.view, query)
     if where is not None:
@@ -137,7 +135,6 @@ def search_articles(info: Info, query: str, where: ArticleWhere | None, first: i
             raise q.BadQuery(f"invalid cursor {cursor[:60]!r}")
         return (-score, ident)
 
-    hits.sort(key=key)
     page = q.paginate(hits, key, lambda hit: q.encode_cursor(tag, [hit[1], hit[0].id]), decode,
                       first=first, after=after, last=None, before=None,
                       limit=ctx.settings.limits.max_page)
@@ -298,7 +295,6 @@ class TopicConnection:
 
 def keyed_page(items: list, key, tag: str, info: Info, first: int | None, after: str | None):
     """Cursor paging for providers and topics, ordered by their key."""
-    _limit(info, first)
 
     def decode(cursor: str) -> str:
         (value,) = q.decode_cursor(cursor, tag, 1)
@@ -307,9 +303,7 @@ def keyed_page(items: list, key, tag: str, info: Info, first: int | None, after:
     page = q.paginate(items, key, lambda item: q.encode_cursor(tag, [key(item)]), decode,
                       first=first, after=after, last=None, before=None,
                       limit=info.context.settings.limits.max_page)
-    return page, PageInfo(has_next_page=page.has_next, has_previous_page=page.has_previous,
-                          start_cursor=page.cursors[0] if page.cursors else None,
-                          end_cursor=page.cursors[-1] if page.cursors else None)
+    return page, _page_info(page)
 
 
 @strawberry.type
@@ -341,18 +335,3 @@ class Stats:
 
 def facet_counts(rows) -> list[FacetCount]:
     return [FacetCount(value=v, label=l, count=c) for v, l, c in rows]
-
-
-def provider_matches(where: ProviderWhere | None):
-    if where is None:
-        return lambda p: True
-    spec = plain(where)
-    tests = []
-    if "domain" in spec:
-        test = q._string_filter(spec["domain"])
-        tests.append(lambda p, t=test: t(p.domain))
-    if "name" in spec:
-        test = q._string_filter(spec["name"])
-        tests.append(lambda p, t=test: t(p.name))
-    return lambda p: all(t(p) for t in tests)
-

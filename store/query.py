@@ -173,6 +173,19 @@ def _provider_predicate(spec: dict) -> Predicate:
     return lambda a: all(t(a) for t in tests)
 
 
+def provider_predicate(spec: dict | None) -> Callable:
+    """A ``ProviderWhere`` on the providers themselves (the ``providers``
+    list): the same domain rule as the article filter, the provider's name."""
+    tests: list[Callable] = []
+    if spec and spec.get("domain") is not None:
+        test = _string_filter(_lower_domains(spec["domain"]))
+        tests.append(lambda p, t=test: t(p.domain))
+    if spec and spec.get("name") is not None:
+        test = _string_filter(spec["name"])
+        tests.append(lambda p, t=test: t(p.name))
+    return lambda p: all(t(p) for t in tests)
+
+
 def _lower_domains(spec: dict) -> dict:
     out = {}
     for op, value in spec.items():

@@ -225,7 +225,10 @@ def text_matches(view: View, text: str) -> frozenset[int]:
 
 
 def search(view: View, query: str) -> list[tuple[Article, float]]:
+    """Hits best first, ties by id; scores rounded before sorting, so the
+    order is the one search cursors (score, id) bisect in."""
     hits = index_for(view.model).run(query, view.preview)
     articles = view.model.all_articles
-    ranked = sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [(articles[doc], round(score, 6)) for doc, score in ranked]
+    ranked = [(articles[doc], round(score, 6)) for doc, score in hits.items()]
+    ranked.sort(key=lambda hit: (-hit[1], hit[0].id))
+    return ranked

@@ -335,3 +335,10 @@ def test_provider_domain_filters_ignore_case(gql):
     mixed = gql(query, {"w": {"provider": {"domain": {"eq": "Microsoft.COM"}}}})["articles"]["totalCount"]
     listed = gql(query, {"w": {"provider": {"domain": {"in": ["MICROSOFT.com"]}}}})["articles"]["totalCount"]
     assert lower == mixed == listed > 0
+
+
+def test_providers_list_domain_filter_ignores_case_too(gql):
+    query = 'query($w: ProviderWhere) { providers(where: $w) { nodes { domain } } }'
+    lower = gql(query, {"w": {"domain": {"eq": "microsoft.com"}}})["providers"]["nodes"]
+    mixed = gql(query, {"w": {"domain": {"eq": "Microsoft.COM"}}})["providers"]["nodes"]
+    assert lower == mixed == [{"domain": "microsoft.com"}]
