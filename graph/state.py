@@ -12,6 +12,7 @@ import gc
 import logging
 import threading
 
+from store import image
 from store.db import Store
 from store.errors import StoreCorrupt, StoreError
 from store.readmodel import ReadModel
@@ -21,8 +22,12 @@ log = logging.getLogger("newsgraph")
 
 
 def read_model(store: Store) -> ReadModel:
-    """The store's data as a read model; a store that cannot be read raises
-    a StoreError naming the file."""
+    """The store's data as a read model, from its image when the load left
+    one that fits (store/image.py); a store that cannot be read raises a
+    StoreError naming the file."""
+    model = image.load(store)
+    if model is not None:
+        return model
     snapshot = store.read()
     try:
         return ReadModel(snapshot)

@@ -119,10 +119,14 @@ class Store:
             raise StoreCorrupt(self.path, f"store format {snapshot.meta.get('format')} is not {FORMAT}")
         return snapshot
 
-    def write(self, snapshot: Snapshot) -> None:
-        """Publish a whole snapshot with one atomic replace."""
+    def write(self, snapshot: Snapshot, before_replace=None) -> None:
+        """Publish a whole snapshot with one atomic replace.
+
+        ``before_replace(data, spans)`` runs when the new file is complete
+        but not yet in place: what TinyDB wrote, and where each document is
+        in the file (see storage.py)."""
         storage = CachingMiddleware(AtomicOrjsonStorage)
-        db = TinyDB(self.path, storage=storage)
+        db = TinyDB(self.path, storage=storage, before_replace=before_replace)
         with paused_gc():
             try:
                 # The previous contents are replaced wholesale, so never read them.

@@ -19,6 +19,7 @@ from loaders.parse import RANK_FILE, Parsed, parse, stat
 
 from .db import Snapshot, Store, file_key, paused_gc
 from .errors import StrictLoadRejected
+from .image import ImageWriter
 from .merge import merge
 
 KIND_TABLE = {"article": "articles", "topic": "topics", "provider": "providers"}
@@ -77,7 +78,7 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
             or any(report.removed.values())
         if changed_entities or report.written or not store.exists():
             snapshot.seal()
-            store.write(snapshot)
+            store.write(snapshot, before_replace=ImageWriter(store, snapshot))
             report.written = True
         report.data_version = snapshot.data_version
     return report

@@ -148,7 +148,7 @@ def compile_where(where: dict | None, view: View, now: dt.datetime) -> Predicate
         elif key == "hasImages":
             tests.append(lambda a, want=bool(spec): bool(a.images) == want)
         elif key == "hasRelated":
-            tests.append(lambda a, want=bool(spec): bool(a.related) == want)
+            tests.append(lambda a, want=bool(spec): bool(a.related_count) == want)
         elif key == "text":
             from .search import text_matches  # search imports this module
             ids = text_matches(view, spec)

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
+import weakref
 from collections import defaultdict
 from threading import Lock
+
+import orjson
 
 from loaders.normalize import parse_datetime, slugify
 
 from .db import Snapshot, paused_gc
+from .errors import StoreCorrupt
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 # Topic names repeat across thousands of articles: slug each once.
@@ -120,12 +125,29 @@ class RelatedItem:
         self.target: Article | None = None  # the local article with this URL
 
 
+class Details:
+    """What only an article's own page asks for: its body, embed, related
+    list, extra keys and source. Kept on the article when the model is built
+    from records; read back from the store file by offset, and cached a
+    while, when the model comes from an image (store/image.py)."""
+
+    __slots__ = ("body", "featured_content", "related", "extra", "source")
+
+    def __init__(self, record: dict, related: list[RelatedItem]) -> None:
+        self.body = record.get("body")
+        self.featured_content = record.get("featuredContent")
+        self.related = related
+        self.extra = record.get("extra") or None
+        self.source = Source(record["source"], record.get("sources") or [record["source"]["path"]])
+
+
 class Article:
-    __slots__ = ("id", "slug", "collection", "title", "excerpt", "body", "type", "url",
+    __slots__ = ("id", "slug", "collection", "title", "excerpt", "type", "url",
                  "original_url", "amp_url", "cdn_amp_url", "published_at", "published_ts",
-                 "quality", "heat", "published", "removed", "visible", "featured_content",
-                 "provider", "provider_name", "topics", "topic_slugs", "images", "related",
-                 "related_from_all", "extra", "source", "ord", "title_key", "month")
+                 "quality", "heat", "published", "removed", "visible",
+                 "provider", "provider_name", "topics", "topic_slugs", "images",
+                 "related_from_all", "related_count", "ord", "title_key", "month",
+                 "_details", "_span", "_records", "_targets")
 
     def __init__(self, record: dict) -> None:
         self.id = record["id"]
@@ -134,7 +156,6 @@ class Article:
         self.title = record["title"]
         self.title_key = self.title.casefold()
         self.excerpt = record.get("excerpt")
-        self.body = record.get("body")
         self.type = record["type"]
         self.url = record.get("url")
         self.original_url = record.get("originalUrl")
@@ -148,17 +169,41 @@ class Article:
         self.published = bool(record.get("published", True))
         self.removed = bool(record.get("removed"))
         self.visible = self.published and not self.removed
-        self.featured_content = record.get("featuredContent")
         self.provider: Provider | None = None
         self.provider_name = (record.get("provider") or {}).get("name")
         self.topics: list[Topic] = []
         self.topic_slugs: frozenset[str] = frozenset()
         self.images = [Image(i) for i in record.get("images") or ()]
-        self.related: list[RelatedItem] = []
         self.related_from_all: list[Article] = []
-        self.extra = record.get("extra") or None
-        self.source = Source(record["source"], record.get("sources") or [record["source"]["path"]])
+        self.related_count = 0
         self.ord = 0  # position in the default order, PUBLISHED_AT DESC then id
+        self._details: Details | None = None   # None: read through _records at _span
+        self._span: tuple[int, int] | None = None
+        self._records = None
+        self._targets: tuple | None = None     # local article of each related item, if any
+
+    def details(self) -> Details:
+        details = self._details
+        return details if details is not None else self._records.details(self)
+
+    # Saved in an image (store/image.py): without details, which stay in the
+    # store file, and with other articles as positions, so pickling an
+    # article never recurses through the articles it links to.
+    _LINKS = ("_details", "_records", "related_from_all", "_targets")
+
+    def __getstate__(self) -> tuple:
+        state = {name: getattr(self, name) for name in _ARTICLE_STATE}
+        state["_details"] = state["_records"] = None
+        state["related_from_all"] = [a.ord for a in self.related_from_all]
+        state["_targets"] = self._targets and tuple(-1 if t is None else t.ord for t in self._targets)
+        # pickle sets slots from this in C: much faster than a __setstate__.
+        return None, state
+
+    body = property(lambda self: self.details().body)
+    featured_content = property(lambda self: self.details().featured_content)
+    related = property(lambda self: self.details().related)
+    extra = property(lambda self: self.details().extra)
+    source = property(lambda self: self.details().source)
 
     @property
     def image(self) -> Image | None:
@@ -166,6 +211,9 @@ class Article:
 
     def urls(self):
         return (u for u in (self.url, self.original_url, self.amp_url, self.cdn_amp_url) if u)
+
+
+_ARTICLE_STATE = tuple(name for name in Article.__slots__ if name not in Article._LINKS)
 
 
 class _Mentions:
@@ -223,6 +271,15 @@ class View:
         self.cache_lock = Lock()
         self.cache: dict = {}  # per-view memo of filtered, sorted lists (see query.py)
 
+    def __getstate__(self) -> dict:
+        # Saved in an image: the memo and its lock belong to one process.
+        return {k: v for k, v in vars(self).items() if k not in ("cache", "cache_lock")}
+
+    def __setstate__(self, state: dict) -> None:
+        vars(self).update(state)
+        self.cache_lock = Lock()
+        self.cache = {}
+
     def visible(self, article: Article | None) -> Article | None:
         if article is None:
             return None
@@ -234,6 +291,64 @@ class View:
         return [a for a in article.related_from_all if a.visible]
 
 
+class Records:
+    """Article details read from the store file, for a model that came from
+    an image: each article knows where its record is (``_span``); the last
+    few thousand details read stay cached, so a page's articles cost one read
+    each only the first time."""
+
+    CACHE = 4096
+
+    def __init__(self, model: "ReadModel") -> None:
+        self.model = model
+        self._reset()
+
+    def _reset(self) -> None:
+        self.path: str | None = None
+        self.fd: int | None = None
+        self.cache: dict[int, Details] = {}
+        self.lock = Lock()
+
+    def __getstate__(self) -> dict:
+        return {"model": self.model}
+
+    def __setstate__(self, state: dict) -> None:
+        self.model = state["model"]
+        self._reset()
+
+    def open(self, path: str, fd: int) -> None:
+        """Read from ``fd``: the store file the image was made for, opened
+        before it was checked, so a later load replacing the file does not
+        change what this model reads."""
+        self.path, self.fd = path, fd
+        weakref.finalize(self, os.close, fd)
+
+    def details(self, article: Article) -> Details:
+        details = self.cache.get(article.ord)
+        if details is not None:
+            return details
+        offset, length = article._span
+        try:
+            record = orjson.loads(os.pread(self.fd, length, offset))
+            if record.get("id") != article.id:
+                raise ValueError(f"found {str(record.get('id'))[:80]!r}")
+        except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError) as exc:
+            raise StoreCorrupt(self.path, f"record of {article.id!r} at byte {offset} "
+                                          f"does not match the image ({exc})") from None
+        providers = self.model.providers
+        related = [RelatedItem(r, providers.get((r.get("provider") or {}).get("domain")))
+                   for r in record.get("related") or ()]
+        if article._targets:
+            for item, target in zip(related, article._targets):
+                item.target = target
+        details = Details(record, related)
+        with self.lock:
+            if len(self.cache) >= self.CACHE:
+                del self.cache[next(iter(self.cache))]  # the oldest
+            self.cache[article.ord] = details
+        return details
+
+
 class ReadModel:
     """Built once per data version from a store snapshot; read-only after."""
 
@@ -242,6 +357,7 @@ class ReadModel:
         self.data_version = snapshot.data_version
         self.loaded_at = _date(snapshot.meta.get("loadedAt"))
         self.lookups = 0  # index lookups made for requests; tests bound it
+        self.records = Records(self)
         self.providers: dict[str, Provider] = {}
         self.topics: dict[str, Topic] = {}
         for record in snapshot.providers.values():
@@ -294,10 +410,30 @@ class ReadModel:
                     if target is not None and target is not article:
                         item.target = target
                         target.related_from_all.append(article)
+            if any(item.target is not None for item in article.related):
+                article._targets = tuple(item.target for item in article.related)
 
         self.all_articles = articles
         self.preview = View(self, articles, preview=True)
         self.public = View(self, [a for a in articles if a.visible], preview=False)
+
+    def __getstate__(self) -> dict:
+        # Articles first, so the views' lists refer to articles already saved;
+        # no search index (it has its own form) and no open file.
+        state = {"all_articles": self.all_articles}
+        state.update((k, v) for k, v in vars(self).items() if k not in ("all_articles", "_search_index"))
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        vars(self).update(state)
+        articles = self.all_articles
+        records = self.records
+        for article in articles:
+            article._records = records
+            if article.related_from_all:
+                article.related_from_all = [articles[i] for i in article.related_from_all]
+            if article._targets:
+                article._targets = tuple(None if i < 0 else articles[i] for i in article._targets)
 
     def _provider(self, domain: str) -> Provider:
         provider = self.providers.get(domain)
@@ -337,8 +473,10 @@ class ReadModel:
                 topics.append(topic)
         article.topics = topics
         article.topic_slugs = frozenset(t.slug for t in topics)
-        article.related = [RelatedItem(r, self._provider_ref(r.get("provider"), article.visible))
-                           for r in record.get("related") or ()]
+        related = [RelatedItem(r, self._provider_ref(r.get("provider"), article.visible))
+                   for r in record.get("related") or ()]
+        article.related_count = len(related)
+        article._details = Details(record, related)
         return article
 
     def view(self, preview: bool) -> View:

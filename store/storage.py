@@ -4,6 +4,10 @@ TinyDB's JSONStorage rewrites the file in place, so a reader (or a crash) can
 see half a file. Here every write goes to a temporary file beside the target,
 is flushed to disk, and replaces the target with one ``os.replace``: readers
 see the old store or the new one, never a mix.
+
+The file is TinyDB's JSON, laid out one document per line, and a write
+remembers where each document's bytes are (``spans``): a server can then read
+one article's record straight from the file instead of holding them all.
 """
 from __future__ import annotations
 
@@ -18,10 +22,15 @@ from .errors import StoreCorrupt
 
 
 class AtomicOrjsonStorage(Storage):
-    def __init__(self, path: str, create_dirs: bool = True, **_ignored) -> None:
+    def __init__(self, path: str, create_dirs: bool = True, before_replace=None,
+                 **_ignored) -> None:
         super().__init__()
         self.path = os.fspath(path)
         self.create_dirs = create_dirs
+        # Called with the data and spans once the new file is on disk, before
+        # it replaces the old one (the read-model image is published first).
+        self.before_replace = before_replace
+        self.spans: dict[str, dict[str, tuple[int, int]]] = {}
 
     def read(self):
         try:
@@ -49,9 +58,11 @@ class AtomicOrjsonStorage(Storage):
             # so a server running as another user can still read it.
             os.fchmod(handle, _mode_of(self.path))
             with os.fdopen(handle, "wb") as out:
-                out.write(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS))
+                self.spans = _write_lines(out, data)
                 out.flush()
                 os.fsync(out.fileno())
+            if self.before_replace is not None:
+                self.before_replace(data, self.spans)
             os.replace(tmp, self.path)
         except BaseException:
             try:
@@ -63,6 +74,40 @@ class AtomicOrjsonStorage(Storage):
 
     def close(self) -> None:
         pass
+
+
+def _write_lines(out, data: dict) -> dict[str, dict[str, tuple[int, int]]]:
+    """``data`` as JSON, one document per line; returns each document's
+    (offset, length) per table. ``meta`` goes first so a reader can learn the
+    data version from the first lines alone."""
+    spans: dict[str, dict[str, tuple[int, int]]] = {}
+    position = 0
+
+    def put(chunk: bytes) -> None:
+        nonlocal position
+        out.write(chunk)
+        position += len(chunk)
+
+    tables = sorted(data, key=lambda name: (name != "meta", name))
+    put(b"{")
+    for t, table in enumerate(tables):
+        put(b"%s%s:{" % (b",\n" if t else b"", orjson.dumps(str(table))))
+        where: dict[str, tuple[int, int]] = {}
+        for d, (doc_id, doc) in enumerate(data[table].items()):
+            key = str(doc_id)
+            put(b"%s\n%s:" % (b"," if d else b"", orjson.dumps(key)))
+            raw = orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS)
+            where[key] = (position, len(raw))
+            put(raw)
+        put(b"\n}")
+        spans[table] = where
+    put(b"}\n")
+    return spans
+
+
+def read_span(fd: int, span: tuple[int, int]) -> bytes:
+    offset, length = span
+    return os.pread(fd, length, offset)
 
 
 def temp_prefix(path: str) -> str:
