@@ -3,6 +3,11 @@
 Loads are rare and reads are many, so the store is read once into a snapshot
 (the read model is built from it) and written once per load with an atomic
 replace. A lock file keeps two loads from writing at the same time.
+
+Article records are most of the file and a load changes few of them, so a
+snapshot keeps each article record as the bytes the file has, and parses one
+only when it is asked for (``RecordTable``); an unchanged record is written
+back as the same bytes.
 """
 from __future__ import annotations
 
@@ -13,12 +18,13 @@ import fcntl
 import gc
 import hashlib
 import os
+import re
 import socket
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
-from tinydb import TinyDB
-from tinydb.middlewares import CachingMiddleware
+import orjson
 
 from .errors import StoreCorrupt, StoreError, StoreLocked
 from .storage import AtomicOrjsonStorage, temp_prefix
@@ -27,11 +33,72 @@ ENTITY_TABLES = ("articles", "topics", "providers")
 FORMAT = 1
 
 
+class Raw:
+    """A record as the store file has it, with the two keys a load needs."""
+
+    __slots__ = ("data", "hash")
+
+    def __init__(self, data: bytes, hash: str) -> None:
+        self.data = data
+        self.hash = hash
+
+
+class RecordTable(MutableMapping):
+    """Records by key; those read from the file stay bytes until asked for.
+
+    Reading a record parses it anew each time (nothing is kept), so walking
+    every record costs the memory of one at a time.
+    """
+
+    def __init__(self, path: str = "") -> None:
+        self.path = path
+        self._items: dict[str, dict | Raw] = {}
+
+    def __getitem__(self, key: str) -> dict:
+        item = self._items[key]
+        if type(item) is not Raw:
+            return item
+        try:
+            record = orjson.loads(item.data)
+        except orjson.JSONDecodeError as exc:
+            raise StoreCorrupt(self.path, f"the record of {key!r} is not JSON: {exc.msg}") from None
+        if not isinstance(record, dict):
+            raise StoreCorrupt(self.path, f"the record of {key!r} is not an object")
+        return record
+
+    def __setitem__(self, key: str, record: dict) -> None:
+        self._items[key] = record
+
+    def set_raw(self, key: str, raw: Raw) -> None:
+        self._items[key] = raw
+
+    def __delitem__(self, key: str) -> None:
+        del self._items[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self._items
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def hash_of(self, key: str) -> str:
+        item = self._items[key]
+        return item.hash if type(item) is Raw else item["_hash"]
+
+    def serialisable(self, key: str):
+        """What the writer puts in the file: unchanged bytes go back as they are."""
+        item = self._items[key]
+        return orjson.Fragment(item.data) if type(item) is Raw else item
+
+
 @dataclass
 class Snapshot:
     """Everything in the store, as plain records."""
 
-    articles: dict[str, dict] = field(default_factory=dict)   # by article id
+    articles: RecordTable = field(default_factory=RecordTable)  # by article id
     topics: dict[str, dict] = field(default_factory=dict)     # by slug (from _data/topics)
     providers: dict[str, dict] = field(default_factory=dict)  # by domain (from _data/organizations)
     files: dict[str, dict] = field(default_factory=dict)      # by "root\0path"
@@ -47,8 +114,9 @@ class Snapshot:
         digest = hashlib.sha256()
         for table in ENTITY_TABLES:
             records = getattr(self, table)
+            hash_of = records.hash_of if table == "articles" else (lambda key: records[key]["_hash"])
             for key in sorted(records):
-                digest.update(f"{table}\0{key}\0{records[key]['_hash']}\n".encode())
+                digest.update(f"{table}\0{key}\0{hash_of(key)}\n".encode())
         self.meta = {
             "format": FORMAT,
             "dataVersion": digest.hexdigest()[:16],
@@ -97,14 +165,25 @@ class Store:
 
     def read(self) -> Snapshot:
         if not self.exists():
-            return Snapshot()
-        # TinyDB's own Storage, read directly: its tables are {doc id: document},
-        # and TinyDB's Table would copy every document twice on the way out.
+            return Snapshot(articles=RecordTable(self.path))
         with paused_gc():
-            tables = AtomicOrjsonStorage(self.path).read() or {}
-            snapshot = Snapshot()
+            with open(self.path, "rb") as handle:
+                raw = handle.read()
+            tables = _split_lines(raw)
+            if tables is None:
+                # Not the layout storage.py writes (another TinyDB writer, an
+                # older newsgraph, a damaged file): parse it whole, which also
+                # names the line of any JSON error.
+                tables = AtomicOrjsonStorage(self.path).read() or {}
+            del raw
+            snapshot = Snapshot(articles=RecordTable(self.path))
             try:
-                for table, key in (("articles", "id"), ("topics", "slug"), ("providers", "domain")):
+                for doc in (tables.get("articles") or {}).values():
+                    if type(doc) is Raw:
+                        snapshot.articles.set_raw(_raw_id(doc, self.path), doc)
+                    else:
+                        snapshot.articles[_doc(doc)["id"]] = doc
+                for table, key in (("topics", "slug"), ("providers", "domain")):
                     setattr(snapshot, table, {_doc(doc)[key]: doc
                                               for doc in (tables.get(table) or {}).values()})
                 snapshot.files = {file_key(_doc(doc)["root"], doc["path"]): doc
@@ -122,21 +201,27 @@ class Store:
     def write(self, snapshot: Snapshot, before_replace=None) -> None:
         """Publish a whole snapshot with one atomic replace.
 
-        ``before_replace(data, spans)`` runs when the new file is complete
-        but not yet in place: what TinyDB wrote, and where each document is
-        in the file (see storage.py)."""
-        storage = CachingMiddleware(AtomicOrjsonStorage)
-        db = TinyDB(self.path, storage=storage, before_replace=before_replace)
+        The data is TinyDB's (tables of documents under string ids), handed
+        to TinyDB's Storage interface directly: TinyDB's Table would copy
+        every document into a dict, and unchanged records are bytes here.
+        ``before_replace(spans)`` runs when the new file is complete but not
+        yet in place, with where each record is in it: {table: {key: (offset,
+        length)}}, keys as the snapshot's."""
+        data: dict[str, dict] = {"meta": {"1": snapshot.meta}}
+        keys: dict[str, list[str]] = {}
+        for table in ("articles", "topics", "providers", "files"):
+            records = getattr(snapshot, table)
+            keys[table] = sorted(records)
+            get = records.serialisable if table == "articles" else records.__getitem__
+            data[table] = {str(n): get(key) for n, key in enumerate(keys[table], 1)}
+
+        def hook(_data, spans):
+            if before_replace is not None:
+                before_replace({table: {key: spans[table][str(n)] for n, key in enumerate(names, 1)}
+                                for table, names in keys.items()})
+
         with paused_gc():
-            try:
-                # The previous contents are replaced wholesale, so never read them.
-                storage.cache = {}
-                for table in ("articles", "topics", "providers", "files"):
-                    records = getattr(snapshot, table)
-                    db.table(table).insert_multiple(records[k] for k in sorted(records))
-                db.table("meta").insert(snapshot.meta)
-            finally:
-                db.close()  # flushes: the one write, atomic
+            AtomicOrjsonStorage(self.path, before_replace=hook).write(data)
 
     @contextlib.contextmanager
     def lock(self, timeout: float = 60.0, on_wait=None):
@@ -185,6 +270,53 @@ class Store:
             if name.startswith(prefix):
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(folder, name))
+
+
+_TABLE = re.compile(rb'^\{?"([a-z_]+)":\{$')
+_DOC = re.compile(rb'^"(\d+)":')
+_ID = re.compile(rb'^\{"id":"((?:[^"\\]|\\.)*)"')
+_HASH = re.compile(rb'"_hash":"([0-9a-f]+)"\}$')
+
+
+def _split_lines(raw: bytes) -> dict | None:
+    """The tables of a file in storage.py's layout, one document per line;
+    article documents stay bytes (``Raw``), others are parsed. None when the
+    file is laid out any other way."""
+    if not raw.startswith(b'{"meta":{\n') or not raw.endswith(b"}}\n"):
+        return None
+    tables: dict[str, dict] = {}
+    current: dict | None = None
+    table = ""
+    try:
+        for line in raw.split(b"\n"):
+            if current is not None and (doc := _DOC.match(line)):
+                body = line[doc.end():]
+                if body.endswith(b","):
+                    body = body[:-1]
+                if table == "articles":
+                    found = _HASH.search(body)
+                    if found is None or not body.startswith(b'{"id":"'):
+                        return None
+                    current[doc.group(1).decode()] = Raw(body, found.group(1).decode())
+                else:
+                    current[doc.group(1).decode()] = orjson.loads(body)
+            elif header := _TABLE.match(line):
+                table = header.group(1).decode()
+                current = tables[table] = {}
+            elif line in (b"},", b"}}", b""):
+                current = None
+            else:
+                return None
+    except orjson.JSONDecodeError:
+        return None
+    return tables
+
+
+def _raw_id(raw: Raw, path: str) -> str:
+    found = _ID.match(raw.data)
+    if found is None:
+        raise StoreCorrupt(path, "an article record does not start with its id")
+    return orjson.loads(b'"' + found.group(1) + b'"')
 
 
 def _holder(lock_path: str) -> str:

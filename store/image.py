@@ -88,13 +88,12 @@ class ImageWriter:
 
     def _build(self, snapshot: Snapshot) -> None:
         try:
-            self.model = ReadModel(snapshot)
+            self.model = ReadModel(snapshot, details=False)
         except Exception as exc:  # a shape the model refuses: the server will name it
             self.error = exc
 
-    def __call__(self, data: dict, spans: dict) -> None:
-        docs = data.get("articles") or {}
-        where = {doc["id"]: spans["articles"][key] for key, doc in docs.items()}
+    def __call__(self, spans: dict) -> None:
+        where = spans["articles"]
         if self.process is not None:
             self.channel.send(where)
             self.process.join()
@@ -116,7 +115,7 @@ class ImageWriter:
 
 def _child(writer: ImageWriter, snapshot: Snapshot, channel) -> None:
     try:
-        model = ReadModel(snapshot)
+        model = ReadModel(snapshot, details=False)
         where = channel.recv()
         save(writer.target, model, where, writer.stamp)
     except BaseException:

@@ -32,6 +32,8 @@ def merge(kind: str, fragments: list[dict]) -> dict:
     merged["sources"] = sorted({f["data"]["source"]["path"] for f in fragments})
     if kind == "article":
         _article_defaults(merged)
+        if next(iter(merged)) != "id":  # the store finds a record's id at its start (db.py)
+            merged = {"id": merged.pop("id"), **merged}
     merged["_hash"] = _content_hash(merged)
     return merged
 

@@ -249,8 +249,8 @@ class View:
         topics: dict[str, Topic] = {s: t for s, t in model.topics.items() if t._declared}
         related_count = 0
         for article in articles:
-            for url in article.urls():
-                self.by_url.setdefault(url_key(url), article)
+            for key in model._url_keys[article]:
+                self.by_url.setdefault(key, article)
             for topic in article.topics:
                 self.by_topic[topic.slug].append(article)
                 topics[topic.slug] = topic
@@ -259,10 +259,10 @@ class View:
                 providers[article.provider.domain] = article.provider
             self.by_type[article.type].append(article)
             self.by_collection[article.collection].append(article)
-            for item in article.related:
-                related_count += 1
-                if item.provider is not None:
-                    providers.setdefault(item.provider.domain, item.provider)
+            related_count += article.related_count
+            for provider in model._related[article][1]:
+                if provider is not None:
+                    providers.setdefault(provider.domain, provider)
         self.related_count = related_count
         self.providers = dict(sorted(providers.items()))
         self.topics = dict(sorted(topics.items()))
@@ -350,10 +350,17 @@ class Records:
 
 
 class ReadModel:
-    """Built once per data version from a store snapshot; read-only after."""
+    """Built once per data version from a store snapshot; read-only after.
+
+    ``details=False`` builds the model an image saves (store/image.py): the
+    same model, but without the articles' details, which are read later from
+    the store file; it never makes the related items, most of a record."""
 
     @paused_gc()
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, details: bool = True) -> None:
+        self._keep_details = details
+        # Per article while building: its related items' URLs and providers.
+        self._related: dict[Article, tuple[list, list]] = {}
         self.data_version = snapshot.data_version
         self.loaded_at = _date(snapshot.meta.get("loadedAt"))
         self.lookups = 0  # index lookups made for requests; tests bound it
@@ -399,23 +406,38 @@ class ReadModel:
                 topic.name = public.topic_names[slug]
         del self._said
 
+        # Each URL's key once: the views index the same keys, and related
+        # items name the same stories again and again.
+        self._url_keys = {article: [url_key(url) for url in article.urls()] for article in articles}
         url_index: dict[str, Article] = {}
         for article in articles:
-            for url in article.urls():
-                url_index.setdefault(url_key(url), article)
+            for key in self._url_keys[article]:
+                url_index.setdefault(key, article)
+        related_keys: dict[str, str] = {}
         for article in articles:
-            for item in article.related:
-                if item.url:
-                    target = url_index.get(url_key(item.url))
-                    if target is not None and target is not article:
+            urls = self._related[article][0]
+            if not urls:
+                continue
+            targets = []
+            for url in urls:
+                if url and url not in related_keys:
+                    related_keys[url] = url_key(url)
+                target = url_index.get(related_keys[url]) if url else None
+                if target is article:
+                    target = None
+                elif target is not None:
+                    target.related_from_all.append(article)
+                targets.append(target)
+            if any(targets):
+                article._targets = tuple(targets)
+                if article._details is not None:
+                    for item, target in zip(article._details.related, targets):
                         item.target = target
-                        target.related_from_all.append(article)
-            if any(item.target is not None for item in article.related):
-                article._targets = tuple(item.target for item in article.related)
 
         self.all_articles = articles
         self.preview = View(self, articles, preview=True)
         self.public = View(self, [a for a in articles if a.visible], preview=False)
+        del self._related, self._url_keys, self._keep_details
 
     def __getstate__(self) -> dict:
         # Articles first, so the views' lists refer to articles already saved;
@@ -473,10 +495,12 @@ class ReadModel:
                 topics.append(topic)
         article.topics = topics
         article.topic_slugs = frozenset(t.slug for t in topics)
-        related = [RelatedItem(r, self._provider_ref(r.get("provider"), article.visible))
-                   for r in record.get("related") or ()]
-        article.related_count = len(related)
-        article._details = Details(record, related)
+        items = record.get("related") or ()
+        providers = [self._provider_ref(r.get("provider"), article.visible) for r in items]
+        self._related[article] = ([r.get("url") for r in items], providers)
+        article.related_count = len(items)
+        if self._keep_details:
+            article._details = Details(record, [RelatedItem(r, p) for r, p in zip(items, providers)])
         return article
 
     def view(self, preview: bool) -> View:
