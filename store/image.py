@@ -95,7 +95,11 @@ class ImageWriter:
     def __call__(self, spans: dict) -> None:
         where = spans["articles"]
         if self.process is not None:
-            self.channel.send(where)
+            try:
+                self.channel.send(where)
+            except OSError:
+                pass  # the child died before asking: its exit code says so below
+            self.channel.close()
             self.process.join()
             ok = self.process.exitcode == 0
             reason = f"the image builder exited with {self.process.exitcode}"
