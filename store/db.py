@@ -204,9 +204,10 @@ class Store:
         The data is TinyDB's (tables of documents under string ids), handed
         to TinyDB's Storage interface directly: TinyDB's Table would copy
         every document into a dict, and unchanged records are bytes here.
-        ``before_replace(spans)`` runs when the new file is complete but not
-        yet in place, with where each record is in it: {table: {key: (offset,
-        length)}}, keys as the snapshot's."""
+        ``before_replace(spans, file)`` runs when the new file is complete
+        but not yet in place, with where each record is in it ({table: {key:
+        (offset, length)}}, keys as the snapshot's) and the file's (size,
+        mtime_ns), which the replace keeps."""
         data: dict[str, dict] = {"meta": {"1": snapshot.meta}}
         keys: dict[str, list[str]] = {}
         for table in ("articles", "topics", "providers", "files"):
@@ -215,10 +216,11 @@ class Store:
             get = records.serialisable if table == "articles" else records.__getitem__
             data[table] = {str(n): get(key) for n, key in enumerate(keys[table], 1)}
 
-        def hook(_data, spans):
+        def hook(_data, spans, written):
             if before_replace is not None:
                 before_replace({table: {key: spans[table][str(n)] for n, key in enumerate(names, 1)}
-                                for table, names in keys.items()})
+                                for table, names in keys.items()},
+                               (written.st_size, written.st_mtime_ns))
 
         with paused_gc():
             AtomicOrjsonStorage(self.path, before_replace=hook).write(data)

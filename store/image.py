@@ -27,6 +27,8 @@ import tempfile
 
 import orjson
 
+from loaders import normalize
+
 from . import readmodel
 from .db import Snapshot, Store, paused_gc
 from .readmodel import ReadModel
@@ -42,7 +44,7 @@ HEAD_BYTES = 1 << 16
 def _fingerprint() -> str:
     """Changes with the code that shapes the model, and with Python."""
     digest = hashlib.sha256(repr(sys.version_info[:2]).encode())
-    for module in (readmodel, sys.modules[__name__]):
+    for module in (normalize, readmodel, sys.modules[__name__]):
         with open(module.__file__, "rb") as handle:
             digest.update(handle.read())
     return digest.hexdigest()[:16]
@@ -55,24 +57,28 @@ def path_for(store: Store) -> str:
     return store.path + ".image"
 
 
-def _stamp(meta: dict) -> dict:
+def _stamp(meta: dict, file: tuple[int, int]) -> dict:
+    """What an image must match: this code, and the very store file it was
+    made for (its data version and load time, and its size and mtime, which
+    any edit of the file changes)."""
     return {"code": FINGERPRINT, "dataVersion": meta.get("dataVersion"),
-            "loadedAt": meta.get("loadedAt")}
+            "loadedAt": meta.get("loadedAt"), "file": list(file)}
 
 
 class ImageWriter:
     """Builds the image of ``snapshot`` while the store file is written.
 
-    Call it as the store's ``before_replace`` hook: it gets the offsets of
-    every record, saves the image, and only then is the store file put in
-    place, so a server that sees the new store finds its image ready. A
-    failure leaves no image (the server builds the model itself) and never
-    stops the store from being published.
+    Use it as a context around the store's write, and pass it as the
+    write's ``before_replace`` hook: it gets the offsets of every record,
+    saves the image, and only then is the store file put in place, so a
+    server that sees the new store finds its image ready. A failure leaves
+    no image (servers build the model themselves) and never stops the store
+    from being published.
     """
 
     def __init__(self, store: Store, snapshot: Snapshot) -> None:
         self.target = path_for(store)
-        self.stamp = _stamp(snapshot.meta)
+        self.meta = snapshot.meta
         self.process = self.model = self.error = None
         if len(snapshot.articles) >= FORK_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
             # The child shares the snapshot's memory and builds the model on
@@ -84,19 +90,28 @@ class ImageWriter:
             self.process.start()
             child_end.close()
         else:
-            self._build(snapshot)
+            try:
+                self.model = ReadModel(snapshot, details=False)
+            except Exception as exc:  # a shape the model refuses: the server will name it
+                self.error = exc
 
-    def _build(self, snapshot: Snapshot) -> None:
-        try:
-            self.model = ReadModel(snapshot, details=False)
-        except Exception as exc:  # a shape the model refuses: the server will name it
-            self.error = exc
+    def __enter__(self) -> "ImageWriter":
+        return self
 
-    def __call__(self, spans: dict) -> None:
-        where = spans["articles"]
+    def __exit__(self, *exc_info) -> None:
+        if self.process is not None and self.process.exitcode is None:
+            # The store write failed before asking for the image: the child
+            # must not outlive it (it would hold the store's lock too).
+            self.channel.close()
+            self.process.terminate()
+            self.process.join()
+        self.model = None
+
+    def __call__(self, spans: dict, file: tuple[int, int]) -> None:
+        where, stamp = spans["articles"], _stamp(self.meta, file)
         if self.process is not None:
             try:
-                self.channel.send(where)
+                self.channel.send((where, stamp))
             except OSError:
                 pass  # the child died before asking: its exit code says so below
             self.channel.close()
@@ -107,7 +122,7 @@ class ImageWriter:
             ok, reason = self.error is None, f"{type(self.error).__name__}: {self.error}"
             if ok:
                 try:
-                    save(self.target, self.model, where, self.stamp)
+                    save(self.target, self.model, where, stamp)
                 except Exception as exc:
                     ok, reason = False, f"{type(exc).__name__}: {exc}"
             self.model = None
@@ -119,9 +134,10 @@ class ImageWriter:
 
 def _child(writer: ImageWriter, snapshot: Snapshot, channel) -> None:
     try:
+        writer.channel.close()  # the parent's end: closing it lets recv see the parent give up
         model = ReadModel(snapshot, details=False)
-        where = channel.recv()
-        save(writer.target, model, where, writer.stamp)
+        where, stamp = channel.recv()
+        save(writer.target, model, where, stamp)
     except BaseException:
         os._exit(1)  # no cleanup handlers of the parent's: just fail
     os._exit(0)
@@ -171,22 +187,24 @@ def load(store: Store) -> ReadModel | None:
     """The store's read model from its image, or None when there is no
     image that fits this store file and this code."""
     target = path_for(store)
-    if not os.path.exists(target):
+    if not os.path.exists(target) or not store.exists():
         return None
     fd = os.open(store.path, os.O_RDONLY)
     try:
         meta = store_meta(fd)
+        written = os.fstat(fd)
         with open(target, "rb") as handle:
             stamp = orjson.loads(handle.readline())
-            if meta is None or stamp != _stamp(meta):
+            if meta is None or stamp != _stamp(meta, (written.st_size, written.st_mtime_ns)):
                 log.info("read-model image %s does not fit the store; building the model", target)
                 os.close(fd)
                 return None
             with paused_gc():
                 model = pickle.load(handle)
-                # Out of the collector's sight at once: the first collection
-                # would otherwise scan every object of the model (see state.settle).
+                # Straight to the oldest generation, unscanned: the first
+                # young collection would otherwise walk every new object.
                 gc.freeze()
+                gc.unfreeze()
     except Exception as exc:
         os.close(fd)
         log.warning("read-model image %s cannot be used (%s: %s); building the model",

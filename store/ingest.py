@@ -80,7 +80,8 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
             or any(report.removed.values())
         if changed_entities or report.written or not store.exists():
             snapshot.seal()
-            store.write(snapshot, before_replace=ImageWriter(store, snapshot))
+            with ImageWriter(store, snapshot) as image_writer:
+                store.write(snapshot, before_replace=image_writer)
             report.written = True
         report.data_version = snapshot.data_version
     return report
