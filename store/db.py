@@ -27,20 +27,10 @@ from dataclasses import dataclass, field
 import orjson
 
 from .errors import StoreCorrupt, StoreError, StoreLocked
-from .storage import AtomicOrjsonStorage, temp_prefix
+from .storage import AtomicOrjsonStorage, Raw, temp_prefix
 
 ENTITY_TABLES = ("articles", "topics", "providers")
 FORMAT = 1
-
-
-class Raw:
-    """A record as the store file has it, with the two keys a load needs."""
-
-    __slots__ = ("data", "hash")
-
-    def __init__(self, data: bytes, hash: str) -> None:
-        self.data = data
-        self.hash = hash
 
 
 class RecordTable(MutableMapping):
@@ -91,7 +81,7 @@ class RecordTable(MutableMapping):
     def serialisable(self, key: str):
         """What the writer puts in the file: unchanged bytes go back as they are."""
         item = self._items[key]
-        return orjson.Fragment(item.data) if type(item) is Raw else item
+        return item  # storage.py writes a Raw's bytes as they are
 
 
 @dataclass
@@ -282,34 +272,42 @@ _HASH = re.compile(rb'"_hash":"([0-9a-f]+)"\}$')
 
 def _split_lines(raw: bytes) -> dict | None:
     """The tables of a file in storage.py's layout, one document per line;
-    article documents stay bytes (``Raw``), others are parsed. None when the
-    file is laid out any other way."""
+    article documents stay unparsed (``Raw``, a view into ``raw``: no copy
+    of the file is made), others are parsed. None when the file is laid out
+    any other way."""
     if not raw.startswith(b'{"meta":{\n') or not raw.endswith(b"}}\n"):
         return None
+    view = memoryview(raw)
     tables: dict[str, dict] = {}
     current: dict | None = None
     table = ""
+    start = 0
+    end = len(raw)
     try:
-        for line in raw.split(b"\n"):
-            if current is not None and (doc := _DOC.match(line)):
+        while start < end:
+            stop = raw.index(b"\n", start)
+            line = view[start:stop]
+            start = stop + 1
+            doc = _DOC.match(line) if current is not None else None
+            if doc:
                 body = line[doc.end():]
-                if body.endswith(b","):
+                if body[-1:] == b",":
                     body = body[:-1]
                 if table == "articles":
-                    found = _HASH.search(body)
-                    if found is None or not body.startswith(b'{"id":"'):
+                    found = _HASH.search(bytes(body[-64:]))
+                    if found is None or body[:7] != b'{"id":"':
                         return None
-                    current[doc.group(1).decode()] = Raw(body, found.group(1).decode())
+                    current[bytes(doc.group(1)).decode()] = Raw(body, found.group(1).decode())
                 else:
-                    current[doc.group(1).decode()] = orjson.loads(body)
+                    current[bytes(doc.group(1)).decode()] = orjson.loads(body)
             elif header := _TABLE.match(line):
-                table = header.group(1).decode()
+                table = bytes(header.group(1)).decode()
                 current = tables[table] = {}
-            elif line in (b"},", b"}}", b""):
+            elif line in (b"},", b"}}"):
                 current = None
             else:
                 return None
-    except orjson.JSONDecodeError:
+    except (orjson.JSONDecodeError, ValueError):
         return None
     return tables
 

@@ -21,6 +21,17 @@ from tinydb.storages import Storage
 from .errors import StoreCorrupt
 
 
+class Raw:
+    """A record as the store file has it, with the two keys a load needs.
+    ``data`` is bytes, or a memoryview into the file read whole."""
+
+    __slots__ = ("data", "hash")
+
+    def __init__(self, data: bytes | memoryview, hash: str) -> None:
+        self.data = data
+        self.hash = hash
+
+
 class AtomicOrjsonStorage(Storage):
     def __init__(self, path: str, create_dirs: bool = True, before_replace=None,
                  **_ignored) -> None:
@@ -98,7 +109,9 @@ def _write_lines(out, data: dict) -> dict[str, dict[str, tuple[int, int]]]:
         for d, (doc_id, doc) in enumerate(data[table].items()):
             key = str(doc_id)
             put(b"%s\n%s:" % (b"," if d else b"", orjson.dumps(key)))
-            raw = orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS)
+            # A document may also be a record kept as the bytes it had in the
+            # file (db.Raw): written back as it is, never parsed.
+            raw = doc.data if type(doc) is Raw else orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS)
             where[key] = (position, len(raw))
             put(raw)
         put(b"\n}")
