@@ -8,7 +8,7 @@ from strawberry.scalars import JSON
 
 from store import query as q
 from store import readmodel as rm
-from store.search import search as run_search
+from store.search import find as find_hits
 
 from .context import Context
 from .inputs import ArticleOrder, ArticleWhere, order_pairs, plain
@@ -122,25 +122,24 @@ def search_articles(info: Info, query: str, where: ArticleWhere | None, first: i
     ctx = info.context
     ctx.check_deadline()
     ctx.model.lookups += 1
-    hits = run_search(ctx.view, query)
+    hits = find_hits(ctx.view, query)
     if where is not None:
-        predicate = q.compile_where(plain(where), ctx.view, ctx.now)
-        hits = [(a, s) for a, s in hits if predicate(a)]
+        hits = hits.where(q.compile_where(plain(where), ctx.view, ctx.now))
     tag = "search"
-    key = lambda hit: (-hit[1], hit[0].id)
-
-    def decode(cursor: str) -> tuple:
-        score, ident = q.decode_cursor(cursor, tag, 2)
+    q.check_page_args(first, None, ctx.settings.limits.max_page)
+    cursor = None
+    if after is not None:
+        score, ident = q.decode_cursor(after, tag, 2)
         if not isinstance(score, (int, float)) or not isinstance(ident, str):
-            raise q.BadQuery(f"invalid cursor {cursor[:60]!r}")
-        return (-score, ident)
-
-    page = q.paginate(hits, key, lambda hit: q.encode_cursor(tag, [hit[1], hit[0].id]), decode,
-                      first=first, after=after, last=None, before=None,
-                      limit=ctx.settings.limits.max_page)
-    scores = [s for _, s in page.items]
-    page.items = [a for a, _ in page.items]
-    return _connection(page, scores)
+            raise q.BadQuery(f"invalid cursor {after[:60]!r}")
+        cursor = (-score, ident)
+    # The page in (score, id) order without sorting every hit; totalCount
+    # and hasNextPage as if the whole list had been sorted and bisected.
+    window, start = hits.page(q.DEFAULT_PAGE if first is None else first, cursor)
+    page = q.Page(items=[a for a, _ in window],
+                  cursors=[q.encode_cursor(tag, [s, a.id]) for a, s in window],
+                  has_next=start + len(window) < len(hits), has_previous=start > 0, total=len(hits))
+    return _connection(page, [s for _, s in window])
 
 
 def articles_of(narrow):

@@ -7,6 +7,8 @@ related lists, extra keys), as ``<store>.image``. A server then starts by
 unpickling the image, and reads an article's details from the store file,
 by the offsets the image keeps, only when a query asks for them.
 
+The search index is built there too and saved with the model.
+
 The image is a cache, never the record: it names the data version and load
 time of the store file it was made for and the code that made it, and
 anything that does not match (another load, another newsgraph, a damaged
@@ -32,6 +34,7 @@ from loaders import normalize
 from . import readmodel
 from .db import Snapshot, Store, paused_gc
 from .readmodel import ReadModel
+from .search import SearchIndex
 
 log = logging.getLogger("newsgraph")
 
@@ -147,7 +150,10 @@ def save(target: str, model: ReadModel, where: dict[str, tuple[int, int]], stamp
     for article in model.all_articles:
         article._span = tuple(where[article.id])
     with paused_gc():
-        payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+        # The search index too, in its own compact form: a server that had
+        # to build it would read every article's body back from the store.
+        search = SearchIndex(model).to_bytes()
+        payload = pickle.dumps((model, search), protocol=pickle.HIGHEST_PROTOCOL)
     folder = os.path.dirname(os.path.abspath(target))
     handle, tmp = tempfile.mkstemp(prefix=os.path.basename(target) + ".tmp-", dir=folder)
     try:
@@ -200,7 +206,8 @@ def load(store: Store) -> ReadModel | None:
                 os.close(fd)
                 return None
             with paused_gc():
-                model = pickle.load(handle)
+                model, search = pickle.load(handle)
+                model._search_index = SearchIndex.from_bytes(model, search)
                 # Straight to the oldest generation, unscanned: the first
                 # young collection would otherwise walk every new object.
                 gc.freeze()

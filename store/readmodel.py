@@ -140,6 +140,15 @@ class Details:
         self.extra = record.get("extra") or None
         self.source = Source(record["source"], record.get("sources") or [record["source"]["path"]])
 
+    @classmethod
+    def body_only(cls, record: dict) -> "Details":
+        """What an image's model keeps while it is built: the body, for the
+        search index saved with it. Never served: images keep no details."""
+        details = cls.__new__(cls)
+        details.body = record.get("body")
+        details.featured_content = details.related = details.extra = details.source = None
+        return details
+
 
 class Article:
     __slots__ = ("id", "slug", "collection", "title", "excerpt", "type", "url",
@@ -354,7 +363,8 @@ class ReadModel:
 
     ``details=False`` builds the model an image saves (store/image.py): the
     same model, but without the articles' details, which are read later from
-    the store file; it never makes the related items, most of a record."""
+    the store file; it never makes the related items, most of a record, and
+    keeps only bodies, for the search index saved beside it."""
 
     @paused_gc()
     def __init__(self, snapshot: Snapshot, details: bool = True) -> None:
@@ -430,7 +440,7 @@ class ReadModel:
                 targets.append(target)
             if any(targets):
                 article._targets = tuple(targets)
-                if article._details is not None:
+                if self._keep_details:
                     for item, target in zip(article._details.related, targets):
                         item.target = target
 
@@ -501,6 +511,8 @@ class ReadModel:
         article.related_count = len(items)
         if self._keep_details:
             article._details = Details(record, [RelatedItem(r, p) for r, p in zip(items, providers)])
+        else:
+            article._details = Details.body_only(record)
         return article
 
     def view(self, preview: bool) -> View:

@@ -23,13 +23,14 @@ import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict, deque
-from itertools import chain, compress, groupby, repeat
-from operator import add, ge, gt, is_, lt, mul
+from itertools import accumulate, chain, compress, groupby, islice, repeat
+from operator import add, ge, gt, is_, lt, sub
 from threading import Lock
 from typing import Callable
 
 import orjson
 
+from .db import paused_gc
 from .errors import BadQuery
 from .readmodel import Article, ReadModel, View
 
@@ -49,28 +50,20 @@ _QUERY = re.compile(r'"([^"]*)"|(\S+)')
 # casing, and a translation table plus split() finds the words several times
 # faster than the regular expression.
 _ASCII_WORDS = str.maketrans({c: chr(c).lower() if chr(c).isalnum() else " " for c in range(128)})
-# Two scores with the same value at 6 decimals differ by less than this.
-_NEAR = 1e-6
+# Scores that round alike at 6 decimals are closer than this (with room
+# for float error): a margin wherever rounded scores are compared in bulk.
+_NEAR = 2e-6
 FIELDS = tuple(FIELD_WEIGHTS)
-
-
-class _Folded(dict):
-    """``fold`` of each character, computed on first use. Folding works
-    character by character (decomposing, dropping combining marks and case
-    folding never look at the neighbours; the marks canonical reordering
-    moves are the ones dropped), so a string folds by ``str.translate``."""
-
-    def __missing__(self, code: int) -> str:
-        decomposed = unicodedata.normalize("NFKD", chr(code))
-        folded = self[code] = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-        return folded
-
-
-_FOLDED = _Folded()
+# SearchIndex.to_bytes: what its bytes start with, and their layout's version.
+_MAGIC = b"newsgraph search index\n"
+_FORMAT = 1
 
 
 def fold(text: str) -> str:
-    return text.lower() if text.isascii() else text.translate(_FOLDED)
+    if text.isascii():  # most text: nothing to decompose, case folding is lower casing
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def tokens(text: str | None) -> list[str]:
@@ -78,7 +71,7 @@ def tokens(text: str | None) -> list[str]:
         return []
     if text.isascii():
         return text.translate(_ASCII_WORDS).split()
-    return _WORD.findall(text.translate(_FOLDED))
+    return _WORD.findall(fold(text))
 
 
 def field_texts(article: Article) -> dict[str, list[str]]:
@@ -130,9 +123,6 @@ class _RunScores:
 
     def __init__(self, ends: memoryview, values: memoryview, begin: int) -> None:
         self.ends, self.values, self.begin = ends, values, begin
-
-    def __len__(self) -> int:
-        return self.ends[-1] - self.begin if len(self.ends) else 0
 
     def __getitem__(self, position: int) -> float:
         return self.values[bisect_right(self.ends, self.begin + position)]
@@ -212,9 +202,14 @@ def _best(scores, positions: list[int] | range, count: int) -> list[int]:
 
 
 class SearchIndex:
+    """The index of one read model (one data version): the sorted
+    vocabulary, and per view (``False``: public, ``True``: preview) its
+    Postings; the same object when no article is hidden."""
+
     def __init__(self, model: ReadModel) -> None:
         self.model = model
-        self.vocabulary, self.views = _build(model)
+        with paused_gc():  # the build makes millions of short-lived lists
+            self.vocabulary, self.views = _build(model)
         self.ids = {word: i for i, word in enumerate(self.vocabulary)}
 
     # --- queries -------------------------------------------------------------
@@ -286,7 +281,8 @@ class SearchIndex:
         view's arrays, raw (machine byte order)."""
         blobs = [b"\n".join(w.encode() for w in self.vocabulary)]
         layout = {}
-        for preview, postings in self.views.items():
+        for preview in (False, True):
+            postings = self.views[preview]
             shared = preview and postings is self.views[False]
             layout["preview" if preview else "public"] = "public" if shared else len(blobs)
             if not shared:
@@ -311,39 +307,49 @@ class SearchIndex:
         Raises ValueError when ``data`` is not an index of this data version
         on this kind of machine, so the caller can build one instead."""
         raw = memoryview(data).cast("B")
-        if raw[:len(_MAGIC)] != _MAGIC:
-            raise ValueError("not a search index")
-        at = len(_MAGIC) + 8
-        size = int.from_bytes(raw[len(_MAGIC):at], "little")
-        header = orjson.loads(raw[at:at + size])
-        if header.get("format") != _FORMAT:
-            raise ValueError(f"search index format {header.get('format')!r}, expected {_FORMAT}")
-        if (header["data_version"], header["articles"]) != (model.data_version, len(model.all_articles)):
-            raise ValueError("the search index was built for another data version")
-        if header["byteorder"] != sys.byteorder or header["arrays"] != [list(a) for a in Postings.ARRAYS]:
-            raise ValueError("the search index was written by a different kind of machine")
-        at += size
-        blobs = []
-        for length in header["blobs"]:
-            at += -at % 8
-            blobs.append(raw[at:at + length])
-            at += length
+        try:
+            header, blobs = _sections(raw)
+            if (header["data_version"], header["articles"]) != (model.data_version, len(model.all_articles)):
+                raise ValueError("the search index was built for another data version")
+            vocabulary = str(blobs[0], "utf-8").split("\n") if len(blobs[0]) else []
+            views = {}
+            for preview, name in ((False, "public"), (True, "preview")):
+                first = header["views"][name]
+                views[preview] = views[False] if first == "public" else Postings(
+                    *(blobs[first + k].cast(code) for k, (_, code) in enumerate(Postings.ARRAYS)))
+        except (KeyError, IndexError, TypeError, orjson.JSONDecodeError) as exc:
+            raise ValueError(f"not a readable search index ({type(exc).__name__}: {exc})") from None
+        for postings in set(views.values()):
+            if not (len(postings.starts) == len(postings.runs) == len(vocabulary) + 1
+                    and postings.starts[-1] == len(postings.docs)
+                    and postings.runs[-1] == len(postings.ends) == len(postings.scores)):
+                raise ValueError("the search index's arrays do not fit together")
         index = cls.__new__(cls)
-        index.model = model
-        index.vocabulary = str(blobs[0], "utf-8").split("\n") if len(blobs[0]) else []
-        index.ids = {word: i for i, word in enumerate(index.vocabulary)}
-        public = header["views"]["public"]
-        views = {False: Postings(*(blobs[public + k].cast(code)
-                                   for k, (_, code) in enumerate(Postings.ARRAYS)))}
-        preview = header["views"]["preview"]
-        views[True] = views[False] if preview == "public" else Postings(
-            *(blobs[preview + k].cast(code) for k, (_, code) in enumerate(Postings.ARRAYS)))
-        index.views = views
+        index.model, index.vocabulary, index.views = model, vocabulary, views
+        index.ids = {word: i for i, word in enumerate(vocabulary)}
         return index
 
 
-_MAGIC = b"newsgraph search index\n"
-_FORMAT = 1
+def _sections(raw: memoryview) -> tuple[dict, list[memoryview]]:
+    """The header and the blobs of an index's bytes."""
+    if raw[:len(_MAGIC)] != _MAGIC:
+        raise ValueError("not a search index")
+    at = len(_MAGIC) + 8
+    size = int.from_bytes(raw[len(_MAGIC):at], "little")
+    header = orjson.loads(raw[at:at + size])
+    if header["format"] != _FORMAT:
+        raise ValueError(f"search index format {header['format']!r}, expected {_FORMAT}")
+    if header["byteorder"] != sys.byteorder or header["arrays"] != [list(a) for a in Postings.ARRAYS]:
+        raise ValueError("the search index was written by a different kind of machine")
+    at += size
+    blobs = []
+    for length in header["blobs"]:
+        at += -at % 8
+        if at + length > len(raw):
+            raise ValueError("the search index is cut short")
+        blobs.append(raw[at:at + length])
+        at += length
+    return header, blobs
 
 
 def _all_of(parts: list[tuple]) -> tuple:
@@ -393,6 +399,11 @@ def parse_query(query: str) -> list[tuple[str, object]]:
 
 
 # --- building ------------------------------------------------------------------
+# Pure Python over millions of postings (~8 million at 100k articles), so a
+# posting costs a few C-level passes (map, Counter, dict) and the rest is
+# done per *class*: the articles that have a word in the same field with
+# the same count and field length share its weighted tf, hence its score,
+# in each view.
 
 
 def _build(model: ReadModel) -> tuple[list[str], dict[bool, Postings]]:
@@ -401,30 +412,36 @@ def _build(model: ReadModel) -> tuple[list[str], dict[bool, Postings]]:
     # Articles are numbered by id while building, so that "ties by id" is
     # "ties by number"; the arrays hold ordinals.
     by_id = sorted(range(len(articles)), key=lambda doc: articles[doc].id)
-    occurrences, lengths = _read(articles, by_id)
-    vocabulary = sorted(set().union(*occurrences))
     visible = [articles[doc].visible for doc in by_id]
-    everyone = [True] * len(by_id)
-    views = {True: _View(lengths, everyone, by_id)}
-    views[False] = _View(lengths, visible, by_id) if not all(visible) else views[True]
+    occurrences, lengths = _read(articles, by_id, visible)
+    vocabulary = sorted(set().union(*occurrences[True], *occurrences[False]))
+    preview = _View(lengths, None, by_id)
+    public = preview if all(visible) else _View(lengths, visible, by_id)
     for word in vocabulary:
-        # Per field: the word's articles (numbers, ascending) and counts.
-        fields = [_counts(rows.pop(word, None)) for rows in occurrences]
-        for view in set(views.values()):
-            view.add(fields)
-    return vocabulary, {preview: view.postings() for preview, view in views.items()}
+        # Published and unpublished articles apart, so the public view need
+        # not filter; both in the preview.
+        shown, shown_mixed = _classes([rows.pop(word, None) for rows in occurrences[True]], lengths)
+        hidden, hidden_mixed = _classes([rows.pop(word, None) for rows in occurrences[False]], lengths)
+        if public is not preview:
+            public.add(shown, shown_mixed)
+        preview.add(shown + hidden, shown_mixed + hidden_mixed)
+    postings = {view: view.postings() for view in {preview, public}}
+    return vocabulary, {False: postings[public], True: postings[preview]}
 
 
-def _read(articles: list[Article], by_id: list[int]) -> tuple[list[dict], list[list[int]]]:
-    """Per field: each word's occurrences (the article's number once per
-    occurrence, so numbers ascend) and each article's length in words."""
-    occurrences = [defaultdict(list) for _ in FIELDS]
+def _read(articles: list[Article], by_id: list[int],
+          visible: list[bool]) -> tuple[dict[bool, list[dict]], list[list[int]]]:
+    """Per visibility and field: each word's occurrences (the article's
+    number once per occurrence, so numbers ascend). And each article's
+    length in words, per field."""
+    occurrences = {shown: [defaultdict(list) for _ in FIELDS] for shown in (True, False)}
     lengths = [[0] * len(by_id) for _ in FIELDS]
     append = list.append
     for number, doc in enumerate(by_id):
         texts = field_texts(articles[doc])
-        for field, rows, length in zip(FIELDS, occurrences, lengths):
-            words = [word for text in texts[field] for word in tokens(text)]
+        for field, rows, length in zip(FIELDS, occurrences[visible[number]], lengths):
+            parts = texts[field]
+            words = tokens(parts[0]) if len(parts) == 1 else [w for part in parts for w in tokens(part)]
             if words:
                 length[number] = len(words)
                 # rows[word].append(number) for each word, without a Python loop
@@ -432,45 +449,110 @@ def _read(articles: list[Article], by_id: list[int]) -> tuple[list[dict], list[l
     return occurrences, lengths
 
 
-def _counts(occurrences: list[int] | None) -> tuple[list[int], list[int]] | None:
-    if not occurrences:
-        return None
-    counts = Counter(occurrences)
-    return list(counts), list(counts.values())
+def _classes(fields: list[list[int] | None], lengths: list[list[int]]) -> tuple[list, list]:
+    """A word's articles per field and class, from its occurrences per field:
+    [(field, {class: numbers})], where the class is the field's length (for
+    a count of 1) or (count, length); and the articles that have the word
+    in several fields (a few): [(number, [(field, count)])]."""
+    counted = [Counter(occurrences) if occurrences else None for occurrences in fields]
+    once = [counts is not None and len(counts) == len(occurrences)
+            for occurrences, counts in zip(fields, counted)]
+    mixed = _mixed(counted)
+    classes = []
+    for field, counts in enumerate(counted):
+        if not counts:
+            continue
+        length = lengths[field]
+        by_class: defaultdict[object, list[int]] = defaultdict(list)
+        if once[field]:  # each article has the word once: the usual case
+            keys = map(length.__getitem__, counts)
+        else:
+            keys = zip(counts.values(), map(length.__getitem__, counts))
+        # by_class[key].append(number) for each, without a Python loop
+        deque(map(list.append, map(by_class.__getitem__, keys), counts), 0)
+        classes.append((field, by_class))
+    return classes, mixed
+
+
+def _mixed(fields: list[Counter | None]) -> list[tuple[int, list[tuple[int, int]]]]:
+    """The articles with the word in several fields, taken out of ``fields``:
+    (number, [(field, count)] in field order)."""
+    present = [counts for counts in fields if counts]
+    if len(present) < 2:
+        return []
+    largest = max(present, key=len)
+    seen: set[int] = set()
+    several: set[int] = set()
+    for counts in present:  # all but the largest field, then that one against them
+        if counts is not largest:
+            several.update(seen.intersection(counts))
+            seen.update(counts)
+    several.update(filter(largest.__contains__, seen))
+    if not several:
+        return []
+    parts: dict[int, list[tuple[int, int]]] = {number: [] for number in several}
+    for field, counts in enumerate(fields):
+        if counts:
+            for number in several.intersection(counts):
+                parts[number].append((field, counts.pop(number)))
+    return list(parts.items())
+
+
+class _Weights(dict):
+    """Class -> weighted tf (its count times the field's coefficient), for
+    one field of one view, computed on first use."""
+
+    def __init__(self, view: "_View", field: int) -> None:
+        super().__init__()
+        weight, b, average = FIELD_WEIGHTS[FIELDS[field]], FIELD_B[FIELDS[field]], view.averages[field]
+        # BM25F normalises each field by its own average length, so a long
+        # body does not dilute a word in the title.
+        self.coefficient = lambda n: weight / (1 - b + b * n / average) if average else weight
+
+    def __missing__(self, key) -> float:
+        tf, length = key if isinstance(key, tuple) else (1, key)
+        weighted = self[key] = tf * self.coefficient(length)
+        return weighted
 
 
 class _View:
     """One view's postings while they are built: only the articles of the
-    view count, for document frequencies and average lengths too."""
+    view (all, or the ``visible`` ones) count, for document frequencies and
+    average lengths too."""
 
-    def __init__(self, lengths: list[list[int]], visible: list[bool], by_id: list[int]) -> None:
-        self.visible = visible
-        self.everyone = all(visible)
+    def __init__(self, lengths: list[list[int]], visible: list[bool] | None, by_id: list[int]) -> None:
         self.by_id = by_id
-        self.count = count = sum(visible)
-        self.coefficients = []
-        for field, length in zip(FIELDS, lengths):
-            average = sum(compress(length, visible)) / count if count else 0.0
-            weight, b = FIELD_WEIGHTS[field], FIELD_B[field]
-            # BM25F normalises each field by its own average length, so a
-            # long body does not dilute a word in the title.
-            self.coefficients.append([weight / (1 - b + b * n / average) if average else weight
-                                      for n in length])
+        self.count = count = len(by_id) if visible is None else sum(visible)
+        self.averages = []
+        for length in lengths:
+            total = sum(length) if visible is None else sum(compress(length, visible))
+            self.averages.append(total / count if count else 0.0)
+        self.lengths = lengths
+        self.weights = [_Weights(self, field) for field in range(len(FIELDS))]
         self.arrays = [array(code) for _, code in Postings.ARRAYS]
         self.arrays[0].append(0)
         self.arrays[1].append(0)
 
-    def add(self, fields: list) -> None:
-        """The next word of the vocabulary, from its counts per field."""
+    def add(self, classes: list, mixed: list) -> None:
+        """The next word of the vocabulary, from its classes."""
         starts, runs, docs, ends, scores = self.arrays
-        if not self.everyone:
-            fields = [_visible(rows, self.visible) for rows in fields]
-        weighted = _weighted(fields, self.coefficients)
-        if weighted:
-            for numbers, score in _ranked(weighted, self.count):
-                docs.extend(map(self.by_id.__getitem__, numbers))
-                ends.append(len(docs))
-                scores.append(score)
+        groups: defaultdict[float, list[list[int]]] = defaultdict(list)  # weighted tf -> members
+        df = len(mixed)
+        for field, by_class in classes:
+            weighted = map(self.weights[field].__getitem__, by_class)
+            deque(map(list.append, map(groups.__getitem__, weighted), by_class.values()), 0)
+            df += sum(map(len, by_class.values()))
+        for number, counts in mixed:
+            weighted = 0.0  # summed in field order
+            for field, tf in counts:
+                weighted += self.weights[field][tf, self.lengths[field][number]]
+            groups[weighted].append([number])
+        if df:
+            ranked, values = _ranked(groups, df, self.count)
+            start = len(docs)
+            docs.extend(map(self.by_id.__getitem__, chain.from_iterable(ranked)))
+            ends.extend(islice(accumulate(map(len, ranked), initial=start), 1, None))
+            scores.extend(values)
         starts.append(len(docs))
         runs.append(len(ends))
 
@@ -478,57 +560,59 @@ class _View:
         return Postings(*map(memoryview, self.arrays))
 
 
-def _visible(rows: tuple | None, visible: list[bool]) -> tuple | None:
-    if rows is None:
-        return None
-    numbers, counts = rows
-    keep = list(map(visible.__getitem__, numbers))
-    numbers = list(compress(numbers, keep))
-    return (numbers, list(compress(counts, keep))) if numbers else None
-
-
-def _weighted(fields: list, coefficients: list[list[float]]) -> dict[int, float]:
-    """Article number -> the word's weighted term frequency: its count in
-    each field times the field's coefficient for the article, summed in
-    field order."""
-    weighted: dict[int, float] = {}
-    for rows, coefficient in zip(fields, coefficients):
-        if rows is None:
-            continue
-        numbers, counts = rows
-        part = zip(numbers, map(mul, counts, map(coefficient.__getitem__, numbers)))
-        if not weighted:
-            weighted = dict(part)
-            continue
-        part = dict(part)
-        for number in weighted.keys() & part.keys():  # the few in several fields
-            part[number] += weighted[number]
-        weighted.update(part)
-    return weighted
-
-
-def _ranked(weighted: dict[int, float], count: int) -> list[tuple[list[int], float]]:
-    """A word's articles in answer order, as runs of (numbers, score). The
-    score is a function of the weighted tf and many articles share one, so
-    scores are computed and sorted per distinct value; articles whose scores
-    round alike are ordered by number (by id)."""
-    df = len(weighted)
+def _ranked(groups: dict[float, list[list[int]]], df: int, count: int) -> tuple[list[list[int]], list[float]]:
+    """A word's articles in answer order, as runs of numbers sharing one
+    score, and the runs' scores, from its articles grouped by weighted tf:
+    the score is a function of it, so scores are computed and sorted per
+    group; articles whose scores round alike go by number (id)."""
     idf = math.log(1 + (count - df + 0.5) / (df + 0.5))
-    groups: defaultdict[float, list[int]] = defaultdict(list)
-    deque(map(list.append, map(groups.__getitem__, weighted.values()), weighted), 0)
-    scored = [(round(score, 6), score, numbers) for score, numbers in
-              ((idf * tf * (K1 + 1) / (tf + K1), numbers) for tf, numbers in groups.items())]
-    scored.sort(key=lambda run: run[0], reverse=True)
-    runs = []
-    for _, tied in groupby(scored, key=lambda run: run[0]):
-        tied = list(tied)
-        if len(tied) == 1:
-            runs.append((sorted(tied[0][2]), tied[0][1]))
-        else:  # distinct scores that round alike: their articles by number
-            numbers = sorted((number, score) for _, score, group in tied for number in group)
-            runs += [([number for number, _ in run], score)
-                     for score, run in groupby(numbers, key=lambda pair: pair[1])]
-    return runs
+    values = [idf * tf * (K1 + 1) / (tf + K1) for tf in groups]
+    order = sorted(range(len(values)), key=values.__getitem__, reverse=True)
+    members = list(groups.values())
+    runs = [members[i][0] if len(members[i]) == 1 else sorted(chain.from_iterable(members[i]))
+            for i in order]
+    values = list(map(values.__getitem__, order))
+    if len(values) > 1 and min(map(sub, values, islice(values, 1, None))) < _NEAR:
+        runs, values = _ties(runs, values)
+    return runs, values
+
+
+def _ties(runs: list[list[int]], values: list[float]) -> tuple[list[list[int]], list[float]]:
+    """Neighbouring runs whose scores round alike, merged and ordered by number;
+    an article's own score stays with it, so a merged run splits where the
+    score changes. Only runs closer than _NEAR to a neighbour are looked at."""
+    gaps = map(sub, values, islice(values, 1, None))
+    close = compress(range(len(values) - 1), map(lt, gaps, repeat(_NEAR)))
+    merged_runs: list[list[int]] = []
+    merged_values: list[float] = []
+    done = 0
+    for first, last in _clusters(close):  # runs first..last (inclusive) are each close to the next
+        merged_runs += runs[done:first]
+        merged_values += values[done:first]
+        for _, tied in groupby(range(first, last + 1), key=lambda i: round(values[i], 6)):
+            tied = list(tied)
+            if len(tied) == 1:
+                merged_runs.append(runs[tied[0]])
+                merged_values.append(values[tied[0]])
+                continue
+            pairs = sorted((number, values[i]) for i in tied for number in runs[i])
+            for value, run in groupby(pairs, key=lambda pair: pair[1]):
+                merged_runs.append([number for number, _ in run])
+                merged_values.append(value)
+        done = last + 1
+    return merged_runs + runs[done:], merged_values + values[done:]
+
+
+def _clusters(close) -> list[tuple[int, int]]:
+    """(first, last) of each chain of positions ``i`` whose run is close to
+    run ``i + 1``."""
+    clusters: list[list[int]] = []
+    for i in close:
+        if clusters and clusters[-1][1] == i:
+            clusters[-1][1] = i + 1
+        else:
+            clusters.append([i, i + 1])
+    return [(first, last) for first, last in clusters]
 
 
 _BUILDING = Lock()
