@@ -139,6 +139,9 @@ def _child(writer: ImageWriter, snapshot: Snapshot, channel) -> None:
     try:
         writer.channel.close()  # the parent's end: closing it lets recv see the parent give up
         model = ReadModel(snapshot, details=False)
+        # This process's hold on the records: with the parent's (dropped once
+        # the store is written) gone too, their memory is free for the index.
+        snapshot.articles.clear_all()
         where, stamp = channel.recv()
         save(writer.target, model, where, stamp)
     except BaseException:

@@ -81,7 +81,7 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
         if changed_entities or report.written or not store.exists():
             snapshot.seal()
             with ImageWriter(store, snapshot) as image_writer:
-                store.write(snapshot, before_replace=image_writer)
+                store.write(snapshot, before_replace=image_writer, free_records=True)
             report.written = True
         report.data_version = snapshot.data_version
     return report
