@@ -263,11 +263,11 @@ class Store:
 
     def _remove_stale_temps(self) -> None:
         """Only the lock holder writes, so a temporary file found now was
-        left by a load that was killed mid-write."""
+        left by a load that was killed mid-write (of the store or its image)."""
         folder = os.path.dirname(os.path.abspath(self.path))
-        prefix = temp_prefix(self.path)
+        prefixes = (temp_prefix(self.path), temp_prefix(self.path + ".image"))
         for name in os.listdir(folder):
-            if name.startswith(prefix):
+            if name.startswith(prefixes):
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(folder, name))
 

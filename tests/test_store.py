@@ -159,3 +159,16 @@ def test_read_model_counts_power_apps(tmp_path):
     assert len(news) == 192
     assert sum(a.visible for a in news) == 132
     assert len([a for a in model.public.articles if a.collection == "news"]) == 132
+
+
+def test_a_load_removes_temporary_files_a_killed_load_left(tmp_path, site):
+    path = tmp_path / "db.json"
+    load(Store(path), [site])
+    left = [tmp_path / "db.json.tmp-killed", tmp_path / "db.json.image.tmp-killed"]
+    for stale in left:
+        stale.write_bytes(b"half a file")
+    (tmp_path / "other.json.tmp-keep").write_bytes(b"not ours")
+    load(Store(path), [site])
+    assert not any(stale.exists() for stale in left)
+    assert (tmp_path / "other.json.tmp-keep").exists()
+    assert (tmp_path / "db.json.image").exists()
