@@ -21,12 +21,17 @@ from loaders.parse import RANK_FILE, Parsed, parse, stat
 
 from .db import Raw, Snapshot, Store, file_key, paused_gc
 from .errors import StrictLoadRejected
+from . import image
 from .image import ImageWriter
 from .merge import merge
 
 KIND_TABLE = {"article": "articles", "topic": "topics", "provider": "providers"}
 # Below this many files a process pool costs more than it saves.
 POOL_THRESHOLD = 256
+# Below this many articles a server builds its model from the store about as
+# fast as it reads an image (0.1 s at 1k), and building the image would only
+# make the load slower: none is written.
+IMAGE_MIN_ARTICLES = 5000
 
 
 @dataclass
@@ -80,8 +85,12 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
             or any(report.removed.values())
         if changed_entities or report.written or not store.exists():
             snapshot.seal()
-            with ImageWriter(store, snapshot) as image_writer:
-                store.write(snapshot, before_replace=image_writer, free_records=True)
+            if len(snapshot.articles) >= IMAGE_MIN_ARTICLES:
+                with ImageWriter(store, snapshot) as image_writer:
+                    store.write(snapshot, before_replace=image_writer, free_records=True)
+            else:
+                store.write(snapshot)
+                image.remove(image.path_for(store))  # it could only be stale now
             report.written = True
         report.data_version = snapshot.data_version
     return report

@@ -12,7 +12,10 @@ import base64
 import bisect
 import datetime as dt
 import re
+from array import array
 from collections import Counter, OrderedDict
+from itertools import chain
+from operator import attrgetter
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -28,6 +31,10 @@ DEFAULT_PAGE = 20
 MEMO_SIZE = 4096
 CURSOR_ORDERINGS = 8  # orderings whose cursors are remembered, per view
 MEMO_ITEMS = 200_000
+# A selection this large is sorted by its articles' ranks in the whole view
+# (one array of 4 bytes per article and ordering, for a few orderings).
+RANKED_SORT_MIN = 2000
+RANK_ORDERINGS = 8
 
 Predicate = Callable[[Article], bool]
 
@@ -398,7 +405,11 @@ class Selection:
         predicate = compile_where(where, self.view, now)
         matches = [a for a in _candidates(where, self.view) if predicate(a)]
         if self.order != DEFAULT_ORDER:
-            matches.sort(key=self.key)
+            if len(matches) >= RANKED_SORT_MIN:
+                rank = _ranks(self.view, self.order, self.key)
+                matches.sort(key=lambda a: rank[a.ord])
+            else:
+                matches.sort(key=self.key)
         return matches
 
     def cursor(self, article: Article) -> str:
@@ -425,6 +436,25 @@ class Selection:
     def page(self, first=None, after=None, last=None, before=None, limit: int = MAX_PAGE) -> Page:
         return paginate(self.items, self.key, self.cursor, self.decode, first=first, after=after,
                         last=last, before=before, limit=limit)
+
+
+def _ranks(view: View, order, key) -> array:
+    """Each article's position in the whole view under ``order``, by ``ord``.
+    A large selection sorted by it compares small ints instead of building
+    a key per article: the view is sorted once per ordering, and then every
+    topic or filter of a million articles costs a C sort. The order is the
+    same: ``key`` is a total order (ties go by id)."""
+    memos: dict = view.cache.setdefault("ranks", {})
+    rank = memos.get(order)
+    if rank is None:
+        rank = array("i", bytes(4 * len(view.model.all_articles)))
+        for position, article in enumerate(sorted(view.articles, key=key)):
+            rank[article.ord] = position
+        with view.cache_lock:
+            if len(memos) >= RANK_ORDERINGS:
+                del memos[next(iter(memos))]
+            memos[order] = rank
+    return rank
 
 
 def _memo(view: View, where, order, now, compute):
@@ -458,23 +488,26 @@ def _memo(view: View, where, order, now, compute):
 
 # --- facets ------------------------------------------------------------------
 
+_topics_of = attrgetter("topics")
+_provider_of = attrgetter("provider")
+_type_of = attrgetter("type")
+_month_of = attrgetter("month")
+
+
 def facets(items: Sequence[Article]) -> dict:
-    topics: Counter = Counter()
-    providers: Counter = Counter()
-    types: Counter = Counter()
-    months: Counter = Counter()
-    labels_topic: dict[str, str] = {}
-    labels_provider: dict[str, str] = {}
-    for article in items:
-        for topic in article.topics:
-            topics[topic.slug] += 1
-            labels_topic[topic.slug] = topic.name
-        if article.provider is not None:
-            providers[article.provider.domain] += 1
-            labels_provider[article.provider.domain] = article.provider.name
-        types[article.type] += 1
-        if article.month:
-            months[article.month] += 1
+    # Counted by C loops over attributes (a topic's share of 1M articles is
+    # tens of thousands): topics and providers are shared objects, so their
+    # labels come from the objects counted.
+    topics = Counter(chain.from_iterable(map(_topics_of, items)))
+    providers = Counter(map(_provider_of, items))
+    providers.pop(None, None)
+    types = Counter(map(_type_of, items))
+    months = Counter(map(_month_of, items))
+    months.pop(None, None)
+    labels_topic = {topic.slug: topic.name for topic in topics}
+    labels_provider = {provider.domain: provider.name for provider in providers}
+    topics = Counter({topic.slug: count for topic, count in topics.items()})
+    providers = Counter({provider.domain: count for provider, count in providers.items()})
 
     def ranked(counter: Counter, labels: dict | None = None) -> list[tuple[str, str | None, int]]:
         return [(value, (labels or {}).get(value), count)

@@ -342,3 +342,28 @@ def test_providers_list_domain_filter_ignores_case_too(gql):
     lower = gql(query, {"w": {"domain": {"eq": "microsoft.com"}}})["providers"]["nodes"]
     mixed = gql(query, {"w": {"domain": {"eq": "Microsoft.COM"}}})["providers"]["nodes"]
     assert lower == mixed == [{"domain": "microsoft.com"}]
+
+
+@pytest.mark.parametrize("order", ORDERS + [[("HEAT", "DESC"), ("QUALITY", "ASC"), ("TITLE", "DESC")]],
+                         ids=lambda o: ",".join(f"{f}-{d}" for f, d in o))
+@pytest.mark.parametrize("preview", [False, True], ids=["public", "preview"])
+def test_large_selections_sorted_by_rank_keep_the_order(corpus_model, monkeypatch, order, preview):
+    """Selections of thousands of articles are sorted by each article's rank
+    in the whole view (store/query.py); the corpus is too small to reach
+    that size, so both ways are compared here with the threshold at 0."""
+    from store import query as q
+    view = corpus_model.view(preview)
+    for where in (None, {"collection": {"eq": "news"}}, {"NOT": LEARNING}, {"topics": {"some": ["portals"]}}):
+        selection = q.Selection(view, where, order, FROZEN_NOW)
+        monkeypatch.setattr(q, "RANKED_SORT_MIN", 10 ** 9)
+        by_key = [a.id for a in selection._compute(where, FROZEN_NOW)]
+        monkeypatch.setattr(q, "RANKED_SORT_MIN", 0)
+        by_rank = [a.id for a in selection._compute(where, FROZEN_NOW)]
+        assert by_rank == by_key and len(by_key) > 1
+    assert [a.id for a in q.Selection(view, None, order, FROZEN_NOW)._compute(None, FROZEN_NOW)] \
+        == (expected(None, order) if not preview else by_key_all(view, order))
+
+
+def by_key_all(view, order):
+    from store import query as q
+    return [a.id for a in sorted(view.articles, key=q.key_function(q.normalise_order(order)))]

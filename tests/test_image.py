@@ -144,6 +144,14 @@ def copy_store(source: Store, folder) -> Store:
 
 # --- the corpus, loaded once for this module --------------------------------------------
 
+@pytest.fixture(scope="module", autouse=True)
+def images_at_any_size():
+    """The corpus (830 articles) is below the size a load writes images for."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ingest, "IMAGE_MIN_ARTICLES", 0)
+        yield
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Store:
     store = Store(tmp_path_factory.mktemp("image") / "corpus.json")

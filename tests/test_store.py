@@ -11,6 +11,7 @@ import pytest
 
 from store.db import Store
 from store.errors import StoreCorrupt, StrictLoadRejected
+from store import ingest
 from store.ingest import load
 from store.readmodel import ReadModel
 from tests.conftest import AZURE, POWER_APPS
@@ -161,7 +162,8 @@ def test_read_model_counts_power_apps(tmp_path):
     assert len([a for a in model.public.articles if a.collection == "news"]) == 132
 
 
-def test_a_load_removes_temporary_files_a_killed_load_left(tmp_path, site):
+def test_a_load_removes_temporary_files_a_killed_load_left(tmp_path, site, monkeypatch):
+    monkeypatch.setattr(ingest, "IMAGE_MIN_ARTICLES", 0)  # a site this small gets no image otherwise
     path = tmp_path / "db.json"
     load(Store(path), [site])
     left = [tmp_path / "db.json.tmp-killed", tmp_path / "db.json.image.tmp-killed"]
@@ -172,3 +174,14 @@ def test_a_load_removes_temporary_files_a_killed_load_left(tmp_path, site):
     assert not any(stale.exists() for stale in left)
     assert (tmp_path / "other.json.tmp-keep").exists()
     assert (tmp_path / "db.json.image").exists()
+
+
+def test_a_small_store_gets_no_image_and_loses_a_stale_one(tmp_path, site, monkeypatch):
+    path = tmp_path / "db.json"
+    monkeypatch.setattr(ingest, "IMAGE_MIN_ARTICLES", 0)
+    load(Store(path), [site])
+    assert (tmp_path / "db.json.image").exists()
+    monkeypatch.setattr(ingest, "IMAGE_MIN_ARTICLES", 41)  # the site has 40 articles
+    sorted((site / "_news").glob("*.md"))[0].write_text("---\ntitle: changed\n---\n")
+    load(Store(path), [site])
+    assert not (tmp_path / "db.json.image").exists()
