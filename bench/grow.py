@@ -9,7 +9,10 @@ site folder and loading that folder after each step. Every step is an
 ordinary incremental `newsgraph load`; the final store holds the same
 records as one load of the whole site would.
 
-    python -m bench.grow SITE STORE [--steps 10]
+    python -m bench.grow SITE STORE [--steps 10] [--articles 1000000]
+
+With ``--articles``, a SITE folder that is not a finished generated site is
+generated first (as `python -m bench run` does: same seed, same bytes).
 """
 from __future__ import annotations
 
@@ -66,8 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("site", type=Path)
     parser.add_argument("store", type=Path)
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--articles", type=int, default=None,
+                        help="generate SITE with this many articles unless it is already there")
     args = parser.parse_args(argv)
     began = time.perf_counter()
+    if args.articles and not (args.site / ".complete").exists():
+        from .sitegen import generate_site
+        generate_site(args.site, args.articles, seed=1, overwrite=True)
+        (args.site / ".complete").write_text(str(args.articles))
     grow(args.site, args.store, args.steps)
     print(f"total {time.perf_counter() - began:.1f} s", flush=True)
     return 0
