@@ -81,10 +81,10 @@ class RecordTable(MutableMapping):
         item = self._items[key]
         return item.hash if type(item) is Raw else item["_hash"]
 
-    def serialisable(self, key: str):
-        """What the writer puts in the file: unchanged bytes go back as they are."""
-        item = self._items[key]
-        return item  # storage.py writes a Raw's bytes as they are
+    def stored(self, key: str) -> dict | Raw:
+        """As the writer takes it: a dict, or a Raw that storage.py writes
+        back as the very bytes it was read as."""
+        return self._items[key]
 
 
 @dataclass
@@ -208,7 +208,7 @@ class Store:
         for table in ("articles", "topics", "providers", "files"):
             records = getattr(snapshot, table)
             keys[table] = sorted(records)
-            get = records.serialisable if table == "articles" else records.__getitem__
+            get = records.stored if table == "articles" else records.__getitem__
             data[table] = {str(n): get(key) for n, key in enumerate(keys[table], 1)}
 
         def hook(_data, spans, written):

@@ -1,8 +1,9 @@
 """The read-model image: the read model of a store, saved beside it.
 
 Building the read model means parsing every record, which takes most of a
-minute at 100k articles. A load already has every record in memory, so it
-builds the model once more and saves it, without article details (bodies,
+minute at 100k articles. A load of 5,000 articles or more (smaller models
+build in a moment: store/ingest.py) already has every record in memory, so
+it builds the model once more and saves it, without article details (bodies,
 related lists, extra keys), as ``<store>.image``. A server then starts by
 unpickling the image, and reads an article's details from the store file,
 by the offsets the image keeps, only when a query asks for them.
