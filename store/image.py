@@ -10,10 +10,11 @@ by the offsets the image keeps, only when a query asks for them.
 
 The search index is built there too and saved with the model.
 
-The image is a cache, never the record: it names the data version and load
-time of the store file it was made for and the code that made it, and
-anything that does not match (another load, another newsgraph, a damaged
-file) is ignored with a log line, and the model is built from the store.
+The image is a cache, never the record: it names the store file it was made
+for (data version, load time, size and mtime) and the code that made it, and
+anything that does not match (another load, an edit of the store, another
+newsgraph, a damaged file) is ignored with a log line, and the model is
+built from the store.
 It is written by the load that writes the store, with the same trust: a
 pickle, so never point a server at an image from somewhere else.
 """
