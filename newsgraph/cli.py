@@ -3,6 +3,8 @@ the library; errors become messages and exit codes here and nowhere else."""
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -150,14 +152,18 @@ def serve(paths, db, host, port, workers, preview_token, cors_origins, introspec
 
     if len(cors_origins) == 1 and " " in cors_origins[0]:
         cors_origins = tuple(cors_origins[0].split())
+    scratch = None  # a folder of our own for a store nobody named: removed on exit
     if paths:
-        db = db or os.path.join(tempfile.mkdtemp(prefix="newsgraph-"), DEFAULT_DB)
+        if db is None:
+            scratch = tempfile.mkdtemp(prefix="newsgraph-")
+            db = os.path.join(scratch, DEFAULT_DB)
         run_load(paths, db, quiet=True)
         click.echo(f"Loaded {', '.join(map(str, paths))} into {db}", err=True)
     elif db is None and os.path.exists(DEFAULT_DB):
         db = DEFAULT_DB
     elif db is None:
-        db = os.path.join(tempfile.mkdtemp(prefix="newsgraph-demo-"), DEFAULT_DB)
+        scratch = tempfile.mkdtemp(prefix="newsgraph-demo-")
+        db = os.path.join(scratch, DEFAULT_DB)
         run_load([DEMO_SITE], db, quiet=True)
         click.echo("No data given: serving the bundled demo collection.", err=True)
     elif not os.path.exists(db):
@@ -173,6 +179,10 @@ def serve(paths, db, host, port, workers, preview_token, cors_origins, introspec
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     where = f"http://{shown}:{port}/graphql" if port else "/graphql on the free port named below"
     click.echo(f"newsgraph: GraphiQL and the API at {where} (store {db})", err=True)
+    if scratch is not None:
+        # uvicorn stops on SIGTERM, then raises it again with the handler it
+        # found: make that handler unwind, so the `finally` below runs.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         run(settings)
     except Exception as exc:  # a store that cannot be read at start-up
@@ -181,6 +191,9 @@ def serve(paths, db, host, port, workers, preview_token, cors_origins, introspec
         if isinstance(exc, StoreError):
             raise click.ClickException(str(exc)) from None
         raise
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 # --- query ---------------------------------------------------------------------

@@ -2,12 +2,14 @@
 reaching the server, the explorer and its assets, hot reload."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import time
 
 import httpx
+import pytest
 
 from graph import assets
 from newsgraph.cli import DEMO_SITE
@@ -37,6 +39,14 @@ def test_serve_loads_the_paths_it_is_given():
     with serve(str(SEED)) as server:
         health = httpx.get(server.base_url + "/healthz").json()
     assert health["counts"]["articles"] == 1
+
+
+@pytest.mark.parametrize("args", [[str(SEED)], []], ids=["paths", "demo"])
+def test_a_store_of_its_own_is_removed_when_the_server_stops(tmp_path, args):
+    with serve(*args, cwd=tmp_path) as server:
+        db = re.search(r"\(store (\S+)\)", server.log).group(1)
+        assert os.path.exists(db)
+    assert not os.path.exists(os.path.dirname(db))  # stopped by SIGTERM: uvicorn shuts down
 
 
 def test_serve_refuses_a_store_that_does_not_exist(tmp_path):
