@@ -14,9 +14,9 @@ import datetime as dt
 import re
 from array import array
 from collections import Counter, OrderedDict
+from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import orjson
