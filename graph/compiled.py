@@ -51,11 +51,7 @@ from strawberry.types.unset import UNSET
 from .context import Context
 
 PLAN_CACHE_SIZE = 2048
-# Remembered entity parts per compiled function and view: at least this
-# many, and a tenth of the view's articles, so the parts a busy listing
-# keeps asking for stay remembered as the collection grows.
-MEMO_ENTRIES = 20_000
-MEMO_SHARE = 10
+MEMO_ENTRIES = 20_000  # remembered entity parts per compiled function and view
 # Objects kept for a whole data version besides the entities (Node types), so
 # that an answer part remembered by object stays right: graph/schema.py keeps
 # one ArticleFacets per view and filter.
@@ -205,11 +201,11 @@ class Request:
         """Remembered parts of answers for one compiled function, kept by the
         view, so they go with its data version; serialized parts apart from
         plain ones (a plain part holds only plain parts)."""
-        view = self.info.context.view
+        cache = self.info.context.view.cache
         key = (token, self.fragments)
-        found = view.cache.get(key)
+        found = cache.get(key)
         if found is None:
-            found = view.cache.setdefault(key, _Memo(max(MEMO_ENTRIES, len(view.articles) // MEMO_SHARE)))
+            found = cache.setdefault(key, {})
         return found
 
     def arguments(self, k: int) -> dict:
@@ -223,16 +219,6 @@ class Request:
 
 class Plan:
     __slots__ = ("operation", "run", "dynamic_args")
-
-
-class _Memo(dict):
-    """Parts by object identity, up to ``limit`` of them."""
-
-    __slots__ = ("limit",)
-
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
 
 
 def _leaf(gtype, value):
@@ -249,7 +235,7 @@ def _remember(memo: dict, obj, part: dict, fragments: bool):
     so later answers copy its bytes instead of walking it again."""
     if fragments:
         part = orjson.Fragment(orjson.dumps(part))
-    if len(memo) >= memo.limit:
+    if len(memo) >= MEMO_ENTRIES:
         memo.clear()  # bounded: start again rather than track recency
     memo[id(obj)] = (obj, part)
     return part

@@ -254,23 +254,3 @@ def test_random_queries(executor, corpus_model, query, preview):
     # Keep answers small so the suite stays fast.
     assume(estimate_cost(prepared.document, operation, {}, Limits()) <= 400)
     _same(executor, corpus_model, query, None, preview)
-
-
-def test_remembered_parts_are_bounded_by_a_share_of_the_view(executor, corpus_model, monkeypatch):
-    """At most max(MEMO_ENTRIES, articles / MEMO_SHARE) parts per compiled
-    function and view; past that the memo starts again, and answers stay right."""
-    from graph import compiled
-
-    monkeypatch.setattr(compiled, "MEMO_ENTRIES", 3)
-    monkeypatch.setattr(compiled, "MEMO_SHARE", 100)
-    view = corpus_model.public
-    limit = max(3, len(view.articles) // 100)
-    assert limit > 3  # the share decides here, not the floor
-    query = "query($after: String) { articles(first: 50, after: $after) { pageInfo { endCursor } " \
-            "nodes { id title excerpt } } }  # bounded-memo test"
-    after = None
-    for _ in range(3):
-        data = _same(executor, corpus_model, query, {"after": after})
-        after = data["articles"]["pageInfo"]["endCursor"]
-    memos = [m for m in view.cache.values() if isinstance(m, compiled._Memo) and m.limit == limit]
-    assert memos and all(0 < len(m) <= limit for m in memos)
