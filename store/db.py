@@ -74,8 +74,8 @@ class RecordTable(MutableMapping):
     def __len__(self) -> int:
         return len(self._items)
 
-    def clear_all(self) -> None:
-        self._items = {}
+    def clear(self) -> None:
+        self._items = {}  # MutableMapping's own clear pops one key at a time
 
     def hash_of(self, key: str) -> str:
         item = self._items[key]
@@ -214,7 +214,7 @@ class Store:
         def hook(_data, spans, written):
             if free_records:
                 data.clear()
-                snapshot.articles.clear_all()
+                snapshot.articles.clear()
             if before_replace is not None:
                 before_replace({table: {key: spans[table][str(n)] for n, key in enumerate(names, 1)}
                                 for table, names in keys.items()},

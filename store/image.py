@@ -143,7 +143,7 @@ def _child(writer: ImageWriter, snapshot: Snapshot, channel) -> None:
         model = ReadModel(snapshot, details=False)
         # This process's hold on the records: with the parent's (dropped once
         # the store is written) gone too, their memory is free for the index.
-        snapshot.articles.clear_all()
+        snapshot.articles.clear()
         where, stamp = channel.recv()
         save(writer.target, model, where, stamp)
     except BaseException:

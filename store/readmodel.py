@@ -244,7 +244,10 @@ def default_key(article: Article):
 class View:
     """What one audience may see. Lists are in the default order."""
 
-    def __init__(self, model: "ReadModel", articles: list[Article], preview: bool) -> None:
+    def __init__(self, model: "ReadModel", articles: list[Article], preview: bool,
+                 url_keys: dict[Article, list[str]], related: dict[Article, tuple[list, list]]) -> None:
+        """``url_keys`` and ``related`` are what the model's build worked out
+        per article: its URLs' keys, and its related items' URLs and providers."""
         self.model = model
         self.preview = preview
         self.articles = articles
@@ -258,7 +261,7 @@ class View:
         topics: dict[str, Topic] = {s: t for s, t in model.topics.items() if t._declared}
         related_count = 0
         for article in articles:
-            for key in model._url_keys[article]:
+            for key in url_keys[article]:
                 self.by_url.setdefault(key, article)
             for topic in article.topics:
                 self.by_topic[topic.slug].append(article)
@@ -269,7 +272,7 @@ class View:
             self.by_type[article.type].append(article)
             self.by_collection[article.collection].append(article)
             related_count += article.related_count
-            for provider in model._related[article][1]:
+            for provider in related[article][1]:
                 if provider is not None:
                     providers.setdefault(provider.domain, provider)
         self.related_count = related_count
@@ -368,9 +371,6 @@ class ReadModel:
 
     @paused_gc()
     def __init__(self, snapshot: Snapshot, details: bool = True) -> None:
-        self._keep_details = details
-        # Per article while building: its related items' URLs and providers.
-        self._related: dict[Article, tuple[list, list]] = {}
         self.data_version = snapshot.data_version
         self.loaded_at = _date(snapshot.meta.get("loadedAt"))
         self.lookups = 0  # index lookups made for requests; tests bound it
@@ -397,7 +397,9 @@ class ReadModel:
         # the article is published: the public may see only what published
         # ones say; unpublished ones describe only what no published one names.
         self._said = {True: _Mentions(), False: _Mentions()}
-        articles = [self._article(record) for record in snapshot.articles.values()]
+        # Per article while building: its related items' URLs and providers.
+        related: dict[Article, tuple[list, list]] = {}
+        articles = [self._article(record, details, related) for record in snapshot.articles.values()]
         articles.sort(key=default_key)
         for position, article in enumerate(articles):
             article.ord = position
@@ -418,14 +420,14 @@ class ReadModel:
 
         # Each URL's key once: the views index the same keys, and related
         # items name the same stories again and again.
-        self._url_keys = {article: [url_key(url) for url in article.urls()] for article in articles}
+        url_keys = {article: [url_key(url) for url in article.urls()] for article in articles}
         url_index: dict[str, Article] = {}
         for article in articles:
-            for key in self._url_keys[article]:
+            for key in url_keys[article]:
                 url_index.setdefault(key, article)
         related_keys: dict[str, str] = {}
         for article in articles:
-            urls = self._related[article][0]
+            urls = related[article][0]
             if not urls:
                 continue
             targets = []
@@ -440,14 +442,13 @@ class ReadModel:
                 targets.append(target)
             if any(targets):
                 article._targets = tuple(targets)
-                if self._keep_details:
+                if details:
                     for item, target in zip(article._details.related, targets):
                         item.target = target
 
         self.all_articles = articles
-        self.preview = View(self, articles, preview=True)
-        self.public = View(self, [a for a in articles if a.visible], preview=False)
-        del self._related, self._url_keys, self._keep_details
+        self.preview = View(self, articles, True, url_keys, related)
+        self.public = View(self, [a for a in articles if a.visible], False, url_keys, related)
 
     def __getstate__(self) -> dict:
         # Articles first, so the views' lists refer to articles already saved;
@@ -493,7 +494,7 @@ class ReadModel:
             said.images[provider.domain] = [Image(i) for i in ref["images"]]
         return provider
 
-    def _article(self, record: dict) -> Article:
+    def _article(self, record: dict, details: bool, related: dict) -> Article:
         article = Article(record)
         article.provider = self._provider_ref(record.get("provider"), article.visible)
         topics = []
@@ -507,9 +508,9 @@ class ReadModel:
         article.topic_slugs = frozenset(t.slug for t in topics)
         items = record.get("related") or ()
         providers = [self._provider_ref(r.get("provider"), article.visible) for r in items]
-        self._related[article] = ([r.get("url") for r in items], providers)
+        related[article] = ([r.get("url") for r in items], providers)
         article.related_count = len(items)
-        if self._keep_details:
+        if details:
             article._details = Details(record, [RelatedItem(r, p) for r, p in zip(items, providers)])
         else:
             article._details = Details.body_only(record)

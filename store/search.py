@@ -156,7 +156,7 @@ class Hits:
         articles = self.articles
         ranked = [(articles[doc], round(score, 6)) for doc, score in zip(self.docs, self.scores)]
         if not self.ranked:
-            ranked.sort(key=lambda hit: (-hit[1], hit[0].id))
+            ranked.sort(key=lambda hit: _key(*hit))
         return ranked
 
     def page(self, first: int, after: tuple | None = None) -> tuple[list[tuple[Article, float]], int]:

@@ -120,11 +120,6 @@ def _write_lines(out, data: dict) -> dict[str, dict[str, tuple[int, int]]]:
     return spans
 
 
-def read_span(fd: int, span: tuple[int, int]) -> bytes:
-    offset, length = span
-    return os.pread(fd, length, offset)
-
-
 def temp_prefix(path: str) -> str:
     """Names of the temporary files a write leaves behind if it is killed."""
     return os.path.basename(path) + ".tmp-"
