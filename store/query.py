@@ -4,7 +4,9 @@
 compiles to one predicate; a top-level indexed condition (topic, provider,
 type, collection, id) narrows the candidates first. Filtered, sorted lists
 are memoised per view, so paging through a listing or repeating a filter with
-other variables costs a bisect and a slice.
+other variables costs a bisect and a slice. A filter that is exactly one
+index key (one topic, say) runs no predicate at all: its selection is the
+index list, grouped once per ordering for every key.
 """
 from __future__ import annotations
 
@@ -399,7 +401,11 @@ class Selection:
         self.order = normalise_order(order)
         self.key = key_function(self.order)
         self.tag = order_tag(self.order)
-        self.items = _memo(view, where, self.order, now, self._compute)
+        exact = exact_index(where)
+        if exact is not None:
+            self.items = _index_list(view, exact, self.order, self.key)
+        else:
+            self.items = _memo(view, where, self.order, now, self._compute)
 
     def _compute(self, where, now) -> list[Article]:
         predicate = compile_where(where, self.view, now)
@@ -438,17 +444,119 @@ class Selection:
                         last=last, before=before, limit=limit)
 
 
+# --- whole index lists ---------------------------------------------------------
+#
+# The filters a listing uses most (one topic, one provider, one type, one
+# collection, or none) match exactly the articles of one index list. Such a
+# selection is that list itself: no predicate runs, nothing is copied. In any
+# other order, it is the same index grouped from the view sorted that way,
+# built for every key at once, so each of a million articles' topics costs
+# one pass per ordering and not one sort per topic.
+
+_INDEXES = {"topic": "by_topic", "provider": "by_provider", "type": "by_type",
+            "collection": "by_collection"}
+
+
+def _live(spec) -> dict:
+    return {k: v for k, v in spec.items() if v is not None} if isinstance(spec, dict) else {}
+
+
+def exact_index(where: dict | None) -> tuple[str, str | None] | None:
+    """(index, key) when ``where`` matches exactly one index list's
+    articles; ("all", None) for no filter; None otherwise."""
+    live = _live(where)
+    if not live:
+        return ("all", None) if where is None or isinstance(where, dict) else None
+    if len(live) != 1:
+        return None
+    (field, spec), = live.items()
+    ops = _live(spec)
+    if field == "topics" and len(ops) == 1 and ("some" in ops or "every" in ops):
+        slugs = _slugs(ops.get("some", ops.get("every")))
+        return ("topic", next(iter(slugs))) if len(slugs) == 1 else None
+    if field in ("type", "collection") and set(ops) == {"eq"} and isinstance(ops["eq"], str):
+        return (field, ops["eq"])
+    if field == "provider" and set(ops) == {"domain"}:
+        domain = _live(ops["domain"])
+        if set(domain) == {"eq"} and isinstance(domain["eq"], str):
+            return ("provider", domain["eq"].lower())
+    return None
+
+
+def _index_list(view: View, exact: tuple[str, str | None], order, key) -> Sequence[Article]:
+    index, value = exact
+    if order == DEFAULT_ORDER:
+        if index == "all":
+            return view.articles
+        return getattr(view, _INDEXES[index]).get(value, ())
+    ordered = _sorted_view(view, order, key)
+    if index == "all":
+        return ordered
+    memos: OrderedDict = view.cache.setdefault("index_orders", OrderedDict())
+    with view.cache_lock:
+        groups = memos.get((index, order))
+        if groups is not None:
+            memos.move_to_end((index, order))
+    if groups is None:
+        groups = _group(ordered, index)
+        with view.cache_lock:
+            memos[(index, order)] = groups
+            while len(memos) > RANK_ORDERINGS:
+                memos.popitem(last=False)
+    return groups.get(value, ())
+
+
+def _group(ordered: list[Article], index: str) -> dict[str, list[Article]]:
+    groups: dict[str, list[Article]] = {}
+    if index == "topic":
+        for article in ordered:
+            for topic in article.topics:
+                found = groups.get(topic.slug)
+                if found is None:
+                    groups[topic.slug] = [article]
+                else:
+                    found.append(article)
+        return groups
+    if index == "provider":
+        keyed = ((a.provider.domain, a) for a in ordered if a.provider is not None)
+    else:
+        keyed = ((getattr(a, index), a) for a in ordered)
+    for value, article in keyed:
+        found = groups.get(value)
+        if found is None:
+            groups[value] = [article]
+        else:
+            found.append(article)
+    return groups
+
+
+def _sorted_view(view: View, order, key) -> list[Article]:
+    """The whole view sorted by ``order``, once per ordering (a few are kept)."""
+    memos: OrderedDict = view.cache.setdefault("orders", OrderedDict())
+    with view.cache_lock:
+        found = memos.get(order)
+        if found is not None:
+            memos.move_to_end(order)
+            return found
+    found = sorted(view.articles, key=key)
+    with view.cache_lock:
+        memos[order] = found
+        while len(memos) > RANK_ORDERINGS:
+            memos.popitem(last=False)
+    return found
+
+
 def _ranks(view: View, order, key) -> array:
     """Each article's position in the whole view under ``order``, by ``ord``.
     A large selection sorted by it compares small ints instead of building
     a key per article: the view is sorted once per ordering, and then every
-    topic or filter of a million articles costs a C sort. The order is the
-    same: ``key`` is a total order (ties go by id)."""
+    filter of a million articles costs a C sort. The order is the same:
+    ``key`` is a total order (ties go by id)."""
     memos: dict = view.cache.setdefault("ranks", {})
     rank = memos.get(order)
     if rank is None:
         rank = array("i", bytes(4 * len(view.model.all_articles)))
-        for position, article in enumerate(sorted(view.articles, key=key)):
+        for position, article in enumerate(_sorted_view(view, order, key)):
             rank[article.ord] = position
         with view.cache_lock:
             if len(memos) >= RANK_ORDERINGS:

@@ -367,3 +367,69 @@ def test_large_selections_sorted_by_rank_keep_the_order(corpus_model, monkeypatc
 def by_key_all(view, order):
     from store import query as q
     return [a.id for a in sorted(view.articles, key=q.key_function(q.normalise_order(order)))]
+
+
+def _index_wheres(view):
+    """One filter per key of each index the view has, as a user writes them."""
+    yield None
+    yield {}
+    for topic in view.topics.values():
+        yield {"topics": {"some": [topic.name]}}
+        yield {"topics": {"every": [topic.slug]}}
+    for domain in view.by_provider:
+        yield {"provider": {"domain": {"eq": domain.upper()}}}
+    for value in view.by_type:
+        yield {"type": {"eq": value}}
+    for value in view.by_collection:
+        yield {"collection": {"eq": value}, "hasImages": None}
+    yield {"topics": {"some": ["no-such-topic"]}}
+    yield {"type": {"eq": "no-such-type"}}
+
+
+@pytest.mark.parametrize("order", [None] + ORDERS, ids=lambda o: "default" if o is None else
+                         ",".join(f"{f}-{d}" for f, d in o))
+@pytest.mark.parametrize("preview", [False, True], ids=["public", "preview"])
+def test_whole_index_selections_equal_the_filtered_ones(corpus_model, order, preview):
+    """A filter that is exactly one index key (store/query.py) is answered by
+    the index list, regrouped per ordering, without running the filter; the
+    answer must be what running it gives."""
+    from store import query as q
+    view = corpus_model.view(preview)
+    checked = 0
+    for where in _index_wheres(view):
+        assert q.exact_index(where) is not None, where
+        selection = q.Selection(view, where, order, FROZEN_NOW)
+        filtered = [a.id for a in selection._compute(where, FROZEN_NOW)]
+        assert [a.id for a in selection.items] == filtered, where
+        checked += bool(filtered)
+    assert checked > 20
+
+
+@pytest.mark.parametrize("where", [
+    {"topics": {"some": ["portals", "dataverse"]}},
+    {"topics": {"some": ["portals"], "none": ["dataverse"]}},
+    {"topics": {"some": []}},
+    {"type": {"eq": "video"}, "heat": {"gt": 3}},
+    {"type": {"ne": "video"}},
+    {"provider": {"name": {"eq": "Microsoft"}}},
+    {"provider": {"domain": {"in": ["microsoft.com"]}}},
+    {"AND": [{"type": {"eq": "video"}}]},
+    {"id": {"eq": "x"}},
+])
+def test_other_filters_are_not_taken_for_an_index(where):
+    from store import query as q
+    assert q.exact_index(where) is None
+
+
+def test_index_lists_are_shared_not_copied(corpus_model):
+    """The point of the whole-index path: a topic's listing in the default
+    order is the view's own list, and another order's grouping is made once."""
+    from store import query as q
+    view = corpus_model.view(False)
+    slug = max(view.by_topic, key=lambda s: len(view.by_topic[s]))
+    where = {"topics": {"some": [slug]}}
+    assert q.Selection(view, where, None, FROZEN_NOW).items is view.by_topic[slug]
+    heat = [("HEAT", "DESC")]
+    first = q.Selection(view, where, heat, FROZEN_NOW).items
+    assert q.Selection(view, where, heat, FROZEN_NOW).items is first
+    assert sorted(a.id for a in first) == sorted(a.id for a in view.by_topic[slug])
