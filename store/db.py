@@ -17,6 +17,7 @@ import errno
 import fcntl
 import gc
 import hashlib
+import mmap
 import os
 import re
 import socket
@@ -160,8 +161,7 @@ class Store:
         if not self.exists():
             return Snapshot(articles=RecordTable(self.path))
         with paused_gc():
-            with open(self.path, "rb") as handle:
-                raw = handle.read()
+            raw = _map(self.path)
             tables = _split_lines(raw)
             if tables is None:
                 # Not the layout storage.py writes (another TinyDB writer, an
@@ -197,12 +197,13 @@ class Store:
         The data is TinyDB's (tables of documents under string ids), handed
         to TinyDB's Storage interface directly: TinyDB's Table would copy
         every document into a dict, and unchanged records are bytes here.
-        ``before_replace(spans, file)`` runs when the new file is complete
-        but not yet in place, with where each record is in it ({table: {key:
-        (offset, length)}}, keys as the snapshot's) and the file's (size,
-        mtime_ns), which the replace keeps. ``free_records`` empties the
-        snapshot's article table once the file is written, before the hook:
-        at 1M articles that is 7 GB the image builder can use."""
+        ``before_replace(spans, file, path)`` runs when the new file is
+        complete but not yet in place, with where each record is in it
+        ({table: {key: (offset, length)}}, keys as the snapshot's), the
+        file's (size, mtime_ns), which the replace keeps, and its temporary
+        path. ``free_records`` empties the snapshot's article table once the
+        file is written, before the hook: at 1M articles that is 7 GB the
+        image builder can use."""
         data: dict[str, dict] = {"meta": {"1": snapshot.meta}}
         keys: dict[str, list[str]] = {}
         for table in ("articles", "topics", "providers", "files"):
@@ -211,14 +212,14 @@ class Store:
             get = records.stored if table == "articles" else records.__getitem__
             data[table] = {str(n): get(key) for n, key in enumerate(keys[table], 1)}
 
-        def hook(_data, spans, written):
+        def hook(_data, spans, written, path):
             if free_records:
                 data.clear()
                 snapshot.articles.clear()
             if before_replace is not None:
                 before_replace({table: {key: spans[table][str(n)] for n, key in enumerate(names, 1)}
                                 for table, names in keys.items()},
-                               (written.st_size, written.st_mtime_ns))
+                               (written.st_size, written.st_mtime_ns), path)
 
         with paused_gc():
             AtomicOrjsonStorage(self.path, before_replace=hook).write(data)
@@ -272,6 +273,18 @@ class Store:
                     os.unlink(os.path.join(folder, name))
 
 
+def _map(path: str) -> mmap.mmap | bytes:
+    """The file's bytes, mapped: records kept unparsed are views into the
+    page cache, not a private copy of the file (7 GB at 1M articles) that
+    only the kernel's memory can hold."""
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return b""
+        # MAP_POPULATE reads the file in at once: _split_lines walks all of it.
+        flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+        return mmap.mmap(handle.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
+
+
 _TABLE = re.compile(rb'^\{?"([a-z_]+)":\{$')
 _DOC = re.compile(rb'^"(\d+)":')
 _ID = re.compile(rb'^\{"id":"((?:[^"\\]|\\.)*)"')
@@ -283,7 +296,8 @@ def _split_lines(raw: bytes) -> dict | None:
     article documents stay unparsed (``Raw``, a view into ``raw``: no copy
     of the file is made), others are parsed. None when the file is laid out
     any other way."""
-    if not raw.startswith(b'{"meta":{\n') or not raw.endswith(b"}}\n"):
+    head = b'{"meta":{\n'
+    if raw[:len(head)] != head or raw[-3:] != b"}}\n":
         return None
     view = memoryview(raw)
     tables: dict[str, dict] = {}
@@ -293,7 +307,9 @@ def _split_lines(raw: bytes) -> dict | None:
     end = len(raw)
     try:
         while start < end:
-            stop = raw.index(b"\n", start)
+            stop = raw.find(b"\n", start)
+            if stop < 0:
+                return None
             line = view[start:stop]
             start = stop + 1
             doc = _DOC.match(line) if current is not None else None

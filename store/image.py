@@ -2,9 +2,9 @@
 
 Building the read model means parsing every record, which takes most of a
 minute at 100k articles. A load of 5,000 articles or more (smaller models
-build in a moment: store/ingest.py) already has every record in memory, so
-it builds the model once more and saves it, without article details (bodies,
-related lists, extra keys), as ``<store>.image``. A server then starts by
+build in a moment: store/ingest.py) builds it from the store file it has
+just written, before putting that file in place, and saves it, without
+article details (bodies, related lists, extra keys), as ``<store>.image``. A server then starts by
 unpickling the image, and reads an article's details from the store file,
 by the offsets the image keeps, only when a query asks for them.
 
@@ -20,6 +20,7 @@ pickle, so never point a server at an image from somewhere else.
 """
 from __future__ import annotations
 
+import ctypes
 import gc
 import hashlib
 import logging
@@ -34,14 +35,14 @@ import orjson
 from loaders import normalize
 
 from . import readmodel
-from .db import Snapshot, Store, paused_gc
+from .db import Store, paused_gc
 from .readmodel import ReadModel
 from .search import SearchIndex
 
 log = logging.getLogger("newsgraph")
 
 # Below this many articles the image is built in the loading process; above,
-# in a forked child, while the parent writes the store file.
+# in a forked child.
 FORK_THRESHOLD = 5000
 HEAD_BYTES = 1 << 16
 
@@ -71,84 +72,75 @@ def _stamp(meta: dict, file: tuple[int, int]) -> dict:
 
 
 class ImageWriter:
-    """Builds the image of ``snapshot`` while the store file is written.
+    """Builds the image of a store file once it is written, before it is
+    put in place.
 
-    Use it as a context around the store's write, and pass it as the
-    write's ``before_replace`` hook: it gets the offsets of every record,
-    saves the image, and only then is the store file put in place, so a
-    server that sees the new store finds its image ready. A failure leaves
-    no image (servers build the model themselves) and never stops the store
-    from being published.
+    Pass it as the store write's ``before_replace`` hook: it gets the new
+    file's temporary path and the offsets of every record, builds the model
+    from that file, saves the image, and only then is the store file put in
+    place, so a server that sees the new store finds its image ready. A
+    failure leaves no image (servers build the model themselves) and never
+    stops the store from being published.
+
+    The model is built from the written file, not from the records the load
+    held: by then the load has let those go (at 1M articles, building from
+    them while they were still held took more memory than 23 GB). Large
+    models are built in a forked child, whose exit frees their millions of
+    objects at once, whatever process ran the load.
     """
 
-    def __init__(self, store: Store, snapshot: Snapshot) -> None:
+    def __init__(self, store: Store, meta: dict) -> None:
         self.target = path_for(store)
-        self.meta = snapshot.meta
-        self.process = self.model = self.error = None
-        if len(snapshot.articles) >= FORK_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
-            # The child shares the snapshot's memory and builds the model on
-            # the other core while this process serialises and writes.
+        self.meta = meta
+        self.process = None
+
+    def __call__(self, spans: dict, file: tuple[int, int], written: str) -> None:
+        where, stamp = spans["articles"], _stamp(self.meta, file)
+        if len(where) >= FORK_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
+            release_free_memory()  # what the load freed, before the child shares it
             context = multiprocessing.get_context("fork")
-            self.channel, child_end = context.Pipe()
-            self.process = context.Process(target=_child, args=(self, snapshot, child_end),
+            self.process = context.Process(target=_child, args=(self.target, written, where, stamp),
                                            daemon=True)
             self.process.start()
-            child_end.close()
-        else:
-            try:
-                self.model = ReadModel(snapshot, details=False)
-            except Exception as exc:  # a shape the model refuses: the server will name it
-                self.error = exc
-
-    def __enter__(self) -> "ImageWriter":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        if self.process is not None and self.process.exitcode is None:
-            # The store write failed before asking for the image: the child
-            # must not outlive it (it would hold the store's lock too).
-            self.channel.close()
-            self.process.terminate()
-            self.process.join()
-        self.model = None
-
-    def __call__(self, spans: dict, file: tuple[int, int]) -> None:
-        where, stamp = spans["articles"], _stamp(self.meta, file)
-        if self.process is not None:
-            try:
-                self.channel.send((where, stamp))
-            except OSError:
-                pass  # the child died before asking: its exit code says so below
-            self.channel.close()
             self.process.join()
             ok = self.process.exitcode == 0
             reason = f"the image builder exited with {self.process.exitcode}"
         else:
-            ok, reason = self.error is None, f"{type(self.error).__name__}: {self.error}"
-            if ok:
-                try:
-                    save(self.target, self.model, where, stamp)
-                except Exception as exc:
-                    ok, reason = False, f"{type(exc).__name__}: {exc}"
-            self.model = None
+            try:
+                build(self.target, written, where, stamp)
+                ok = True
+            except Exception as exc:  # a shape the model refuses, a full disk: the server will say
+                ok, reason = False, f"{type(exc).__name__}: {exc}"
         if not ok:
             log.warning("no read-model image written (%s); servers will build the model "
                         "from the store", reason)
             remove(self.target)
 
 
-def _child(writer: ImageWriter, snapshot: Snapshot, channel) -> None:
+def _child(target: str, written: str, where: dict, stamp: dict) -> None:
     try:
-        writer.channel.close()  # the parent's end: closing it lets recv see the parent give up
-        model = ReadModel(snapshot, details=False)
-        # This process's hold on the records: with the parent's (dropped once
-        # the store is written) gone too, their memory is free for the index.
-        snapshot.articles.clear()
-        where, stamp = channel.recv()
-        save(writer.target, model, where, stamp)
+        build(target, written, where, stamp)
     except BaseException:
         os._exit(1)  # no cleanup handlers of the parent's: just fail
     os._exit(0)
+
+
+def build(target: str, written: str, where: dict[str, tuple[int, int]], stamp: dict) -> None:
+    """Build the model of the store file at ``written`` and save its image
+    at ``target``."""
+    snapshot = Store(written).read()
+    model = ReadModel(snapshot, details=False)
+    snapshot.articles.clear()  # the records are parsed: their memory is free for the index
+    save(target, model, where, stamp)
+
+
+def release_free_memory() -> None:
+    """Give the memory the load freed back to the system (glibc keeps freed
+    small blocks for reuse): a child forked now starts from what is in use."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: the memory stays reserved, nothing else changes
 
 
 def save(target: str, model: ReadModel, where: dict[str, tuple[int, int]], stamp: dict) -> None:

@@ -86,8 +86,8 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
         if changed_entities or report.written or not store.exists():
             snapshot.seal()
             if len(snapshot.articles) >= IMAGE_MIN_ARTICLES:
-                with ImageWriter(store, snapshot) as image_writer:
-                    store.write(snapshot, before_replace=image_writer, free_records=True)
+                store.write(snapshot, before_replace=ImageWriter(store, snapshot.meta),
+                            free_records=True)
             else:
                 store.write(snapshot)
                 image.remove(image.path_for(store))  # it could only be stale now

@@ -38,9 +38,9 @@ class AtomicOrjsonStorage(Storage):
         super().__init__()
         self.path = os.fspath(path)
         self.create_dirs = create_dirs
-        # Called with the data, the spans and the new file's stat once it is
-        # on disk, before it replaces the old one (the read-model image is
-        # published first).
+        # Called with the data, the spans, the new file's stat and its
+        # temporary path once it is on disk, before it replaces the old one
+        # (the read-model image is made from it and published first).
         self.before_replace = before_replace
         self.spans: dict[str, dict[str, tuple[int, int]]] = {}
 
@@ -75,7 +75,7 @@ class AtomicOrjsonStorage(Storage):
                 os.fsync(out.fileno())
                 written = os.fstat(out.fileno())  # the rename keeps its size and mtime
             if self.before_replace is not None:
-                self.before_replace(data, self.spans, written)
+                self.before_replace(data, self.spans, written, tmp)
             os.replace(tmp, self.path)
         except BaseException:
             try:
