@@ -403,7 +403,7 @@ class Selection:
         self.tag = order_tag(self.order)
         exact = exact_index(where)
         if exact is not None:
-            self.items = _index_list(view, exact, self.order, self.key)
+            self.items = _index_list(view, exact, self.order)
         else:
             self.items = _memo(view, where, self.order, now, self._compute)
 
@@ -412,7 +412,7 @@ class Selection:
         matches = [a for a in _candidates(where, self.view) if predicate(a)]
         if self.order != DEFAULT_ORDER:
             if len(matches) >= RANKED_SORT_MIN:
-                rank = _ranks(self.view, self.order, self.key)
+                rank = _ranks(self.view, self.order)
                 matches.sort(key=lambda a: rank[a.ord])
             else:
                 matches.sort(key=self.key)
@@ -483,13 +483,13 @@ def exact_index(where: dict | None) -> tuple[str, str | None] | None:
     return None
 
 
-def _index_list(view: View, exact: tuple[str, str | None], order, key) -> Sequence[Article]:
+def _index_list(view: View, exact: tuple[str, str | None], order) -> Sequence[Article]:
     index, value = exact
     if order == DEFAULT_ORDER:
         if index == "all":
             return view.articles
         return getattr(view, _INDEXES[index]).get(value, ())
-    ordered = _sorted_view(view, order, key)
+    ordered = _sorted_view(view, order)
     if index == "all":
         return ordered
     memos: OrderedDict = view.cache.setdefault("index_orders", OrderedDict())
@@ -530,7 +530,7 @@ def _group(ordered: list[Article], index: str) -> dict[str, list[Article]]:
     return groups
 
 
-def _sorted_view(view: View, order, key) -> list[Article]:
+def _sorted_view(view: View, order) -> list[Article]:
     """The whole view sorted by ``order``, once per ordering (a few are kept)."""
     memos: OrderedDict = view.cache.setdefault("orders", OrderedDict())
     with view.cache_lock:
@@ -538,7 +538,7 @@ def _sorted_view(view: View, order, key) -> list[Article]:
         if found is not None:
             memos.move_to_end(order)
             return found
-    found = sorted(view.articles, key=key)
+    found = _stable_sorted(view, order)
     with view.cache_lock:
         memos[order] = found
         while len(memos) > RANK_ORDERINGS:
@@ -546,17 +546,49 @@ def _sorted_view(view: View, order, key) -> list[Article]:
     return found
 
 
-def _ranks(view: View, order, key) -> array:
+_ATTRIBUTES = {"PUBLISHED_AT": "published_ts", "HEAT": "heat", "QUALITY": "quality",
+               "TITLE": "title_key"}
+
+
+def _stable_sorted(view: View, order) -> list[Article]:
+    """``sorted(view.articles, key=key_function(order))``, made the fast way
+    for a whole view: from the view in id order, one stable sort per field,
+    the last field first, comparing the bare values in C (``key_function``
+    builds a tuple per article and compares tuples: 7 s at 1M). Missing
+    values go last in either direction, keeping their order from the fields
+    after; a descending sort keeps ties in their order too, so ties go by
+    the later fields and then by id, as in the key."""
+    with view.cache_lock:
+        by_id = view.cache.get("id_order")
+    if by_id is None:
+        by_id = sorted(view.articles, key=attrgetter("id"))
+        with view.cache_lock:
+            view.cache["id_order"] = by_id
+    items = by_id
+    for field, direction in reversed(order):
+        get = attrgetter(_ATTRIBUTES[field])
+        values = list(map(get, items))
+        present = [a for a, v in zip(items, values) if v is not None]
+        if len(present) < len(items):
+            missing = [a for a, v in zip(items, values) if v is None]
+        else:
+            missing = []
+        present.sort(key=get, reverse=direction == "DESC")
+        items = present + missing
+    return items
+
+
+def _ranks(view: View, order) -> array:
     """Each article's position in the whole view under ``order``, by ``ord``.
     A large selection sorted by it compares small ints instead of building
     a key per article: the view is sorted once per ordering, and then every
     filter of a million articles costs a C sort. The order is the same:
-    ``key`` is a total order (ties go by id)."""
+    the order's key is a total order (ties go by id)."""
     memos: dict = view.cache.setdefault("ranks", {})
     rank = memos.get(order)
     if rank is None:
         rank = array("i", bytes(4 * len(view.model.all_articles)))
-        for position, article in enumerate(_sorted_view(view, order, key)):
+        for position, article in enumerate(_sorted_view(view, order)):
             rank[article.ord] = position
         with view.cache_lock:
             if len(memos) >= RANK_ORDERINGS:
