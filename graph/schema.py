@@ -124,7 +124,7 @@ def _facets(ctx, where: dict | None) -> ArticleFacets:
 
 
 def _count_facets(ctx, where: dict | None) -> ArticleFacets:
-    counts = q.facets(q.Selection(ctx.view, where, None, ctx.now).items)
+    counts = q.facets_of(ctx.view, where, ctx.now)
     return ArticleFacets(total=counts["total"], topics=facet_counts(counts["topics"]),
                          providers=facet_counts(counts["providers"]),
                          types=facet_counts(counts["types"]), months=facet_counts(counts["months"]))

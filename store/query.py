@@ -634,6 +634,28 @@ _type_of = attrgetter("type")
 _month_of = attrgetter("month")
 
 
+def facets_of(view: View, where: dict | None, now: dt.datetime) -> dict:
+    """The facet counts of the articles matching ``where``."""
+    exact = exact_index(where)
+    if exact is not None and view.index_facets is not None:
+        found = view.index_facets.get(exact)
+        if found is not None:
+            return found
+    return facets(Selection(view, where, None, now).items)
+
+
+def precount_facets(view: View) -> None:
+    """Count the facets of the whole view and of each topic once, ahead of
+    any request: a topic's first facet request at 1M articles counted up to
+    270k of them (0.5 s), and a page of topics asks for each. Other indexes
+    (providers, types) are left to be counted on request and remembered:
+    counting them all ahead would add seconds to every large load."""
+    counted = {("all", None): facets(view.articles)}
+    for slug, items in view.by_topic.items():
+        counted[("topic", slug)] = facets(items)
+    view.index_facets = counted
+
+
 def facets(items: Sequence[Article]) -> dict:
     # Counted by C loops over attributes (a topic's share of 1M articles is
     # tens of thousands): topics and providers are shared objects, so their

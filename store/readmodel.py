@@ -280,6 +280,9 @@ class View:
         self.topics = dict(sorted(topics.items()))
         self.provider_counts = {domain: len(items) for domain, items in self.by_provider.items()}
         self.topic_counts = {slug: len(items) for slug, items in self.by_topic.items()}
+        # Facet counts of whole-index selections, counted when an image is
+        # made (store/query.py precount_facets); None: count on request.
+        self.index_facets: dict | None = None
         self.cache_lock = Lock()
         self.cache: dict = {}  # per-view memo of filtered, sorted lists (see query.py)
 

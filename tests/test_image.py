@@ -23,7 +23,7 @@ from store.db import Store
 from store.errors import StoreCorrupt
 from store.ingest import load
 from store.readmodel import Article, Provider, ReadModel, Topic
-from tests.conftest import AZURE, POWER_APPS, SEED, TOKEN, make_client
+from tests.conftest import AZURE, FROZEN_NOW, POWER_APPS, SEED, TOKEN, make_client
 
 # --- describing a model as plain data ----------------------------------------------
 
@@ -193,6 +193,23 @@ def test_the_image_model_equals_the_model_built_from_the_store(models):
     assert_linked_within(from_image)
 
 
+def test_the_image_holds_the_facets_of_the_public_view_and_of_each_topic(models):
+    from store import query as q
+    from_image, slow = models
+    counted = from_image.public.index_facets
+    assert counted is not None and from_image.preview.index_facets is None
+    view = slow.public
+    assert set(counted) == {("all", None)} | {("topic", slug) for slug in view.by_topic}
+    assert counted[("all", None)] == q.facets(view.articles)
+    for slug, items in view.by_topic.items():
+        assert counted[("topic", slug)] == q.facets(items), slug
+    # A request takes them as they are, and counts what is not there.
+    where = {"topics": {"some": [slug]}}
+    assert q.facets_of(from_image.public, where, FROZEN_NOW) is counted[("topic", slug)]
+    other = {"type": {"eq": "video"}}
+    assert q.facets_of(from_image.public, other, FROZEN_NOW) == q.facets(view.by_type["video"])
+
+
 def test_the_corpus_exercises_every_lazy_field(models):
     """The comparison above means something: the corpus has what it compares."""
     _, slow = models
@@ -242,6 +259,9 @@ QUERIES = [
         types { value count } months { value count } }
       linked: facets(where: {hasRelated: true}) { total providers { value count } }
       text: facets(where: {text: "power apps"}) { total topics { value count } } }""", None),
+    ("topic facets", """query($s: String!) { f: facets(where: {topics: {some: [$s]}}) { total
+        topics { value label count } providers { value label count } types { value count }
+        months { value count } } }""", {"s": "{topic}"}),
     ("providers", """{ providers(first: 100) { totalCount pageInfo { hasNextPage endCursor }
         nodes { id domain name description extra names articleCount images { url width height extra }
           articles(first: 5) { totalCount nodes { id body } } } } }""", None),
