@@ -94,7 +94,7 @@ def create_app(settings: Settings, holder: DataHolder | None = None,
                                      allow_headers=["content-type", "authorization"],
                                      max_age=600))
     app = Starlette(
-        routes=[Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+        routes=[Route("/graphql", endpoint, methods=["GET", "POST"]),
                 Route("/healthz", healthz, methods=["GET"]), *explorer_routes],
         middleware=middleware,
         exception_handlers={HTTPException: not_found, HttpError: on_http_error, Exception: internal},

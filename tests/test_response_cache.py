@@ -123,3 +123,33 @@ def test_the_cache_stays_within_its_byte_budget():
     # One answer bigger than an eighth of the budget is not kept at all.
     cache.put("v1", (False, "huge", b"", ""), 200, b"y" * (budget // 4))
     assert cache.get("v1", (False, "huge", b"", "")) is None
+
+
+@pytest.mark.parametrize("body, status", [
+    ({"query": QUERY, "variables": {"id": "no-such-article"}}, 200),
+    ({"query": "{ article(id: 1, nope: 2) { id } }"}, 400),
+])
+def test_a_repeat_answered_from_the_cache_is_the_same_answer(corpus_holder, monkeypatch, body, status):
+    """A repeated public POST is answered straight from the ASGI messages
+    (graph/http.py GraphQLHTTP.__call__); it must be the very answer the
+    full path gave, with the same headers."""
+    import graph.http
+
+    def no_request(*args):
+        raise AssertionError("the repeat went the full way")
+
+    with make_client(corpus_holder) as client:
+        cache = client.app.state.endpoint.cache
+        first = client.post("/graphql", json=body)
+        hits = cache.hits
+        monkeypatch.setattr(graph.http, "Request", no_request)
+        again = client.post("/graphql", json=body)
+        monkeypatch.undo()
+        assert cache.hits == hits + 1
+    assert first.status_code == again.status_code == status
+    assert again.content == first.content
+    assert ("errors" in first.json()) == (status == 400)
+    for name in ("content-type", "content-length", "vary", "cache-control"):
+        assert again.headers[name] == first.headers[name], name
+    assert again.headers["cache-control"] == "no-store" and again.headers["vary"] == "Authorization"
+
