@@ -20,7 +20,6 @@ pickle, so never point a server at an image from somewhere else.
 """
 from __future__ import annotations
 
-import ctypes
 import gc
 import hashlib
 import logging
@@ -35,7 +34,7 @@ import orjson
 from loaders import normalize
 
 from . import query, readmodel, search
-from .db import Store, paused_gc
+from .db import Store, paused_gc, release_free_memory
 from .query import precount_facets
 from .readmodel import ReadModel
 from .search import SearchIndex
@@ -137,15 +136,6 @@ def build(target: str, written: str, where: dict[str, tuple[int, int]], stamp: d
     # requests count theirs when asked).
     precount_facets(model.public)
     save(target, model, where, stamp)
-
-
-def release_free_memory() -> None:
-    """Give the memory the load freed back to the system (glibc keeps freed
-    small blocks for reuse): a child forked now starts from what is in use."""
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc: the memory stays reserved, nothing else changes
 
 
 def save(target: str, model: ReadModel, where: dict[str, tuple[int, int]], stamp: dict) -> None:
