@@ -77,8 +77,9 @@ class GraphQLHTTP:
         """The route, as an ASGI app. A POST without a preview token whose
         very bytes were answered before (for this data version) is answered
         from the response cache straight from the ASGI messages, without
-        making Starlette's request and response objects: a third of what a
-        repeated request cost. Everything else goes through ``handle``."""
+        making Starlette's request and response objects (a quarter of what
+        a repeated request cost: 92 -> 70 µs of CPU at 1k). Everything else
+        goes through ``handle``."""
         body = None
         if scope["method"] == "POST":
             headers = scope["headers"]

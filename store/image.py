@@ -4,9 +4,10 @@ Building the read model means parsing every record, which takes most of a
 minute at 100k articles. A load of 5,000 articles or more (smaller models
 build in a moment: store/ingest.py) builds it from the store file it has
 just written, before putting that file in place, and saves it, without
-article details (bodies, related lists, extra keys), as ``<store>.image``. A server then starts by
-unpickling the image, and reads an article's details from the store file,
-by the offsets the image keeps, only when a query asks for them.
+article details (bodies, related lists, extra keys), as ``<store>.image``.
+A server then starts by unpickling the image, and reads an article's
+details from the store file, by the offsets the image keeps, only when a
+query asks for them.
 
 The search index is built there too and saved with the model.
 
