@@ -492,35 +492,19 @@ def _index_list(view: View, exact: tuple[str, str | None], order) -> Sequence[Ar
     ordered = _sorted_view(view, order)
     if index == "all":
         return ordered
-    memos: OrderedDict = view.cache.setdefault("index_orders", OrderedDict())
-    with view.cache_lock:
-        groups = memos.get((index, order))
-        if groups is not None:
-            memos.move_to_end((index, order))
-    if groups is None:
-        groups = _group(ordered, index)
-        with view.cache_lock:
-            memos[(index, order)] = groups
-            while len(memos) > RANK_ORDERINGS:
-                memos.popitem(last=False)
+    groups = _remembered(view, "index_orders", (index, order), lambda: _group(ordered, index))
     return groups.get(value, ())
 
 
 def _group(ordered: list[Article], index: str) -> dict[str, list[Article]]:
-    groups: dict[str, list[Article]] = {}
+    """Each key's articles of one index, in the order of ``ordered``."""
     if index == "topic":
-        for article in ordered:
-            for topic in article.topics:
-                found = groups.get(topic.slug)
-                if found is None:
-                    groups[topic.slug] = [article]
-                else:
-                    found.append(article)
-        return groups
-    if index == "provider":
+        keyed = ((topic.slug, a) for a in ordered for topic in a.topics)
+    elif index == "provider":
         keyed = ((a.provider.domain, a) for a in ordered if a.provider is not None)
     else:
         keyed = ((getattr(a, index), a) for a in ordered)
+    groups: dict[str, list[Article]] = {}
     for value, article in keyed:
         found = groups.get(value)
         if found is None:
@@ -530,20 +514,27 @@ def _group(ordered: list[Article], index: str) -> dict[str, list[Article]]:
     return groups
 
 
-def _sorted_view(view: View, order) -> list[Article]:
-    """The whole view sorted by ``order``, once per ordering (a few are kept)."""
-    memos: OrderedDict = view.cache.setdefault("orders", OrderedDict())
+def _remembered(view: View, name: str, key, make):
+    """``make()``, remembered in the view's memo ``name`` under ``key``. Each
+    is the size of the whole view, so only the RANK_ORDERINGS most recently
+    used are kept."""
+    memos: OrderedDict = view.cache.setdefault(name, OrderedDict())
     with view.cache_lock:
-        found = memos.get(order)
+        found = memos.get(key)
         if found is not None:
-            memos.move_to_end(order)
+            memos.move_to_end(key)
             return found
-    found = _stable_sorted(view, order)
+    found = make()
     with view.cache_lock:
-        memos[order] = found
+        memos[key] = found
         while len(memos) > RANK_ORDERINGS:
             memos.popitem(last=False)
     return found
+
+
+def _sorted_view(view: View, order) -> list[Article]:
+    """The whole view sorted by ``order``, once per ordering (a few are kept)."""
+    return _remembered(view, "orders", order, lambda: _stable_sorted(view, order))
 
 
 _ATTRIBUTES = {"PUBLISHED_AT": "published_ts", "HEAT": "heat", "QUALITY": "quality",
@@ -584,16 +575,13 @@ def _ranks(view: View, order) -> array:
     a key per article: the view is sorted once per ordering, and then every
     filter of a million articles costs a C sort. The order is the same:
     the order's key is a total order (ties go by id)."""
-    memos: dict = view.cache.setdefault("ranks", {})
-    rank = memos.get(order)
-    if rank is None:
-        rank = array("i", bytes(4 * len(view.model.all_articles)))
-        for position, article in enumerate(_sorted_view(view, order)):
-            rank[article.ord] = position
-        with view.cache_lock:
-            if len(memos) >= RANK_ORDERINGS:
-                del memos[next(iter(memos))]
-            memos[order] = rank
+    return _remembered(view, "ranks", order, lambda: _rank_array(view, order))
+
+
+def _rank_array(view: View, order) -> array:
+    rank = array("i", bytes(4 * len(view.model.all_articles)))
+    for position, article in enumerate(_sorted_view(view, order)):
+        rank[article.ord] = position
     return rank
 
 
