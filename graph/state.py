@@ -13,7 +13,7 @@ import logging
 import threading
 
 from store import image
-from store.db import Store
+from store.db import Store, settle
 from store.errors import StoreCorrupt, StoreError
 from store.readmodel import ReadModel
 from store.search import index_for
@@ -51,14 +51,7 @@ def build_model(store: Store, index_later: bool = False) -> ReadModel:
 
 def _index_and_settle(model: ReadModel) -> None:
     index_for(model)
-    gc.freeze()
-
-
-def settle() -> None:
-    """Move everything alive now out of the collector's sight. A read model
-    is millions of long-lived objects; a full collection scanning them
-    stalls every request for a second at 100k articles, and finds nothing."""
-    gc.freeze()
+    settle()
 
 
 def retire() -> None:

@@ -25,6 +25,7 @@ import orjson
 
 from loaders.normalize import slugify
 
+from .db import settle
 from .errors import BadQuery
 from .readmodel import Article, View, default_key
 
@@ -517,7 +518,10 @@ def _group(ordered: list[Article], index: str) -> dict[str, list[Article]]:
 def _remembered(view: View, name: str, key, make):
     """``make()``, remembered in the view's memo ``name`` under ``key``. Each
     is the size of the whole view, so only the RANK_ORDERINGS most recently
-    used are kept."""
+    used are kept, and, like the model, out of the collector's sight: at 1M
+    articles, full collections scanning these lists took the throughput of
+    the queries that came after the first ordered one down by a tenth to a
+    third."""
     memos: OrderedDict = view.cache.setdefault(name, OrderedDict())
     with view.cache_lock:
         found = memos.get(key)
@@ -525,6 +529,7 @@ def _remembered(view: View, name: str, key, make):
             memos.move_to_end(key)
             return found
     found = make()
+    settle()
     with view.cache_lock:
         memos[key] = found
         while len(memos) > RANK_ORDERINGS:

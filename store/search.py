@@ -207,10 +207,23 @@ class SearchIndex:
     Postings; the same object when no article is hidden."""
 
     def __init__(self, model: ReadModel) -> None:
-        self.model = model
         with paused_gc():  # the build makes millions of short-lived lists
-            self.vocabulary, self.views = _build(model)
-        self.ids = {word: i for i, word in enumerate(self.vocabulary)}
+            indexing = Indexing(model)
+            part = indexing.postings(0, len(indexing.vocabulary))
+        self._set(model, indexing.vocabulary, join([part]))
+
+    @classmethod
+    def joined(cls, model: ReadModel, vocabulary: list[str], parts: list[dict]) -> "SearchIndex":
+        """The index of ``model`` from the parts ``Indexing.postings`` made,
+        in vocabulary order (see store/image.py, which makes them in two
+        processes)."""
+        index = cls.__new__(cls)
+        index._set(model, vocabulary, join(parts))
+        return index
+
+    def _set(self, model: ReadModel, vocabulary: list[str], views: dict[bool, Postings]) -> None:
+        self.model, self.vocabulary, self.views = model, vocabulary, views
+        self.ids = {word: i for i, word in enumerate(vocabulary)}
 
     # --- queries -------------------------------------------------------------
 
@@ -325,8 +338,7 @@ class SearchIndex:
                     and postings.runs[-1] == len(postings.ends) == len(postings.scores)):
                 raise ValueError("the search index's arrays do not fit together")
         index = cls.__new__(cls)
-        index.model, index.vocabulary, index.views = model, vocabulary, views
-        index.ids = {word: i for i, word in enumerate(vocabulary)}
+        index._set(model, vocabulary, views)
         return index
 
 
@@ -406,27 +418,82 @@ def parse_query(query: str) -> list[tuple[str, object]]:
 # in each view.
 
 
-def _build(model: ReadModel) -> tuple[list[str], dict[bool, Postings]]:
-    """The sorted vocabulary and each view's postings."""
-    articles = model.all_articles
-    # Articles are numbered by id while building, so that "ties by id" is
-    # "ties by number"; the arrays hold ordinals.
-    by_id = sorted(range(len(articles)), key=lambda doc: articles[doc].id)
-    visible = [articles[doc].visible for doc in by_id]
-    occurrences, lengths = _read(articles, by_id, visible)
-    vocabulary = sorted(set().union(*occurrences[True], *occurrences[False]))
-    preview = _View(lengths, None, by_id)
-    public = preview if all(visible) else _View(lengths, visible, by_id)
-    for word in vocabulary:
-        # Published and unpublished articles apart, so the public view need
-        # not filter; both in the preview.
-        shown, shown_mixed = _classes([rows.pop(word, None) for rows in occurrences[True]], lengths)
-        hidden, hidden_mixed = _classes([rows.pop(word, None) for rows in occurrences[False]], lengths)
-        if public is not preview:
-            public.add(shown, shown_mixed)
-        preview.add(shown + hidden, shown_mixed + hidden_mixed)
-    postings = {view: view.postings() for view in {preview, public}}
-    return vocabulary, {False: postings[public], True: postings[preview]}
+class Indexing:
+    """An index being built: every article's words, read once (the slow,
+    per-article part), then the postings of any range of the vocabulary.
+    Ranges are independent, so two processes can make one each from the
+    same reading (store/image.py) and ``join`` them."""
+
+    def __init__(self, model: ReadModel) -> None:
+        articles = model.all_articles
+        # Articles are numbered by id while building, so that "ties by id" is
+        # "ties by number"; the arrays hold ordinals.
+        by_id = sorted(range(len(articles)), key=lambda doc: articles[doc].id)
+        visible = [articles[doc].visible for doc in by_id]
+        self.occurrences, lengths = _read(articles, by_id, visible)
+        self.vocabulary = sorted(set().union(*self.occurrences[True], *self.occurrences[False]))
+        self.preview = _View(lengths, None, by_id)
+        self.public = self.preview if all(visible) else _View(lengths, visible, by_id)
+
+    def cut(self, share: float) -> int:
+        """Where to cut the vocabulary so that the words before the cut
+        hold about ``share`` of the occurrences (what making postings
+        costs): a few common words hold most of them."""
+        weight = dict.fromkeys(self.vocabulary, 0)
+        for shown in (True, False):
+            for rows in self.occurrences[shown]:
+                for word, count in zip(rows, map(len, rows.values())):
+                    weight[word] += count
+        totals = list(accumulate(weight.values()))  # in vocabulary order
+        return bisect_left(totals, share * totals[-1]) if totals else 0
+
+    def postings(self, first: int, last: int) -> dict[bool, list[array]]:
+        """Each view's arrays (as ``Postings.ARRAYS``) for the words
+        ``vocabulary[first:last]``; the same list for both views when no
+        article is hidden. The words' occurrences are used up."""
+        public, preview = self.public, self.preview
+        arrays = {view: _arrays() for view in {public, preview}}
+        for word in self.vocabulary[first:last]:
+            # Published and unpublished articles apart, so the public view
+            # need not filter; both in the preview.
+            shown, shown_mixed = _classes([rows.pop(word, None) for rows in self.occurrences[True]],
+                                          public.lengths)
+            hidden, hidden_mixed = _classes([rows.pop(word, None) for rows in self.occurrences[False]],
+                                            public.lengths)
+            if public is not preview:
+                public.add(arrays[public], shown, shown_mixed)
+            preview.add(arrays[preview], shown + hidden, shown_mixed + hidden_mixed)
+        return {False: arrays[public], True: arrays[preview]}
+
+
+def _arrays() -> list[array]:
+    arrays = [array(code) for _, code in Postings.ARRAYS]
+    arrays[0].append(0)  # starts
+    arrays[1].append(0)  # runs
+    return arrays
+
+
+def join(parts: list[dict[bool, list[array]]]) -> dict[bool, Postings]:
+    """Each view's postings from the parts of consecutive vocabulary ranges,
+    in order. The first part's arrays are extended in place; a later part's
+    positions (``starts`` and ``ends`` into ``docs``, ``runs`` into
+    ``ends``) move up by what comes before them."""
+    views: dict[bool, Postings] = {}
+    for preview in (False, True):
+        if preview and all(part[True] is part[False] for part in parts):
+            views[True] = views[False]
+            continue
+        first, *rest = (part[preview] for part in parts)
+        starts, runs, docs, ends, scores = first
+        for p_starts, p_runs, p_docs, p_ends, p_scores in rest:
+            before, runs_before = len(docs), len(ends)
+            starts.extend(map(add, islice(p_starts, 1, None), repeat(before)))
+            runs.extend(map(add, islice(p_runs, 1, None), repeat(runs_before)))
+            ends.extend(map(add, p_ends, repeat(before)))
+            docs.extend(p_docs)
+            scores.extend(p_scores)
+        views[preview] = Postings(*map(memoryview, (starts, runs, docs, ends, scores)))
+    return views
 
 
 def _read(articles: list[Article], by_id: list[int],
@@ -529,13 +596,11 @@ class _View:
             self.averages.append(total / count if count else 0.0)
         self.lengths = lengths
         self.weights = [_Weights(self, field) for field in range(len(FIELDS))]
-        self.arrays = [array(code) for _, code in Postings.ARRAYS]
-        self.arrays[0].append(0)
-        self.arrays[1].append(0)
 
-    def add(self, classes: list, mixed: list) -> None:
-        """The next word of the vocabulary, from its classes."""
-        starts, runs, docs, ends, scores = self.arrays
+    def add(self, arrays: list[array], classes: list, mixed: list) -> None:
+        """The next word of a vocabulary range, from its classes, to the
+        range's ``arrays``."""
+        starts, runs, docs, ends, scores = arrays
         groups: defaultdict[float, list[list[int]]] = defaultdict(list)  # weighted tf -> members
         df = len(mixed)
         for field, by_class in classes:
@@ -555,9 +620,6 @@ class _View:
             scores.extend(values)
         starts.append(len(docs))
         runs.append(len(ends))
-
-    def postings(self) -> Postings:
-        return Postings(*map(memoryview, self.arrays))
 
 
 def _ranked(groups: dict[float, list[list[int]]], df: int, count: int) -> tuple[list[list[int]], list[float]]:

@@ -435,6 +435,25 @@ def test_index_lists_are_shared_not_copied(corpus_model):
     assert sorted(a.id for a in first) == sorted(a.id for a in view.by_topic[slug])
 
 
+def test_whole_view_memos_are_out_of_the_collectors_sight(corpus_model):
+    """A whole-view sort and its index groupings live as long as the data
+    version; left to the cyclic collector, every full collection scans them
+    again (at 1M articles, a tenth to a third of the throughput)."""
+    import gc
+    from store import query as q
+    view = corpus_model.view(True)
+    slug = max(view.by_topic, key=lambda s: len(view.by_topic[s]))
+    order = [("QUALITY", "ASC"), ("TITLE", "ASC"), ("HEAT", "DESC")]  # built by this test alone
+    try:
+        items = q.Selection(view, {"topics": {"some": [slug]}}, order, FROZEN_NOW).items
+        whole = q._sorted_view(view, q.normalise_order(order))
+        assert len(items) > 10 and len(whole) == len(view.articles)
+        seen = {id(o) for o in gc.get_objects()}
+        assert id(items) not in seen and id(whole) not in seen
+    finally:
+        gc.unfreeze()  # as before this test, for the tests that follow
+
+
 @pytest.mark.parametrize("order", ORDERS + [[("HEAT", "DESC"), ("QUALITY", "ASC"), ("TITLE", "DESC")],
                                             [("TITLE", "DESC"), ("PUBLISHED_AT", "ASC")],
                                             [("QUALITY", "DESC"), ("HEAT", "ASC"), ("PUBLISHED_AT", "DESC")]],

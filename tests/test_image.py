@@ -553,6 +553,47 @@ def test_a_forked_build_gives_the_same_model(forked):
     assert_linked_within(model)
 
 
+class RecordingHelper(image._Helper):
+    made: list = []
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        RecordingHelper.made.append(self)
+
+
+def _split_at_any_size(patch) -> None:
+    """What a large site on two cores gets: the search index's postings
+    made partly by a forked helper (store/image.py build)."""
+    patch.setattr(image, "SPLIT_THRESHOLD", 1)
+    patch.setattr(os, "cpu_count", lambda: 2)
+
+
+@pytest.fixture(scope="module")
+def split(tmp_path_factory) -> Store:
+    target = Store(tmp_path_factory.mktemp("split") / "corpus.json")
+    with pytest.MonkeyPatch.context() as patch:
+        _split_at_any_size(patch)
+        patch.setattr(image, "_Helper", RecordingHelper)
+        RecordingHelper.made.clear()
+        report = load(target, [POWER_APPS, AZURE, SEED])  # built in this process: the helper is seen
+    assert report.ok and report.written
+    assert len(RecordingHelper.made) == 1, "the search index was not made in two processes"
+    return target
+
+
+def test_an_index_made_in_two_processes_is_the_index_made_in_one(split, corpus, models):
+    model = image.load(split)
+    assert model is not None, "the split build left no image that fits"
+    assert_same_model(model, slow_model(split))
+    assert_linked_within(model)
+    whole = models[0]._search_index  # the corpus fixture's image: made in one process
+    assert model.data_version == models[0].data_version
+    assert model._search_index.to_bytes() == whole.to_bytes()
+    assert sorted(os.listdir(os.path.dirname(split.path))) == ["corpus.json", "corpus.json.image",
+                                                               "corpus.json.lock"], \
+        "the helper's temporary file must be gone"
+
+
 # 5. a failing image build ------------------------------------------------------------------
 
 def _full_disk(*args, **kwargs):
@@ -569,6 +610,19 @@ def _fsync_failing_for_images(real):
     return fsync
 
 
+def _children() -> list[str]:
+    """This process's children, with their state (Z: a zombie)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == os.getpid():
+            found.append(f"{stat.parent.name} {fields[0]}")
+    return found
+
+
 class RefusedModel:
     def __init__(self, *args, **kwargs) -> None:
         raise ValueError("a record shape the model refuses")
@@ -578,8 +632,26 @@ def _refuse_model(patch) -> None:
     patch.setattr(image, "ReadModel", RefusedModel)
 
 
+def _failing_postings(where: str):
+    """The search index's postings fail in the helper (the words after the
+    first range) or in the builder itself, with the index made in two
+    processes."""
+    def install(patch) -> None:
+        _split_at_any_size(patch)
+        real = image.Indexing.postings
+
+        def postings(self, first, last):
+            if (first > 0) == (where == "helper"):
+                raise MemoryError(f"the {where} ran out of memory")
+            return real(self, first, last)
+        patch.setattr(image.Indexing, "postings", postings)
+    return install
+
+
 FAILURES = {
     "save raises": lambda patch: patch.setattr(image, "save", _full_disk),
+    "search helper fails": _failing_postings("helper"),
+    "builder fails beside its helper": _failing_postings("builder"),
     "fsync fails mid-save": lambda patch: patch.setattr(os, "fsync", _fsync_failing_for_images(os.fsync)),
     "model build raises": _refuse_model,
 }
@@ -611,6 +683,7 @@ def test_a_failing_image_build_does_not_stop_the_load(small_site, monkeypatch, c
     assert "no read-model image written" in caplog.text, caplog.text
     assert sorted(os.listdir(os.path.dirname(store.path))) == ["news.json", "news.json.lock"], \
         "no image, old or new, and no temporary file may remain"
+    assert _children() == [], "no builder or helper process may remain, not even a zombie"
     with make_client(DataHolder(store)) as client:
         answer = client.post("/graphql", json={"query": f'{{ stats {{ dataVersion }} '
                                                          f'article(id: "{article_id}") {{ title body }} }}'})

@@ -250,3 +250,26 @@ def test_an_empty_collection():
     assert search.search(model.public, "anything") == [] == search.search(model.preview, "any*")
     restored = search.SearchIndex.from_bytes(model, index.to_bytes())
     assert restored.vocabulary == [] and len(restored.run("w1", True)) == 0
+
+
+def _joined(model, cuts: list[float]) -> search.SearchIndex:
+    """The index made as store/image.py makes it in two processes: the
+    postings of consecutive vocabulary ranges, joined."""
+    indexing = search.Indexing(model)
+    size = len(indexing.vocabulary)
+    bounds = [0] + [round(size * cut) for cut in cuts] + [size]
+    parts = [indexing.postings(a, b) for a, b in zip(bounds, bounds[1:])]
+    return search.SearchIndex.joined(model, indexing.vocabulary, parts)
+
+
+@pytest.mark.parametrize("cuts", [[0.35], [0.0], [1.0], [0.1, 0.5, 0.9]],
+                         ids=["helper takes 65%", "helper takes all", "helper takes none", "four parts"])
+@pytest.mark.parametrize("collection", ["corpus", "made up, none hidden", "made up, 20% hidden"])
+def test_postings_made_in_parts_join_into_the_same_index(model, collection, cuts):
+    if collection != "corpus":
+        model, _ = made_up(1500, seed=3, hidden=0.2 if "20%" in collection else 0.0)
+    whole = search.SearchIndex(model)
+    joined = _joined(model, cuts)
+    assert joined.to_bytes() == whole.to_bytes()
+    assert (joined.views[False] is joined.views[True]) == (whole.views[False] is whole.views[True])
+    assert len(joined.vocabulary) > 60 and len(joined.views[True].docs) > 1000
