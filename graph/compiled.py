@@ -61,6 +61,9 @@ DEFINITION = "strawberry-definition"
 # (Int also needs the 32-bit range check graphql-core makes).
 NATIVE = {GraphQLString: "str", GraphQLID: "str", GraphQLBoolean: "bool", GraphQLInt: "int"}
 NATIVE_CLASSES = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool, GraphQLInt: int}
+# Coerced arguments remembered per field node with variables inside literals
+# (Arguments._nested): one per topic of a large site, say.
+REMEMBERED_ARGUMENTS = 4096
 
 
 class Bail(Exception):
@@ -100,33 +103,61 @@ class Arguments:
             argument = nodes.get(name)
             if argument is not None and isinstance(argument.value, VariableNode):
                 self.bare.append((name, argument.value.name.value, is_non_null_type(arg_def.type)))
-            elif argument is not None and _has_variable(argument):
+            elif argument is not None and _variables_in(argument):
                 self.nested = True
             else:  # a literal, or absent (its default): the same for every request
                 coerce_argument(self.constant, node, name, arg_def, argument, None, None,
                                 compiler.hide_suggestions)
         self.conversions = [(compiler.config.name_converter.from_argument(argument),
                              argument.python_name, argument.type) for argument in field.arguments]
+        # With variables inside literals (`where: {topics: {some: [$t]}}`),
+        # graphql-core coerces the whole literal on every request; its result
+        # depends only on those variables' values, so it is remembered by them.
+        self.inner = tuple(sorted(set().union(*map(_variables_in, node.arguments or ())))) \
+            if self.nested else ()
+        self.remembered: dict = {}
 
     def values(self, variables) -> dict:
+        if self.nested:
+            return self._nested(variables)
         coerced = variables.coerced
-        raw = None
-        if not self.nested:
-            raw = dict(self.constant)
-            for name, variable, non_null in self.bare:
-                if variable not in coerced:  # defaults apply: the long way
-                    raw = None
-                    break
-                value = coerced[variable]
-                if value is None and non_null:
-                    raise Bail
-                raw[name] = value
-        if raw is None:
-            raw = get_argument_values(self.field_def, self.node, variables,
-                                      hide_suggestions=self.compiler.hide_suggestions)
+        raw = dict(self.constant)
+        for name, variable, non_null in self.bare:
+            if variable not in coerced:  # defaults apply: the long way
+                return self._convert(self._coerce(variables))
+            value = coerced[variable]
+            if value is None and non_null:
+                raise Bail
+            raw[name] = value
+        return self._convert(raw)
+
+    def _convert(self, raw: dict) -> dict:
         convert = self.compiler.convert
         return {python_name: convert(raw[name], type_)
                 for name, python_name, type_ in self.conversions if name in raw}
+
+    def _coerce(self, variables) -> dict:
+        return get_argument_values(self.field_def, self.node, variables,
+                                   hide_suggestions=self.compiler.hide_suggestions)
+
+    def _nested(self, variables) -> dict:
+        """The arguments, remembered by the values of the variables they use.
+        Resolvers only read their input objects (graph/types.py, schema.py),
+        so requests may share them; each gets its own dict of them. A
+        variable left out (its default applies) or a value that cannot be
+        a key (a list, an object) takes the long way every time."""
+        coerced = variables.coerced
+        try:
+            key = tuple([coerced[name] for name in self.inner])
+            found = self.remembered.get(key)
+        except (KeyError, TypeError):
+            return self._convert(self._coerce(variables))
+        if found is None:
+            found = self._convert(self._coerce(variables))
+            if len(self.remembered) >= REMEMBERED_ARGUMENTS:
+                self.remembered.clear()  # a simple bound; a frontend's few values come back at once
+            self.remembered[key] = found
+        return dict(found)
 
 
 class Converter:
@@ -393,16 +424,15 @@ def _directive_variables(document: DocumentNode) -> tuple[str, ...]:
     return tuple(sorted(set(names)))
 
 
-def _has_variable(node) -> bool:
-    found = []
+def _variables_in(node) -> set[str]:
+    found: set[str] = set()
 
     class Find(Visitor):
-        def enter_variable(self, *_):
-            found.append(True)
-            return self.BREAK
+        def enter_variable(self, variable, *_):
+            found.add(variable.name.value)
 
     visit(node, Find())
-    return bool(found)
+    return found
 
 
 class _Codegen:

@@ -95,7 +95,7 @@ class Executor:
             return Prepared(None, [self._user_error(e, hide) for e in errors], {}, uses_clock)
         operations = {d.name.value if d.name else None: d for d in document.definitions
                       if isinstance(d, OperationDefinitionNode)}
-        return Prepared(document, None, operations, uses_clock, limit_variables(document))
+        return Prepared(document, None, operations, uses_clock, limit_variables(document, self.schema))
 
     def _user_error(self, error: GraphQLError, hide_suggestions: bool) -> dict:
         message = _SUGGESTION.sub("", error.message) if hide_suggestions else error.message

@@ -4,8 +4,9 @@ connections (GitHub's node limit). Token counts are capped by the parser
 itself."""
 from __future__ import annotations
 
-from graphql import (FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode,
-                     IntValueNode, OperationDefinitionNode, VariableNode, value_from_ast_untyped)
+from graphql import (FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLSchema,
+                     InlineFragmentNode, IntValueNode, NamedTypeNode, OperationDefinitionNode,
+                     VariableNode, is_leaf_type, value_from_ast_untyped)
 from graphql.language import DocumentNode, Visitor, visit
 
 from .errors import TooComplexError, UserInputError
@@ -172,19 +173,44 @@ def _conditions(where) -> int:
     return 1
 
 
-def limit_variables(document: DocumentNode) -> frozenset[str]:
-    """Variables that the per-request checks read (page sizes and where
-    filters). Where there are none, every request gets the same verdict."""
+def limit_variables(document: DocumentNode, schema: GraphQLSchema | None = None) -> frozenset[str]:
+    """Variables that the per-request checks read: page sizes, and in
+    `where` filters those that can hold filters (an input object, or a list
+    of them). A scalar or enum value counts as one condition whatever it
+    is, and one of another shape never reaches a filter (variable coercion
+    refuses it), so requests that differ only in, say, a topic's slug share
+    one verdict. Where there are none, every request gets the same verdict.
+    Without the schema every variable there counts."""
     names: set[str] = set()
+    declared: dict[str, set[str]] = {}
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            for variable in definition.variable_definitions or ():
+                named = variable.type
+                while not isinstance(named, NamedTypeNode):
+                    named = named.type
+                declared.setdefault(variable.variable.name.value, set()).add(named.name.value)
+
+    def holds_filters(name: str) -> bool:
+        if schema is None or name not in declared:
+            return True
+        return not all(is_leaf_type(schema.get_type(type_name)) for type_name in declared[name])
 
     class Collect(Visitor):
         def enter_argument(self, node, *_):
-            if node.name.value in ("first", "last", "where"):
-                visit(node.value, Variables())
+            if node.name.value in ("first", "last"):
+                visit(node.value, Variables(lambda name: True))
+            elif node.name.value == "where":
+                visit(node.value, Variables(holds_filters))
 
     class Variables(Visitor):
+        def __init__(self, counts) -> None:
+            super().__init__()
+            self.counts = counts
+
         def enter_variable(self, node, *_):
-            names.add(node.name.value)
+            if self.counts(node.name.value):
+                names.add(node.name.value)
 
     visit(document, Collect())
     return frozenset(names)

@@ -235,6 +235,27 @@ def test_plans_are_reused(executor, corpus_model):
     assert len(plans) == 1
 
 
+def test_literals_with_variables_are_coerced_once_per_value(executor, corpus_model, monkeypatch):
+    """`where: {topics: {some: [$t]}}` is coerced by graphql-core once per
+    value of the variables it uses, then remembered: the answers stay the
+    reference's for every value, in any order."""
+    from graph import compiled
+    calls = []
+    real = compiled.Arguments._coerce
+    monkeypatch.setattr(compiled.Arguments, "_coerce",
+                        lambda self, variables: calls.append(1) or real(self, variables))
+    query = "query($t: String!, $n: Int) { articles(where: {topics: {some: [$t]}}, first: $n) " \
+            "{ totalCount nodes { id } } }"
+    topics = sorted(corpus_model.public.by_topic, key=lambda s: -len(corpus_model.public.by_topic[s]))
+    a, b = topics[0], topics[1]
+    answers = [_same(executor, corpus_model, query, variables)
+               for variables in ({"t": a, "n": 3}, {"t": b, "n": 3}, {"t": a, "n": 3}, {"t": b, "n": 1})]
+    assert answers[0] == answers[2] != answers[1] != answers[3]
+    assert len(calls) == 3  # (a, 3), (b, 3), (b, 1); each answer is compiled four times
+    _same(executor, corpus_model, query, {"t": a})  # $n left out: the long way, every time
+    assert len(calls) == 3 + 4
+
+
 def _datetime_nodes():
     return st.sampled_from(["2021-06-01T00:00:00Z", "2020-01-01", "2021-06-02T09:12:27+02:00", "junk"]) \
         .map(lambda s: graphql.StringValueNode(value=s))

@@ -340,3 +340,22 @@ def test_limit_verdicts_are_remembered_per_variable_values_not_per_document(gql)
         refused = gql.raw(query, variables)
         assert refused["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX", variables
     assert "errors" not in gql.raw(query, {"n": 2, "m": 2})
+
+
+@pytest.mark.parametrize("query, values", [
+    ("query($t: String!) { articles(where: {topics: {some: [$t]}}, orderBy: [{field: HEAT}], first: 10) "
+     "{ totalCount } }", lambda slugs: [{"t": s} for s in slugs]),
+    ("query($ts: [String!]) { facets(where: {topics: {some: $ts}}) { total } }",
+     lambda slugs: [{"ts": slugs[:k]} for k in range(1, len(slugs) + 1)]),
+], ids=["a slug", "a list of slugs"])
+def test_filter_values_of_scalar_variables_share_one_limit_verdict(client, corpus_model, query, values):
+    """A frontend cycling through hundreds of topics must not make hundreds
+    of limit checks: a scalar (or a list of them) is one condition whatever
+    it holds. (A variable holding filters keeps a verdict per value:
+    test_filter_condition_limit.)"""
+    slugs = sorted(corpus_model.public.by_topic)[:40]
+    for variables in values(slugs):
+        assert "errors" not in _post(client, query, variables).json(), variables
+    prepared = client.app.state.endpoint.executor.prepare(query)
+    assert prepared.limit_variables == frozenset()
+    assert len(prepared.passed) == 1
