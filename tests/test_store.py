@@ -14,7 +14,7 @@ from store.errors import StoreCorrupt, StrictLoadRejected
 from store import ingest
 from store.ingest import load
 from store.readmodel import ReadModel
-from tests.conftest import AZURE, POWER_APPS
+from tests.conftest import AZURE, POWER_APPS, SEED
 
 
 @pytest.fixture
@@ -185,3 +185,74 @@ def test_a_small_store_gets_no_image_and_loses_a_stale_one(tmp_path, site, monke
     sorted((site / "_news").glob("*.md"))[0].write_text("---\ntitle: changed\n---\n")
     load(Store(path), [site])
     assert not (tmp_path / "db.json.image").exists()
+
+
+# --- articles merged by the worker that parsed their file ---------------------------
+
+def _alone_never(real):
+    return lambda result, shared: result
+
+
+def _alone_always(real):
+    """Every article taken for its only fragment's, also those the API pages
+    describe too: the merge must notice and parse those files again."""
+    return lambda result, shared: real(result, None if shared is None else frozenset())
+
+
+def _corpus_load(folder, monkeypatch, alone=None, workers=None) -> tuple[Store, int, int]:
+    """(store, merges of articles made by this process, fragments parsed again)."""
+    if alone is not None:
+        monkeypatch.setattr(ingest, "_merge_alone", alone(ingest._merge_alone))
+    merges, again = [0], [0]
+    real_merge, real_with_data = ingest.merge, ingest._with_data
+
+    def merge(kind, parts):
+        merges[0] += kind == "article"
+        return real_merge(kind, parts)
+
+    def with_data(parts, candidates):
+        again[0] += sum(part["data"] is None for part in parts)
+        return real_with_data(parts, candidates)
+
+    monkeypatch.setattr(ingest, "merge", merge)
+    monkeypatch.setattr(ingest, "_with_data", with_data)
+    store = Store(folder / "db.json")
+    report = load(store, [POWER_APPS, AZURE, SEED], workers=workers)
+    monkeypatch.undo()
+    assert report.ok and report.added["article"] > 800
+    return store, merges[0], again[0]
+
+
+def _stored(store: Store) -> tuple[str, dict[str, bytes]]:
+    snapshot = store.read()
+    return snapshot.data_version, {key: bytes(snapshot.articles.stored(key).data)
+                                   for key in snapshot.articles}
+
+
+@pytest.fixture(scope="module")
+def merged_by_the_loader(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        store, merges, _ = _corpus_load(tmp_path_factory.mktemp("reference"), patch, _alone_never)
+    version, records = _stored(store)
+    assert merges == len(records)
+    return version, records
+
+
+@pytest.mark.parametrize("workers", [None, 1], ids=["pool", "in-process"])
+@pytest.mark.parametrize("alone", [None, _alone_always], ids=["as loaded", "every article alone"])
+def test_articles_merged_alone_by_workers_are_the_records_the_loader_merges(
+        tmp_path, monkeypatch, merged_by_the_loader, alone, workers):
+    """Data files and API pages are parsed first; an article no other file
+    describes is then merged by the worker that parsed its markdown file.
+    The store must hold the very bytes the loading process would merge."""
+    store, merges, again = _corpus_load(tmp_path, monkeypatch, alone, workers)
+    version, records = _stored(store)
+    assert (version, records) == merged_by_the_loader
+    in_api = sum(1 for record in records.values() if len(orjson.loads(record)["sources"]) > 1)
+    assert 0 < in_api < len(records) / 2, "the corpus has articles the API pages list, and others"
+    if alone is None:
+        # Only the articles the API pages describe too are merged here
+        # (with workers=1 the "worker" is this process).
+        assert merges == (in_api if workers is None else len(records)) and again == 0
+    else:
+        assert again == in_api  # each found out, and its file parsed again
