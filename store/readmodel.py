@@ -12,6 +12,7 @@ import functools
 import os
 import re
 import weakref
+from sys import intern
 from collections import defaultdict
 from threading import Lock
 
@@ -43,6 +44,13 @@ def url_key(url: str) -> str:
     if host.startswith("www."):
         host = host[4:]
     return f"{host}/{path}".rstrip("/")
+
+
+def _intern(value):
+    # Values a few hundred distinct strings take across every article (type,
+    # collection, month, provider name) are one object each: an image pickles
+    # one copy and a server unpickles one, not one per article.
+    return intern(value) if type(value) is str else value
 
 
 def _date(value: str | None) -> dt.datetime | None:
@@ -161,25 +169,25 @@ class Article:
     def __init__(self, record: dict) -> None:
         self.id = record["id"]
         self.slug = record["slug"]
-        self.collection = record["collection"]
+        self.collection = _intern(record["collection"])
         self.title = record["title"]
         self.title_key = self.title.casefold()
         self.excerpt = record.get("excerpt")
-        self.type = record["type"]
+        self.type = _intern(record["type"])
         self.url = record.get("url")
         self.original_url = record.get("originalUrl")
         self.amp_url = record.get("ampUrl")
         self.cdn_amp_url = record.get("cdnAmpUrl")
         self.published_at = _date(record.get("publishedAt"))
         self.published_ts = self.published_at.timestamp() if self.published_at else None
-        self.month = self.published_at.strftime("%Y-%m") if self.published_at else None
+        self.month = intern(self.published_at.strftime("%Y-%m")) if self.published_at else None
         self.quality = record.get("quality")
         self.heat = record.get("heat")
         self.published = bool(record.get("published", True))
         self.removed = bool(record.get("removed"))
         self.visible = self.published and not self.removed
         self.provider: Provider | None = None
-        self.provider_name = (record.get("provider") or {}).get("name")
+        self.provider_name = _intern((record.get("provider") or {}).get("name"))
         self.topics: list[Topic] = []
         self.topic_slugs: frozenset[str] = frozenset()
         self.images = [Image(i) for i in record.get("images") or ()]
@@ -464,12 +472,14 @@ class ReadModel:
         vars(self).update(state)
         articles = self.all_articles
         records = self.records
+        # Positions back to articles, in C; -1 (no local article) is None.
+        at = (articles + [None]).__getitem__
         for article in articles:
             article._records = records
             if article.related_from_all:
-                article.related_from_all = [articles[i] for i in article.related_from_all]
+                article.related_from_all = list(map(at, article.related_from_all))
             if article._targets:
-                article._targets = tuple(None if i < 0 else articles[i] for i in article._targets)
+                article._targets = tuple(map(at, article._targets))
 
     def _provider(self, domain: str) -> Provider:
         provider = self.providers.get(domain)
