@@ -49,10 +49,9 @@ log = logging.getLogger("newsgraph")
 FORK_THRESHOLD = 5000
 # From this many articles on, with two cores or more, a second process makes
 # part of the search index (see build); HELPER_SHARE is its part of the
-# postings, more than half, as the builder also counts facets and pickles
-# the model meanwhile.
+# postings.
 SPLIT_THRESHOLD = 20_000
-HELPER_SHARE = 0.7
+HELPER_SHARE = 0.5
 HEAD_BYTES = 1 << 16
 
 
@@ -143,7 +142,7 @@ def build(target: str, written: str, where: dict[str, tuple[int, int]], stamp: d
     model 5 s, reading every article's words 3 s, the postings 8 s). Its
     postings are made for ranges of the vocabulary independently, so from
     SPLIT_THRESHOLD articles on, a forked helper makes the later words'
-    while this process makes the rest, counts facets and pickles the model.
+    while this process makes the rest.
     """
     snapshot = Store(written).read()
     model = ReadModel(snapshot, details=False)
@@ -155,15 +154,18 @@ def build(target: str, written: str, where: dict[str, tuple[int, int]], stamp: d
         if len(model.all_articles) >= SPLIT_THRESHOLD and hasattr(os, "fork") \
                 and (os.cpu_count() or 1) > 1:
             cut = indexing.cut(1 - HELPER_SHARE)
+        # The public view's, which frontends ask for (1 s at 1M; editors'
+        # preview requests count theirs when asked).
+        precount_facets(model.public)
+        for article in model.all_articles:
+            article._span = tuple(where[article.id])
+        # Pickled before the helper is forked: pickling writes to every
+        # object of the model (reference counts), and with a sibling process
+        # alive each page written is copied (at 1M, 5 GB more at the peak).
+        pickled = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
         helper = _Helper(target, indexing, cut) if cut < len(vocabulary) else None
         try:
             parts = [indexing.postings(0, cut)]
-            # The public view's, which frontends ask for (1 s at 1M; editors'
-            # preview requests count theirs when asked).
-            precount_facets(model.public)
-            for article in model.all_articles:
-                article._span = tuple(where[article.id])
-            pickled = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
             if helper is not None:
                 parts.append(helper.result())
         finally:
