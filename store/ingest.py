@@ -282,21 +282,20 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
                 report.removed[kind] += 1
             continue
         alone = parts[0].get("alone") if len(parts) == 1 else None
-        if alone is not None:
-            data, digest, sources, _ = alone
-            record = {"_hash": digest, "sources": sources}
+        if alone is not None:  # an article its worker merged: the stored bytes
+            stored, digest, sources, _ = alone
         else:
             record = merge(kind, _with_data(parts, candidates))
+            stored, digest, sources = None, record["_hash"], record["sources"]
         if old is None:
             report.added[kind] += 1
-        elif old.get("_hash") != record["_hash"] or old.get("sources") != record["sources"]:
+        elif old.get("_hash") != digest or old.get("sources") != sources:
             report.updated[kind] += 1
         else:
             continue
         if kind == "article":
             # Kept as the bytes the store will hold: a tenth of the memory.
-            table.set_raw(ident, Raw(data if alone is not None else orjson.dumps(record),
-                                     record["_hash"]))
+            table.set_raw(ident, Raw(stored if stored is not None else orjson.dumps(record), digest))
         else:
             table[ident] = record
 
