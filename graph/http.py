@@ -24,6 +24,11 @@ from .settings import Settings
 from .state import DataHolder
 
 JSON_TYPE = "application/json"
+# Every POST answer's headers but its length: as bytes for the ASGI messages
+# (GraphQLHTTP.__call__), as a dict for Starlette's Response (_handle).
+_POST_HEADER_DICT = {"Vary": "Authorization", "Cache-Control": "no-store"}
+_POST_HEADERS = [(b"content-type", JSON_TYPE.encode()),
+                 *((name.lower().encode(), value.encode()) for name, value in _POST_HEADER_DICT.items())]
 EXAMPLE_QUERY = """# newsgraph: press the run button (or Ctrl-Enter).
 # The Docs panel lists every type and field; the History panel keeps your queries.
 query Latest($first: Int = 5) {
@@ -88,9 +93,7 @@ class GraphQLHTTP:
                 await http_error_response(exc)(scope, receive, send)
                 return
             await send({"type": "http.response.start", "status": status,
-                        "headers": [(b"content-length", b"%d" % len(body)),
-                                    (b"content-type", JSON_TYPE.encode()),
-                                    (b"vary", b"Authorization"), (b"cache-control", b"no-store")]})
+                        "headers": [(b"content-length", b"%d" % len(body)), *_POST_HEADERS]})
             await send({"type": "http.response.body", "body": body})
             return
         response = await self.handle(Request(scope, receive))
@@ -108,8 +111,7 @@ class GraphQLHTTP:
         if request.method == "POST":
             raw, media = await self._read_body(request.scope["headers"], request.receive)
             status, body = self._post(raw, media, preview, model, request.scope)
-            return Response(body, status_code=status, media_type=JSON_TYPE,
-                            headers={"Vary": "Authorization", "Cache-Control": "no-store"})
+            return Response(body, status_code=status, media_type=JSON_TYPE, headers=_POST_HEADER_DICT)
         if request.method != "GET":  # routing allows only GET and POST
             raise HttpError("use GET or POST", status=405)
         params = dict(request.query_params)
