@@ -33,9 +33,10 @@ from pathlib import Path
 
 import orjson
 
+from . import scale
 from .loading import libyaml_rate, reload_one_changed, timed_load
-from .procs import Server, baseline_server, drive, newsgraph_server, put_bytes
-from .queries import Client, Query, build
+from .procs import Server, baseline_server, drive, measure, newsgraph_server, put_bytes
+from .queries import Client, Query, build, first_pass, wait_for_search
 
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1M": 1_000_000}
 # Targets from the issue: ratio to bare Starlette, per query and mode.
@@ -47,33 +48,63 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="run the benchmark and print the tables")
-    run_p.add_argument("--sizes", default="1k,100k",
-                       help=f"comma-separated article counts from {', '.join(SIZES)} or plain numbers")
-    run_p.add_argument("--queries", default="Q1,Q2,Q3,Q4,Q5,Q6")
-    run_p.add_argument("--modes", default="uncached,repeated")
-    run_p.add_argument("--duration", type=float, default=4.0, help="seconds per measurement")
-    run_p.add_argument("--rounds", type=int, default=3, help="measurements per query, medians reported")
-    run_p.add_argument("--pool", type=int, default=2000, help="variable sets per query in uncached mode")
-    run_p.add_argument("--driver", choices=("auto", "wrk", "python"), default="auto")
-    run_p.add_argument("--work", type=Path, default=Path("/tmp/newsgraph-bench"),
-                       help="where sites, stores and logs go (sites are kept and reused)")
+    _options(run_p, sizes="1k,100k", queries="Q1,Q2,Q3,Q4,Q5,Q6", modes="uncached,repeated", rounds=3)
     run_p.add_argument("--skip-load", action="store_true",
                        help="reuse the store of an earlier run; measure only start-up and queries")
-    run_p.add_argument("--out", type=Path, default=None, help="also write the tables (markdown) here")
+    scale_p = sub.add_parser("scale", help="throughput at the last size against the first, "
+                                           "both servers measured side by side (stores must exist)")
+    _options(scale_p, sizes="1k,1M", queries=scale.DEFAULT_QUERIES, modes="uncached", rounds=5)
     args = parser.parse_args(argv)
-    return run(args)
+    return run(args) if args.command == "run" else run_scale(args)
+
+
+def _options(parser, *, sizes: str, queries: str, modes: str, rounds: int) -> None:
+    parser.add_argument("--sizes", default=sizes,
+                        help=f"comma-separated article counts from {', '.join(SIZES)} or plain numbers")
+    parser.add_argument("--queries", default=queries)
+    parser.add_argument("--modes", default=modes)
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=rounds, help="measurements per cell, medians reported")
+    parser.add_argument("--pool", type=int, default=2000, help="variable sets per query in uncached mode")
+    parser.add_argument("--driver", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/newsgraph-bench"),
+                        help="where sites, stores and logs go (sites are kept and reused)")
+    parser.add_argument("--out", type=Path, default=None, help="also write the tables (markdown) here")
+
+
+def _driver(args) -> str:
+    if args.driver != "auto":
+        return args.driver
+    if shutil.which("wrk"):
+        return "wrk"
+    print("wrk is not installed (apt-get install -y wrk): using the slower Python load "
+          "generator bench/pyload.py; ratios still compare like with like", file=sys.stderr)
+    return "python"
+
+
+def _sizes(args) -> list[tuple[str, int]]:
+    return [(label, SIZES.get(label) or int(label)) for label in args.sizes.split(",")]
+
+
+def run_scale(args) -> int:
+    driver = _driver(args)
+    sizes = _sizes(args)
+    if len(sizes) != 2:
+        raise SystemExit("scale compares two sizes: --sizes SMALL,LARGE")
+    header = _environment(driver, args)
+    print(header, file=sys.stderr)
+    text = scale.report(scale.run(args, sizes, driver), header)
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+    return 0
 
 
 def run(args) -> int:
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
-    driver = args.driver
-    if driver == "auto":
-        driver = "wrk" if shutil.which("wrk") else "python"
-        if driver == "python":
-            print("wrk is not installed (apt-get install -y wrk): using the slower Python load "
-                  "generator bench/pyload.py; ratios still compare like with like", file=sys.stderr)
-    sizes = [(label, SIZES.get(label) or int(label)) for label in args.sizes.split(",")]
+    driver = _driver(args)
+    sizes = _sizes(args)
     wanted = args.queries.split(",")
     modes = args.modes.split(",")
     header = _environment(driver, args)
@@ -144,11 +175,7 @@ def _bench_size(label: str, n: int, work: Path, bare: Server, driver: str, wante
             out["rss_start_mb"].append(server.rss_mb())
             # The search index is built in a thread after start-up; the first
             # search waits for it. Wait here, so no measurement shares the core.
-            began = time.perf_counter()
-            client = Client(server.port)
-            client.data('{ search(query: "the", first: 1) { totalCount } }')
-            client.close()
-            out.setdefault("search_ready_s", []).append(server.started + time.perf_counter() - began)
+            out.setdefault("search_ready_s", []).append(server.started + wait_for_search(server.port))
             print(f"{mode} server up in {server.started:.2f} s (search index ready at "
                   f"{out['search_ready_s'][-1]:.2f} s), RSS {server.rss_mb():.0f} MB", file=sys.stderr)
             if queries is None:
@@ -164,45 +191,21 @@ def _bench_size(label: str, n: int, work: Path, bare: Server, driver: str, wante
 
 def _measure(query: Query, mode: str, server: Server, bare: Server, driver: str, work: Path,
              args) -> dict:
-    bodies = query.bodies(mode)
     bodies_file = work / f"bodies-{query.name}-{mode}.txt"
-    bodies_file.write_bytes(b"\n".join(bodies) + b"\n")
-    # Every variable set once, one request at a time, timed: the first
-    # requests after start-up pay for what is done once per data version
-    # (an ordering's sort, a topic's grouping). The rounds below measure the
-    # steady state a server spends its life in; this pass is reported apart.
-    client = Client(server.port)
-    answers, took = [], []
-    try:
-        for body in bodies:
-            began = time.perf_counter()
-            answers.append(client.post(body))
-            took.append(time.perf_counter() - began)
-    finally:
-        client.close()
-    # Every answer must be a success: a fast error would flatter the figures.
-    for status, raw in answers[:: max(1, len(answers) // 25)]:
-        if status != 200 or b'"errors"' in raw[:20] or orjson.loads(raw).get("errors"):
-            raise RuntimeError(f"{query.name} {mode}: bad answer {status} {raw[:300]!r}")
-    answer = answers[0][1]
+    answer, took = first_pass(query, mode, server.port, bodies_file)
     put_bytes(bare, answer)
     drive(server.url, bodies_file, min(1.0, args.duration), driver)  # warm up
     app_runs, bare_runs = [], []
     for k in range(args.rounds):
         order = [(server, app_runs), (bare, bare_runs)]
         for target, runs in (order if k % 2 == 0 else order[::-1]):
-            cpu = target.cpu_seconds()
-            result = drive(target.url, bodies_file, args.duration, driver)
-            result["cpu_us"] = (target.cpu_seconds() - cpu) / max(1, result["requests"]) * 1e6
-            if result["non2xx"] or result["socket_errors"]:
-                raise RuntimeError(f"{query.name} {mode}: {result}")
-            runs.append(result)
+            runs.append(measure(target, bodies_file, args.duration, driver, f"{query.name} {mode}"))
     ratio = statistics.median(a["rps"] / b["rps"] for a, b in zip(app_runs, bare_runs))
     # Server CPU time per request: other processes on the machine slow both
     # servers' wall-clock rates unevenly, but hardly their CPU cost.
     cpu = statistics.median(r["cpu_us"] for r in app_runs)
     bare_cpu = statistics.median(r["cpu_us"] for r in bare_runs)
-    row = {"query": query.name, "label": query.label, "mode": mode, "variants": len(bodies),
+    row = {"query": query.name, "label": query.label, "mode": mode, "variants": len(took),
            "bytes": len(answer), "rps": statistics.median(r["rps"] for r in app_runs),
            "p50_ms": statistics.median(r["p50_us"] for r in app_runs) / 1000,
            "p99_ms": statistics.median(r["p99_us"] for r in app_runs) / 1000,

@@ -143,3 +143,15 @@ def drive(url: str, bodies_file: Path, duration: float, driver: str, connections
             result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
             return result
     raise RuntimeError(f"{cmd[0]} gave no result: {out.stdout[-500:]} {out.stderr[-500:]}")
+
+
+def measure(server: Server, bodies_file: Path, duration: float, driver: str, what: str) -> dict:
+    """One measurement of ``server`` (as ``drive``), with the server's CPU
+    time per request (``cpu_us``); any error or non-2xx answer fails it."""
+    cpu = server.cpu_seconds()
+    result = drive(server.url, bodies_file, duration, driver)
+    result["cpu_us"] = (server.cpu_seconds() - cpu) / max(1, result["requests"]) * 1e6
+    if result["non2xx"] or result["socket_errors"]:
+        raise RuntimeError(f"{what}: {result}")
+    return result
+
