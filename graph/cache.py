@@ -26,6 +26,8 @@ class ResponseCache:
             self.version = version
 
     def get(self, version: str, key: tuple) -> tuple[int, bytes] | None:
+        if not self.max_bytes:  # off (--response-cache-mb 0): costs nothing
+            return None
         with self.lock:
             self._switch(version)
             hit = self.entries.get(key)
@@ -41,6 +43,8 @@ class ResponseCache:
         return len(body) + sum(len(k) for k in key if isinstance(k, (str, bytes))) + 200
 
     def put(self, version: str, key: tuple, status: int, body: bytes) -> None:
+        if not self.max_bytes:
+            return
         cost = self._cost(key, body)
         if cost > self.max_bytes // 8:
             return  # one huge answer must not flush everything else

@@ -26,6 +26,7 @@ shared by later answers, which must therefore be treated as read-only.
 from __future__ import annotations
 
 import keyword
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING
 from threading import Lock
@@ -270,6 +271,46 @@ def _remember(memo: dict, obj, part: dict, fragments: bool):
         memo.clear()  # bounded: start again rather than track recency
     memo[id(obj)] = (obj, part)
     return part
+
+
+# Whole answers remembered per view by their parts (answer_bytes), in bytes.
+WHOLE_ANSWERS_BYTES = 32 << 20
+
+
+def answer_bytes(body: dict, view) -> bytes:
+    """The JSON of an answer body. An answer whose every root field is a
+    remembered part (``_remember``: an entity or a view's facets, kept
+    serialized) depends only on those parts and the names they answer to,
+    so its bytes are remembered per view by them: the next request that
+    shows the same parts (``facets`` under the same filter, ``article`` by
+    the same id) gets the same bytes object. Building a fresh 37 KB answer
+    on each request (Q4 at 1M) cost the server 30 µs of CPU more than
+    sending one kept object (137 against 106 µs, side by side), though the
+    copy alone takes 1 µs: the kernel and the caches meet new memory."""
+    data = body.get("data")
+    if len(body) != 1 or data.__class__ is not dict or not data:
+        return orjson.dumps(body)
+    parts = tuple(data.values())
+    for part in parts:
+        if part.__class__ is not orjson.Fragment:
+            return orjson.dumps(body)
+    key = (*data, *map(id, parts))
+    memo = view.cache.get("answers")
+    if memo is None:
+        memo = view.cache.setdefault("answers", {})
+    found = memo.get(key)
+    # The entry holds its parts, so their ids cannot be reused while it lives.
+    if found is not None and all(map(operator.is_, found[0], parts)):
+        return found[1]
+    raw = orjson.dumps(body)
+    with view.cache_lock:
+        held = view.cache.get("answers_held", 0) + len(raw)
+        if held > WHOLE_ANSWERS_BYTES:
+            memo.clear()  # a simple bound, as _remember's
+            held = len(raw)
+        memo[key] = (parts, raw)
+        view.cache["answers_held"] = held
+    return raw
 
 
 def _null():

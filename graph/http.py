@@ -16,6 +16,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 
 from .cache import PersistedQueries, ResponseCache
+from .compiled import answer_bytes
 from .context import Context
 from .errors import (BAD_USER_INPUT, PERSISTED_QUERY_NOT_FOUND, QUERY_TOO_COMPLEX,
                      UNAUTHENTICATED, HttpError)
@@ -285,7 +286,7 @@ class GraphQLHTTP:
         context = Context(model=model, preview=preview, settings=self.settings,
                           now=self.clock.now(), request_id=_request_id(scope), fragments=True)
         body, failed = self.executor.run(prepared, variables, name, context)
-        raw = orjson.dumps(body)  # the body may hold orjson.Fragment parts: only orjson reads it
+        raw = answer_bytes(body, context.view)  # orjson.Fragment parts: only orjson reads them
         internal = any(e.get("extensions", {}).get("code") in ("INTERNAL",)
                        for e in body.get("errors", ()))
         # No data because of our own fault is a server error, not a bad request.

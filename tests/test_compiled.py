@@ -4,12 +4,15 @@ gives, and no answer at all (so the reference answers) whenever the
 reference reports an error."""
 from __future__ import annotations
 
+from threading import Lock
+
 import graphql
 import orjson
 import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from hypothesis_graphql import queries
 
+from graph import compiled
 from graph.context import Context
 from graph.executor import Executor
 from graph.limits import estimate_cost
@@ -275,3 +278,53 @@ def test_random_queries(executor, corpus_model, query, preview):
     # Keep answers small so the suite stays fast.
     assume(estimate_cost(prepared.document, operation, {}, Limits()) <= 400)
     _same(executor, corpus_model, query, None, preview)
+
+
+class _View:
+    """What answer_bytes uses of a view: its memo and the memo's lock."""
+
+    def __init__(self) -> None:
+        self.cache: dict = {}
+        self.cache_lock = Lock()
+
+
+def test_whole_answers_of_remembered_parts_are_remembered(executor, corpus_model):
+    view = _View()
+    topic = max(corpus_model.public.by_topic, key=lambda slug: len(corpus_model.public.by_topic[slug]))
+    query = "query($t: String!) { f: facets(where: {topics: {some: [$t]}}) { total providers { value count } } }"
+    fast, result = _both(executor, corpus_model, query, {"t": topic}, fragments=True)
+    assert result.errors is None and "Fragment" in repr(fast)
+    expected = orjson.dumps({"data": result.data})
+    first = compiled.answer_bytes(fast, view)
+    assert first == expected
+    # The same parts again (remembered by the first request): the same bytes object.
+    again, _ = _both(executor, corpus_model, query, {"t": topic}, fragments=True)
+    assert again["data"]["f"] is fast["data"]["f"]
+    assert compiled.answer_bytes(again, view) is first
+    # The same part under another name is another answer.
+    renamed = {"data": {"g": fast["data"]["f"]}}
+    assert compiled.answer_bytes(renamed, view) == expected.replace(b'"f":', b'"g":', 1)
+    # Equal contents in another part object: right bytes, never a stale entry.
+    copy = {"data": {"f": orjson.Fragment(orjson.dumps(result.data["f"]))}}
+    assert compiled.answer_bytes(copy, view) == expected
+
+
+def test_only_answers_made_wholly_of_remembered_parts_are_remembered():
+    view = _View()
+    part = orjson.Fragment(b'{"id":"x"}')
+    for body in ({"data": {"a": part, "n": 1}}, {"data": {"a": part}, "errors": [{"message": "m"}]},
+                 {"data": None}, {"data": {}}, {"errors": [{"message": "m"}]}):
+        assert compiled.answer_bytes(body, view) == orjson.dumps(body)
+    assert not view.cache.get("answers")
+
+
+def test_remembered_whole_answers_stay_within_their_bound(monkeypatch):
+    view = _View()
+    monkeypatch.setattr(compiled, "WHOLE_ANSWERS_BYTES", 100)
+    parts = [orjson.Fragment(orjson.dumps({"id": f"article-{n:03}", "pad": "x" * 20})) for n in range(20)]
+    for round_ in range(2):
+        for n, part in enumerate(parts):
+            body = {"data": {"article": part}}
+            assert compiled.answer_bytes(body, view) == orjson.dumps(body)
+            assert 0 < view.cache["answers_held"] <= 100
+            assert len(view.cache["answers"]) <= 2
