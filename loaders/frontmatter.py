@@ -1,18 +1,15 @@
 """Split a Jekyll file into YAML front matter and body, and parse YAML safely.
 
-Only libyaml's safe loader is used: front matter comes from the web and
-``yaml.load`` with a full loader would construct arbitrary Python objects.
+Only libyaml's safe loader is used (yamlfast.py makes its Python half
+faster): front matter comes from the web and ``yaml.load`` with a full
+loader would construct arbitrary Python objects.
 """
 from __future__ import annotations
 
 import yaml
 
 from .errors import LoadError
-
-try:  # libyaml is ~10x faster; the pure loader is a correct fallback.
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+from .yamlfast import SafeLoader as _Loader
 
 FENCE = "---"
 
