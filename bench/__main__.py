@@ -36,7 +36,7 @@ import orjson
 from . import scale
 from .loading import libyaml_rate, reload_one_changed, timed_load
 from .procs import Server, baseline_server, drive, measure, newsgraph_server, put_bytes
-from .queries import Client, Query, build, first_pass, wait_for_search
+from .queries import Query, build, first_pass, wait_for_search
 
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1M": 1_000_000}
 # Targets from the issue: ratio to bare Starlette, per query and mode.

@@ -154,4 +154,3 @@ def measure(server: Server, bodies_file: Path, duration: float, driver: str, wha
     if result["non2xx"] or result["socket_errors"]:
         raise RuntimeError(f"{what}: {result}")
     return result
-
