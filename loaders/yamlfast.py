@@ -62,7 +62,10 @@ class SafeLoader(_Base):
     def construct_document(self, node):
         try:
             return self._build(node, set())
-        except _Fallback:
+        except Exception:
+            # _Fallback, or an error (a bad !!int): PyYAML then meets its own
+            # error first. It fills nested mappings after their parent, so
+            # of two errors it may name another than a depth-first walk.
             return super().construct_document(node)
 
     def _build(self, node, seen: set):

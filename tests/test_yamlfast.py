@@ -107,6 +107,7 @@ CASES = {
     "python tag refused": "x: !!python/object:os.system ls\n",
     "bad int": "x: !!int abc\n",
     "bad date": "x: !!timestamp 2020-13-45\n",
+    "two errors, the nested one first in the text": "a: {b: !!int x}\nc: !!int y\n",
     "scalar document": "just text\n",
     "list document": "- 1\n- 2\n",
     "empty document": "",
