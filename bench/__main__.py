@@ -89,7 +89,7 @@ def _sizes(args) -> list[tuple[str, int]]:
 def run_scale(args) -> int:
     driver = _driver(args)
     sizes = _sizes(args)
-    if len(sizes) != 2:
+    if len(sizes) != 2 or sizes[0][0] == sizes[1][0]:
         raise SystemExit("scale compares two sizes: --sizes SMALL,LARGE")
     header = _environment(driver, args)
     print(header, file=sys.stderr)
