@@ -50,6 +50,7 @@ from strawberry.types.lazy_type import LazyType
 from strawberry.types.unset import UNSET
 
 from .context import Context
+from .limits import variables_in
 
 PLAN_CACHE_SIZE = 2048
 MEMO_ENTRIES = 20_000  # remembered entity parts per compiled function and view
@@ -104,7 +105,7 @@ class Arguments:
             argument = nodes.get(name)
             if argument is not None and isinstance(argument.value, VariableNode):
                 self.bare.append((name, argument.value.name.value, is_non_null_type(arg_def.type)))
-            elif argument is not None and _variables_in(argument):
+            elif argument is not None and variables_in(argument):
                 self.nested = True
             else:  # a literal, or absent (its default): the same for every request
                 coerce_argument(self.constant, node, name, arg_def, argument, None, None,
@@ -114,7 +115,7 @@ class Arguments:
         # With variables inside literals (`where: {topics: {some: [$t]}}`),
         # graphql-core coerces the whole literal on every request; its result
         # depends only on those variables' values, so it is remembered by them.
-        self.inner = tuple(sorted(set().union(*map(_variables_in, node.arguments or ())))) \
+        self.inner = tuple(sorted(set().union(*map(variables_in, node.arguments or ())))) \
             if self.nested else ()
         self.remembered: dict = {}
 
@@ -463,17 +464,6 @@ def _directive_variables(document: DocumentNode) -> tuple[str, ...]:
 
     visit(document, Find())
     return tuple(sorted(set(names)))
-
-
-def _variables_in(node) -> set[str]:
-    found: set[str] = set()
-
-    class Find(Visitor):
-        def enter_variable(self, variable, *_):
-            found.add(variable.name.value)
-
-    visit(node, Find())
-    return found
 
 
 class _Codegen:

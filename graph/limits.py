@@ -199,21 +199,24 @@ def limit_variables(document: DocumentNode, schema: GraphQLSchema | None = None)
     class Collect(Visitor):
         def enter_argument(self, node, *_):
             if node.name.value in ("first", "last"):
-                visit(node.value, Variables(lambda name: True))
+                names.update(variables_in(node.value))
             elif node.name.value == "where":
-                visit(node.value, Variables(holds_filters))
-
-    class Variables(Visitor):
-        def __init__(self, counts) -> None:
-            super().__init__()
-            self.counts = counts
-
-        def enter_variable(self, node, *_):
-            if self.counts(node.name.value):
-                names.add(node.name.value)
+                names.update(filter(holds_filters, variables_in(node.value)))
 
     visit(document, Collect())
     return frozenset(names)
+
+
+def variables_in(node) -> set[str]:
+    """The names of the variables used anywhere inside ``node``."""
+    found: set[str] = set()
+
+    class Find(Visitor):
+        def enter_variable(self, variable, *_):
+            found.add(variable.name.value)
+
+    visit(node, Find())
+    return found
 
 
 def check_cost(document, operation, variables, limits: Limits) -> None:
