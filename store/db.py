@@ -296,6 +296,23 @@ class Store:
                     os.unlink(os.path.join(folder, name))
 
 
+def read_written(path: str, spans: dict[str, dict[str, tuple[int, int]]], meta: dict) -> Snapshot:
+    """The entities of a store file just written, taken by where the writer
+    put each record (``spans``, as ``Store.write`` gives them to its hook):
+    no pass over the whole file to split it, and no files table, which a
+    read model never uses (together 1.2 s of an image build at 100k
+    articles). For reading only: it is never sealed or written, so its
+    article records carry no hash."""
+    snapshot = Snapshot(articles=RecordTable(path), meta=dict(meta))
+    view = memoryview(_map(path))
+    for key, (offset, length) in spans["articles"].items():
+        snapshot.articles.set_raw(key, Raw(view[offset:offset + length], ""))
+    for table in ("topics", "providers"):
+        setattr(snapshot, table, {key: orjson.loads(view[offset:offset + length])
+                                  for key, (offset, length) in spans[table].items()})
+    return snapshot
+
+
 def _map(path: str) -> mmap.mmap | bytes:
     """The file's bytes, mapped: records kept unparsed are views into the
     page cache, not a private copy of the file (7 GB at 1M articles) that

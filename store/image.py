@@ -36,7 +36,7 @@ import orjson
 from loaders import normalize
 
 from . import query, readmodel, search
-from .db import Store, paused_gc, release_free_memory
+from .db import Store, paused_gc, read_written, release_free_memory
 from .query import precount_facets
 from .readmodel import ReadModel
 from .search import Indexing, SearchIndex
@@ -104,11 +104,11 @@ class ImageWriter:
         self.process = None
 
     def __call__(self, spans: dict, file: tuple[int, int], written: str) -> None:
-        where, stamp = spans["articles"], _stamp(self.meta, file)
-        if len(where) >= FORK_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
+        stamp = _stamp(self.meta, file)
+        if len(spans["articles"]) >= FORK_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
             release_free_memory()  # what the load freed, before the child shares it
             context = multiprocessing.get_context("fork")
-            self.process = context.Process(target=_child, args=(self.target, written, where, stamp),
+            self.process = context.Process(target=_child, args=(self.target, written, spans, self.meta, stamp),
                                            daemon=True)
             self.process.start()
             self.process.join()
@@ -116,7 +116,7 @@ class ImageWriter:
             reason = f"the image builder exited with {self.process.exitcode}"
         else:
             try:
-                build(self.target, written, where, stamp)
+                build(self.target, written, spans, self.meta, stamp)
                 ok = True
             except Exception as exc:  # a shape the model refuses, a full disk: the server will say
                 ok, reason = False, f"{type(exc).__name__}: {exc}"
@@ -126,17 +126,19 @@ class ImageWriter:
             remove(self.target)
 
 
-def _child(target: str, written: str, where: dict, stamp: dict) -> None:
+def _child(target: str, written: str, spans: dict, meta: dict, stamp: dict) -> None:
     try:
-        build(target, written, where, stamp)
+        build(target, written, spans, meta, stamp)
     except BaseException:
         os._exit(1)  # no cleanup handlers of the parent's: just fail
     os._exit(0)
 
 
-def build(target: str, written: str, where: dict[str, tuple[int, int]], stamp: dict) -> None:
-    """Build the model of the store file at ``written`` and save its image
-    at ``target``.
+def build(target: str, written: str, spans: dict[str, dict[str, tuple[int, int]]], meta: dict,
+          stamp: dict) -> None:
+    """Build the model of the store file at ``written``, whose records are
+    at ``spans`` and whose meta record is ``meta``, and save its image at
+    ``target``.
 
     The search index takes longer than the model (at 100k articles: the
     model 5 s, reading every article's words 3 s, the postings 8 s). Its
@@ -144,7 +146,7 @@ def build(target: str, written: str, where: dict[str, tuple[int, int]], stamp: d
     SPLIT_THRESHOLD articles on, a forked helper makes the later words'
     while this process makes the rest.
     """
-    snapshot = Store(written).read()
+    snapshot = read_written(written, spans, meta)
     model = ReadModel(snapshot, details=False)
     snapshot.articles.clear()  # the records are parsed: their memory is free for the index
     with paused_gc():
@@ -157,6 +159,7 @@ def build(target: str, written: str, where: dict[str, tuple[int, int]], stamp: d
         # The public view's, which frontends ask for (1 s at 1M; editors'
         # preview requests count theirs when asked).
         precount_facets(model.public)
+        where = spans["articles"]
         for article in model.all_articles:
             article._span = tuple(where[article.id])
         # Pickled before the helper is forked: pickling writes to every

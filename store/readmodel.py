@@ -53,6 +53,13 @@ def _intern(value):
     return intern(value) if type(value) is str else value
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _month(year: int, month: int) -> str:
+    # Formatted once per month, not per article: strftime was a twentieth
+    # of building a model.
+    return intern(dt.date(year, month, 1).strftime("%Y-%m"))
+
+
 def _date(value: str | None) -> dt.datetime | None:
     return parse_datetime(value) if value else None
 
@@ -180,7 +187,7 @@ class Article:
         self.cdn_amp_url = record.get("cdnAmpUrl")
         self.published_at = _date(record.get("publishedAt"))
         self.published_ts = self.published_at.timestamp() if self.published_at else None
-        self.month = intern(self.published_at.strftime("%Y-%m")) if self.published_at else None
+        self.month = _month(self.published_at.year, self.published_at.month) if self.published_at else None
         self.quality = record.get("quality")
         self.heat = record.get("heat")
         self.published = bool(record.get("published", True))
@@ -494,33 +501,41 @@ class ReadModel:
             topic = self.topics[slug] = Topic(slug, name)
         return topic
 
-    def _provider_ref(self, ref: dict | None, visible: bool) -> Provider | None:
-        if not ref or not ref.get("domain"):
+    def _provider_ref(self, ref: dict | None, said: _Mentions) -> Provider | None:
+        """The provider ``ref`` names, noting in ``said`` what it says of it.
+        Called for every related item too (seven per article), hence the
+        direct lookups."""
+        domain = ref.get("domain") if ref else None
+        if not domain:
             return None
-        provider = self._provider(ref["domain"])
-        said = self._said[visible]
-        said.domains.add(provider.domain)
-        if ref.get("name"):
-            names = said.names.setdefault(provider.domain, {})
-            names[ref["name"]] = names.get(ref["name"], 0) + 1
-        if ref.get("images") and provider.domain not in said.images:
-            said.images[provider.domain] = [Image(i) for i in ref["images"]]
+        provider = self.providers.get(domain) or self._provider(domain)
+        said.domains.add(domain)
+        name = ref.get("name")
+        if name:
+            names = said.names.get(domain)
+            if names is None:
+                names = said.names[domain] = {}
+            names[name] = names.get(name, 0) + 1
+        if domain not in said.images and ref.get("images"):
+            said.images[domain] = [Image(i) for i in ref["images"]]
         return provider
 
     def _article(self, record: dict, details: bool, related: dict) -> Article:
         article = Article(record)
-        article.provider = self._provider_ref(record.get("provider"), article.visible)
+        said = self._said[article.visible]
+        article.provider = self._provider_ref(record.get("provider"), said)
         topics = []
         for name in record.get("topics") or ():
             topic = self._topic(name)
             if article.visible:
-                self._said[True].topic_names.setdefault(topic.slug, name)
+                said.topic_names.setdefault(topic.slug, name)
             if topic not in topics:
                 topics.append(topic)
         article.topics = topics
         article.topic_slugs = frozenset(t.slug for t in topics)
         items = record.get("related") or ()
-        providers = [self._provider_ref(r.get("provider"), article.visible) for r in items]
+        provider_ref = self._provider_ref
+        providers = [provider_ref(r.get("provider"), said) for r in items]
         related[article] = ([r.get("url") for r in items], providers)
         article.related_count = len(items)
         if details:

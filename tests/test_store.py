@@ -9,7 +9,7 @@ import sys
 import orjson
 import pytest
 
-from store.db import Store
+from store.db import Store, read_written
 from store.errors import StoreCorrupt, StrictLoadRejected
 from store import ingest
 from store.ingest import load
@@ -119,6 +119,29 @@ def test_the_store_is_tinydb_json_written_by_replace(tmp_path, site):
     load(store, [site])
     assert os.stat(path).st_ino != inode  # a new file renamed into place
     assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
+
+
+def test_a_file_just_written_reads_by_its_spans_as_a_whole_read_does(tmp_path):
+    """The image builder reads the store it is handed by the records'
+    spans (store/db.py read_written), not by splitting the file."""
+    written = Store(tmp_path / "first.json")
+    load(written, [POWER_APPS, AZURE, SEED])
+    whole = written.read()
+    seen = {}
+
+    def hook(spans, file, path):
+        seen.update(read=read_written(path, spans, whole.meta), size=os.path.getsize(path), file=file)
+
+    Store(tmp_path / "second.json").write(whole, before_replace=hook)
+    snapshot = seen["read"]
+    assert seen["file"][0] == seen["size"]
+    assert snapshot.meta == whole.meta and snapshot.data_version == whole.data_version
+    assert len(snapshot.articles) == len(whole.articles) > 40
+    assert {key: snapshot.articles[key] for key in snapshot.articles} == \
+        {key: whole.articles[key] for key in whole.articles}
+    assert (snapshot.topics, snapshot.providers) == (whole.topics, whole.providers)
+    assert len(whole.topics) > 0 and len(whole.providers) > 0
+    assert snapshot.files == {}, "a read model never uses the files table"
 
 
 def test_a_corrupt_store_names_the_file(tmp_path):
