@@ -21,6 +21,8 @@ pickle, so never point a server at an image from somewhere else.
 """
 from __future__ import annotations
 
+import ctypes
+import functools
 import gc
 import hashlib
 import logging
@@ -47,9 +49,9 @@ log = logging.getLogger("newsgraph")
 # Below this many articles the image is built in the loading process; above,
 # in a forked child.
 FORK_THRESHOLD = 5000
-# From this many articles on, with two cores or more, a second process makes
-# part of the search index (see build); HELPER_SHARE is its part of the
-# postings.
+# From this many articles on, with two cores or more, a forked indexer makes
+# the search index while the builder makes the model (see build), and a
+# helper of the indexer's makes HELPER_SHARE of the postings.
 SPLIT_THRESHOLD = 20_000
 HELPER_SHARE = 0.5
 HEAD_BYTES = 1 << 16
@@ -141,69 +143,91 @@ def build(target: str, written: str, spans: dict[str, dict[str, tuple[int, int]]
     ``target``.
 
     The search index takes longer than the model (at 100k articles: the
-    model 5 s, reading every article's words 3 s, the postings 8 s). Its
-    postings are made for ranges of the vocabulary independently, so from
-    SPLIT_THRESHOLD articles on, a forked helper makes the later words'
-    while this process makes the rest.
+    model 5 s, reading every article's words 3 s, the postings 4 s on two
+    cores), and this process also pickles the model (3 s). So from
+    SPLIT_THRESHOLD articles on, with two cores or more, a forked indexer
+    makes the index (``_search_bytes``: its own model, the words, and the
+    postings with a helper of its own) while this process makes the model
+    and pickles it: the two cores work from the start instead of one for
+    most of the build.
     """
     snapshot = read_written(written, spans, meta)
-    model = ReadModel(snapshot, details=False)
-    snapshot.articles.clear()  # the records are parsed: their memory is free for the index
-    with paused_gc():
-        indexing = Indexing(model)
-        vocabulary = indexing.vocabulary
-        cut = len(vocabulary)
-        if len(model.all_articles) >= SPLIT_THRESHOLD and hasattr(os, "fork") \
-                and (os.cpu_count() or 1) > 1:
-            cut = indexing.cut(1 - HELPER_SHARE)
-        # The public view's, which frontends ask for (1 s at 1M; editors'
-        # preview requests count theirs when asked).
-        precount_facets(model.public)
-        where = spans["articles"]
-        for article in model.all_articles:
-            article._span = tuple(where[article.id])
-        # Pickled before the helper is forked: pickling writes to every
-        # object of the model (reference counts), and with a sibling process
-        # alive each page written is copied (at 1M, 5 GB more at the peak).
-        pickled = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-        helper = _Helper(target, indexing, cut) if cut < len(vocabulary) else None
-        try:
-            parts = [indexing.postings(0, cut)]
-            if helper is not None:
-                parts.append(helper.result())
-        finally:
-            if helper is not None:
-                helper.close()
-        # Saved in its own compact form: a server that had to build the
-        # index would read every article's body back from the store.
-        search = SearchIndex.joined(model, vocabulary, parts).to_bytes()
+    indexer = None
+    if len(spans["articles"]) >= SPLIT_THRESHOLD and hasattr(os, "fork") and (os.cpu_count() or 1) > 1:
+        # Forked before this process makes anything large. Pickling writes to
+        # every object of the model (reference counts), and each page written
+        # while a forked process still shares it is copied: with the model
+        # made after the fork, no page of it is shared.
+        indexer = _Helper(target, functools.partial(_search_bytes, target, snapshot))
+    try:
+        model = ReadModel(snapshot, details=False)
+        snapshot.articles.clear()  # the records are parsed: their memory is free for the index
+        with paused_gc():
+            if indexer is None:
+                # Saved in its own compact form: a server that had to build
+                # the index would read every article's body back from the store.
+                search = SearchIndex(model).to_bytes()
+            # The public view's, which frontends ask for (1 s at 1M; editors'
+            # preview requests count theirs when asked).
+            precount_facets(model.public)
+            where = spans["articles"]
+            for article in model.all_articles:
+                article._span = tuple(where[article.id])
+                article._details = None  # the bodies were for the index, which has them
+            pickled = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+            if indexer is not None:
+                search = indexer.result()
+    finally:
+        if indexer is not None:
+            indexer.close()
     save(target, stamp, pickled, search)
 
 
-class _Helper:
-    """The postings of the words from ``first`` on, made in a forked
-    process and handed back through a temporary file beside the image."""
+def _search_bytes(target: str, snapshot) -> bytes:
+    """The saved form of the search index of ``snapshot``'s model, made in
+    an indexer process (see ``build``), which builds the same model (the
+    index needs names the model resolves, and numbers articles as it does).
+    A helper of its own makes the later words' postings: they are made for
+    ranges of the vocabulary independently."""
+    model = ReadModel(snapshot, details=False)
+    snapshot.articles.clear()
+    with paused_gc():
+        indexing = Indexing(model)
+        vocabulary = indexing.vocabulary
+        cut = indexing.cut(1 - HELPER_SHARE)
+        helper = _Helper(target, functools.partial(indexing.postings, cut, len(vocabulary)))
+        try:
+            parts = [indexing.postings(0, cut), helper.result()]
+        finally:
+            helper.close()
+        return SearchIndex.joined(model, vocabulary, parts).to_bytes()
 
-    def __init__(self, target: str, indexing: Indexing, first: int) -> None:
+
+class _Helper:
+    """``work()`` done in a forked process, its result handed back through
+    a temporary file beside the image."""
+
+    def __init__(self, target: str, work) -> None:
         folder = os.path.dirname(os.path.abspath(target))
         handle, self.path = tempfile.mkstemp(prefix=temp_prefix(target), dir=folder)
         os.close(handle)
         self.pid = os.fork()
         if self.pid == 0:
             try:
-                part = indexing.postings(first, len(indexing.vocabulary))
+                _die_with_parent()
+                result = work()
                 with open(self.path, "wb") as out:
-                    pickle.dump(part, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
             except BaseException:
                 os._exit(1)  # no cleanup handlers of the parent's: just fail
             os._exit(0)
 
-    def result(self) -> dict:
+    def result(self):
         _, status = os.waitpid(self.pid, 0)
         self.pid = None
         code = os.waitstatus_to_exitcode(status)
         if code != 0:
-            raise RuntimeError(f"the search index helper exited with {code}")
+            raise RuntimeError(f"an image helper exited with {code}")
         with open(self.path, "rb") as handle:
             return pickle.load(handle)
 
@@ -213,6 +237,16 @@ class _Helper:
             os.waitpid(self.pid, 0)
             self.pid = None
         remove(self.path)
+
+
+def _die_with_parent() -> None:
+    """Be killed with the process that forked this one (Linux's
+    PR_SET_PDEATHSIG), so that killing the indexer also ends the helper it
+    forked, which would otherwise run on, unwaited for."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: an orphaned helper finishes its part and exits
 
 
 def save(target: str, stamp: dict, pickled: bytes, search: bytes) -> None:

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import shutil
+import time
 import weakref
 from pathlib import Path
 
@@ -577,7 +578,8 @@ def split(tmp_path_factory) -> Store:
         RecordingHelper.made.clear()
         report = load(target, [POWER_APPS, AZURE, SEED])  # built in this process: the helper is seen
     assert report.ok and report.written
-    assert len(RecordingHelper.made) == 1, "the search index was not made in two processes"
+    # The indexer, seen here; its own helper is forked inside it, unseen.
+    assert len(RecordingHelper.made) == 1, "the search index was not made by a forked indexer"
     return target
 
 
@@ -592,6 +594,38 @@ def test_an_index_made_in_two_processes_is_the_index_made_in_one(split, corpus, 
     assert sorted(os.listdir(os.path.dirname(split.path))) == ["corpus.json", "corpus.json.image",
                                                                "corpus.json.lock"], \
         "the helper's temporary file must be gone"
+
+
+def _state(pid: int) -> str | None:
+    """A process's state letter (Z: a zombie), None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+def test_a_killed_indexer_takes_its_own_helper_with_it(tmp_path):
+    """A failing build kills its indexer (store/image.py build); the
+    helper the indexer forked must not run on, orphaned."""
+    target = str(tmp_path / "news.json.image")
+    told = tmp_path / "helper-pid"
+
+    def indexer_work():
+        helper = image._Helper(target, lambda: time.sleep(120))
+        told.write_text(str(helper.pid))
+        time.sleep(120)
+
+    indexer = image._Helper(target, indexer_work)
+    deadline = time.monotonic() + 30
+    while not told.exists() or not told.read_text():
+        assert time.monotonic() < deadline, "the indexer never forked its helper"
+        time.sleep(0.05)
+    helper_pid = int(told.read_text())
+    assert _state(helper_pid) not in (None, "Z"), "the helper should be running before the kill"
+    indexer.close()
+    while _state(helper_pid) not in (None, "Z"):
+        assert time.monotonic() < deadline, "the indexer's helper outlived the killed indexer"
+        time.sleep(0.05)
 
 
 # 5. a failing image build ------------------------------------------------------------------
