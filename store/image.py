@@ -185,11 +185,12 @@ def build(target: str, written: str, spans: dict[str, dict[str, tuple[int, int]]
 
 def _search_bytes(target: str, snapshot) -> bytes:
     """The saved form of the search index of ``snapshot``'s model, made in
-    an indexer process (see ``build``), which builds the same model (the
-    index needs names the model resolves, and numbers articles as it does).
+    an indexer process (see ``build``), which builds as much of the same
+    model as the index reads (names the model resolves, and the articles'
+    order, which numbers them).
     A helper of its own makes the later words' postings: they are made for
     ranges of the vocabulary independently."""
-    model = ReadModel(snapshot, details=False)
+    model = ReadModel(snapshot, details=False, linked=False)
     snapshot.articles.clear()
     with paused_gc():
         indexing = Indexing(model)

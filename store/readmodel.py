@@ -385,10 +385,15 @@ class ReadModel:
     ``details=False`` builds the model an image saves (store/image.py): the
     same model, but without the articles' details, which are read later from
     the store file; it never makes the related items, most of a record, and
-    keeps only bodies, for the search index saved beside it."""
+    keeps only bodies, for the search index saved beside it.
+
+    ``linked=False`` (with ``details=False``) stops once the articles are in
+    order with their providers' and topics' names: all that the search
+    index reads. No URL index, related links or views, which were a third
+    of the build, on the path of an image's indexer (store/image.py)."""
 
     @paused_gc()
-    def __init__(self, snapshot: Snapshot, details: bool = True) -> None:
+    def __init__(self, snapshot: Snapshot, details: bool = True, linked: bool = True) -> None:
         self.data_version = snapshot.data_version
         self.loaded_at = _date(snapshot.meta.get("loadedAt"))
         self.lookups = 0  # index lookups made for requests; tests bound it
@@ -435,6 +440,9 @@ class ReadModel:
             if not topic._declared and slug in public.topic_names:
                 topic.name = public.topic_names[slug]
         del self._said
+        self.all_articles = articles
+        if not linked:
+            return
 
         # Each URL's key once: the views index the same keys, and related
         # items name the same stories again and again.
@@ -464,7 +472,6 @@ class ReadModel:
                     for item, target in zip(article._details.related, targets):
                         item.target = target
 
-        self.all_articles = articles
         self.preview = View(self, articles, True, url_keys, related)
         self.public = View(self, [a for a in articles if a.visible], False, url_keys, related)
 
