@@ -522,6 +522,21 @@ def test_a_store_in_another_layout_never_uses_the_image(two_loads, tmp_path, rew
     assert_same_model(model, slow_model(Store(two_loads["store"].path)))
 
 
+def test_the_indexers_lite_model_reads_as_the_full_model_does(corpus, models):
+    """The indexer builds only what the search index reads (store/image.py
+    _search_bytes): the articles in the same order, with the same words'
+    sources, down to the providers' and topics' resolved names."""
+    from store.search import field_texts
+    lite = ReadModel(corpus.read(), details=False, linked=False)
+    full = models[1]
+    assert not hasattr(lite, "public") and not hasattr(lite, "preview"), "a lite model makes no views"
+    assert [a.id for a in lite.all_articles] == [a.id for a in full.all_articles]
+    assert [a.visible for a in lite.all_articles] == [a.visible for a in full.all_articles]
+    assert [field_texts(a) for a in lite.all_articles] == [field_texts(a) for a in full.all_articles]
+    named = [a for a in full.all_articles if a.provider and a.provider.name != a.provider.domain]
+    assert len(named) > 100, "the corpus should resolve many providers' names"
+
+
 # 4. the forked build ------------------------------------------------------------------------
 
 class RecordingWriter(image.ImageWriter):
