@@ -578,8 +578,9 @@ class RecordingHelper(image._Helper):
 
 
 def _split_at_any_size(patch) -> None:
-    """What a large site on two cores gets: the search index's postings
-    made partly by a forked helper (store/image.py build)."""
+    """What a large site on two cores gets: the search index made by a
+    forked indexer, half its postings by the indexer's helper
+    (store/image.py build)."""
     patch.setattr(image, "SPLIT_THRESHOLD", 1)
     patch.setattr(os, "cpu_count", lambda: 2)
 
@@ -598,7 +599,7 @@ def split(tmp_path_factory) -> Store:
     return target
 
 
-def test_an_index_made_in_two_processes_is_the_index_made_in_one(split, corpus, models):
+def test_an_index_made_by_the_indexer_and_its_helper_is_the_index_made_in_one(split, corpus, models):
     model = image.load(split)
     assert model is not None, "the split build left no image that fits"
     assert_same_model(model, slow_model(split))

@@ -253,8 +253,8 @@ def test_an_empty_collection():
 
 
 def _joined(model, cuts: list[float]) -> search.SearchIndex:
-    """The index made as store/image.py makes it in two processes: the
-    postings of consecutive vocabulary ranges, joined."""
+    """The index made as store/image.py's indexer and its helper make it:
+    the postings of consecutive vocabulary ranges, joined."""
     indexing = search.Indexing(model)
     size = len(indexing.vocabulary)
     bounds = [0] + [round(size * cut) for cut in cuts] + [size]
