@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from .errors import StoreCorrupt, StoreError, StoreLocked
-from .storage import AtomicOrjsonStorage, Raw, temp_prefix
+from .storage import AtomicOrjsonStorage, Raw, remove_temps
 
 ENTITY_TABLES = ("articles", "topics", "providers")
 FORMAT = 1
@@ -288,12 +288,8 @@ class Store:
     def _remove_stale_temps(self) -> None:
         """Only the lock holder writes, so a temporary file found now was
         left by a load that was killed mid-write (of the store or its image)."""
-        folder = os.path.dirname(os.path.abspath(self.path))
-        prefixes = (temp_prefix(self.path), temp_prefix(self.path + ".image"))
-        for name in os.listdir(folder):
-            if name.startswith(prefixes):
-                with contextlib.suppress(OSError):
-                    os.unlink(os.path.join(folder, name))
+        for path in (self.path, self.path + ".image"):
+            remove_temps(path)
 
 
 def read_written(path: str, spans: dict[str, dict[str, tuple[int, int]]], meta: dict) -> Snapshot:

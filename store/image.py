@@ -42,7 +42,7 @@ from .db import Snapshot, Store, paused_gc, read_written, release_free_memory
 from .query import precount_facets
 from .readmodel import ReadModel
 from .search import Indexing, SearchIndex
-from .storage import temp_prefix
+from .storage import remove_temps, temp_prefix
 
 log = logging.getLogger("newsgraph")
 
@@ -126,6 +126,9 @@ class ImageWriter:
             log.warning("no read-model image written (%s); servers will build the model "
                         "from the store", reason)
             remove(self.target)
+            # A helper killed with its indexer leaves the file the indexer
+            # made for its part; the load holds the lock, so none is in use.
+            remove_temps(self.target)
 
 
 def _child(target: str, written: str, spans: dict, meta: dict, stamp: dict) -> None:

@@ -11,6 +11,7 @@ one article's record straight from the file instead of holding them all.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
@@ -123,6 +124,17 @@ def _write_lines(out, data: dict) -> dict[str, dict[str, tuple[int, int]]]:
 def temp_prefix(path: str) -> str:
     """Names of the temporary files a write leaves behind if it is killed."""
     return os.path.basename(path) + ".tmp-"
+
+
+def remove_temps(path: str) -> None:
+    """Every temporary file of writes to ``path``. Only for the holder of the
+    store's lock, the one writer, who knows that none is being written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    prefix = temp_prefix(path)
+    for name in os.listdir(folder):
+        if name.startswith(prefix):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
 
 
 def _mode_of(path: str) -> int:

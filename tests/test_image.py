@@ -743,6 +743,28 @@ def test_a_failing_image_build_does_not_stop_the_load(small_site, monkeypatch, c
     assert data["article"]["title"] == "Published without an image" and len(data["article"]["body"]) > 100
 
 
+def test_a_failed_build_removes_what_a_killed_helper_left(small_site, monkeypatch, caplog):
+    """A helper killed with its indexer (PR_SET_PDEATHSIG) leaves the
+    temporary file its indexer made for it; the failed build removes it,
+    not the next load."""
+    site, store = small_site
+    edit(site, "A helper's part left behind")
+    left = Path(os.path.dirname(store.path), storage.temp_prefix(image.path_for(store)) + "part")
+
+    class RefusedAfterAHelper:
+        def __init__(self, *args, **kwargs) -> None:
+            left.write_bytes(b"the postings of a helper killed mid-write")
+            raise ValueError("a record shape the model refuses")
+
+    monkeypatch.setattr(image, "ReadModel", RefusedAfterAHelper)
+    with caplog.at_level(logging.WARNING, logger="newsgraph"):
+        report = load(store, [site])
+    assert report.ok and report.written
+    assert "no read-model image written" in caplog.text
+    assert sorted(os.listdir(os.path.dirname(store.path))) == ["news.json", "news.json.lock"], \
+        "store/image.py ImageWriter: a failed build must remove every temporary file of the image"
+
+
 # 6. a model keeps reading the store file it was opened on ----------------------------------
 
 def test_an_image_model_reads_its_own_store_file_after_a_new_load(two_loads):
