@@ -127,8 +127,9 @@ def temp_prefix(path: str) -> str:
 
 
 def remove_temps(path: str) -> None:
-    """Every temporary file of writes to ``path``. Only for the holder of the
-    store's lock, the one writer, who knows that none is being written."""
+    """Remove every temporary file of writes to ``path``. Only for the
+    holder of the store's lock, the one writer, who knows that none of them
+    is being written."""
     folder = os.path.dirname(os.path.abspath(path))
     prefix = temp_prefix(path)
     for name in os.listdir(folder):
