@@ -106,11 +106,10 @@ class ImageWriter:
         self.process = None
 
     def __call__(self, spans: dict, file: tuple[int, int], written: str) -> None:
-        stamp = _stamp(self.meta, file)
         if len(spans["articles"]) >= FORK_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
             release_free_memory()  # what the load freed, before the child shares it
             context = multiprocessing.get_context("fork")
-            self.process = context.Process(target=_child, args=(self.target, written, spans, self.meta, stamp),
+            self.process = context.Process(target=_child, args=(self.target, written, spans, self.meta, file),
                                            daemon=True)
             self.process.start()
             self.process.join()
@@ -118,7 +117,7 @@ class ImageWriter:
             reason = f"the image builder exited with {self.process.exitcode}"
         else:
             try:
-                build(self.target, written, spans, self.meta, stamp)
+                build(self.target, written, spans, self.meta, file)
                 ok = True
             except Exception as exc:  # a shape the model refuses, a full disk: the server will say
                 ok, reason = False, f"{type(exc).__name__}: {exc}"
@@ -131,19 +130,19 @@ class ImageWriter:
             remove_temps(self.target)
 
 
-def _child(target: str, written: str, spans: dict, meta: dict, stamp: dict) -> None:
+def _child(target: str, written: str, spans: dict, meta: dict, file: tuple[int, int]) -> None:
     try:
-        build(target, written, spans, meta, stamp)
+        build(target, written, spans, meta, file)
     except BaseException:
         os._exit(1)  # no cleanup handlers of the parent's: just fail
     os._exit(0)
 
 
 def build(target: str, written: str, spans: dict[str, dict[str, tuple[int, int]]], meta: dict,
-          stamp: dict) -> None:
+          file: tuple[int, int]) -> None:
     """Build the model of the store file at ``written``, whose records are
-    at ``spans`` and whose meta record is ``meta``, and save its image at
-    ``target``.
+    at ``spans``, whose meta record is ``meta`` and whose (size, mtime_ns)
+    is ``file``, and save its image at ``target``.
 
     The search index takes longer than the model, and the model must also
     be pickled. So from SPLIT_THRESHOLD articles on, with two cores or
@@ -186,7 +185,7 @@ def build(target: str, written: str, spans: dict[str, dict[str, tuple[int, int]]
     finally:
         if indexer is not None:
             indexer.close()
-    save(target, stamp, pickled, search)
+    save(target, _stamp(meta, file), pickled, search)
 
 
 def _search_bytes(target: str, snapshot: Snapshot) -> bytes:

@@ -510,12 +510,11 @@ class ReadModel:
 
     def _provider_ref(self, ref: dict | None, said: _Mentions) -> Provider | None:
         """The provider ``ref`` names, noting in ``said`` what it says of it.
-        Called for every related item too (seven per article), hence the
-        direct lookups."""
+        Called for every related item too (seven per article)."""
         domain = ref.get("domain") if ref else None
         if not domain:
             return None
-        provider = self.providers.get(domain) or self._provider(domain)
+        provider = self._provider(domain)
         said.domains.add(domain)
         name = ref.get("name")
         if name:
