@@ -38,7 +38,9 @@ class Parsed:
 
 def stat(candidate: Candidate) -> tuple[int, int] | None:
     try:
-        st = os.stat(os.path.join(candidate.root, candidate.path))
+        # Called for every file of a site on each load: a plain join (the
+        # path is relative to the root), not os.path.join's checks.
+        st = os.stat(f"{candidate.root}/{candidate.path}")
     except OSError:
         return None
     return st.st_size, st.st_mtime_ns

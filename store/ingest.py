@@ -173,7 +173,12 @@ def _parse_in_two_passes(todo: list[Candidate], files: dict[str, dict], workers:
 
 
 def _is_data(path: str) -> bool:
-    return os.path.splitext(path)[1].lower() in DATA_SUFFIXES
+    # The tail first: nearly every path is a page's (.md), and splitext on
+    # each of a large site's stored files was a tenth of a re-load's passes.
+    return path[-5:].lower().endswith(_DATA_TAILS) and os.path.splitext(path)[1].lower() in DATA_SUFFIXES
+
+
+_DATA_TAILS = tuple(DATA_SUFFIXES)
 
 
 def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: set[str],
@@ -211,13 +216,14 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
 
     # 2. Duplicate ids: a key claimed by two files of the same rank is an
     #    error in the later file; files that stay as they were keep theirs.
+    # Only what changed files claim can clash: the files that stay are
+    # looked through for those keys alone.
     owners: dict[tuple[str, str], str] = {}
     leaving = set(changed) | set(removed_files)
+    wanted = {f["key"] for result in changed.values() for f in result.fragments if f["rank"] == RANK_FILE}
     for key, entry in files.items():
-        if key in leaving:
-            continue
-        for kind, ident, rank in _claims(entry):
-            if rank == RANK_FILE:
+        for kind, ident, rank in entry["keys"]:
+            if ident in wanted and rank == RANK_FILE and key not in leaving:
                 owners[(kind, ident)] = entry["path"]
     for key in sorted(changed):
         result = changed[key]
@@ -259,8 +265,9 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
         for fragment in result.fragments:
             fragments[(fragment["kind"], fragment["key"])].append(fragment)
         result.fragments = []  # now only in `fragments`, freed entity by entity below
+    named = {ident for _, ident in affected}  # a string test first: no tuple per claim
     helpers = [key for key, entry in files.items() if key not in changed
-               and any((kind, ident) in affected for kind, ident, _ in _claims(entry))]
+               and any(claim[1] in named and (claim[0], claim[1]) in affected for claim in entry["keys"])]
     for result in _parse_all([_candidate(files[k]) for k in helpers], workers, None, 0, len(helpers)):
         for fragment in result.fragments:
             if (fragment["kind"], fragment["key"]) in affected:
@@ -299,15 +306,14 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
         else:
             table[ident] = record
 
-    seen: set[tuple[str, str]] = set()
+    seen: dict[str, set[str]] = defaultdict(set)  # kind -> ids the loaded files give
     for key in candidates:
-        if key in files:
-            seen.update((kind, ident) for kind, ident, _ in _claims(files[key]))
-    touched = Counter()
-    for kind, ident in seen:
-        touched[kind] += 1
-    for kind in touched:
-        report.unchanged[kind] = max(0, touched[kind] - report.added[kind] - report.updated[kind])
+        entry = files.get(key)
+        if entry is not None:
+            for kind, ident, _ in entry["keys"]:
+                seen[kind].add(ident)
+    for kind, idents in seen.items():
+        report.unchanged[kind] = max(0, len(idents) - report.added[kind] - report.updated[kind])
     if removed_files or changed:
         report.written = True
 

