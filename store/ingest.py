@@ -34,6 +34,7 @@ POOL_THRESHOLD = 256
 IMAGE_MIN_ARTICLES = 5000
 TRIM_EVERY = 10_000  # merged records between returns of freed memory to the system
 DATA_SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES  # parsed in the first pass (_parse_in_two_passes)
+_DATA_TAILS = tuple(DATA_SUFFIXES)
 
 
 @dataclass
@@ -176,9 +177,6 @@ def _is_data(path: str) -> bool:
     # The tail first: nearly every path is a page's (.md), and splitext on
     # each of a large site's stored files was a tenth of a re-load's passes.
     return path[-5:].lower().endswith(_DATA_TAILS) and os.path.splitext(path)[1].lower() in DATA_SUFFIXES
-
-
-_DATA_TAILS = tuple(DATA_SUFFIXES)
 
 
 def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: set[str],
