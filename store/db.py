@@ -391,7 +391,9 @@ def _article_keys(raw: bytes, first: int, last: int) -> tuple[str, str]:
     if raw[first:begin] != _ID_KEY:
         raise ValueError("an article record does not start with its id")
     quote = raw.find(b'"', begin, last)
-    while quote > 0 and raw[quote - 1] == _BACKSLASH:  # an escaped quote, unless the backslash is
+    # A quote after a backslash is escaped, unless that backslash ends an
+    # even run of them (escaped backslashes).
+    while quote > 0 and raw[quote - 1] == _BACKSLASH:
         before = quote - 1
         while raw[before - 1] == _BACKSLASH:
             before -= 1
