@@ -148,11 +148,13 @@ def serve(paths, db, host, port, workers, preview_token, cors_origins, introspec
     """
     from graph.server import run
 
-    from .loading import run_load
-
     if len(cors_origins) == 1 and " " in cors_origins[0]:
         cors_origins = tuple(cors_origins[0].split())
     scratch = None  # a folder of our own for a store nobody named: removed on exit
+    if paths or (db is None and not os.path.exists(DEFAULT_DB)):
+        # Only then: the loader's progress display (rich) is a twentieth of
+        # a large store's start-up to import.
+        from .loading import run_load
     if paths:
         if db is None:
             scratch = tempfile.mkdtemp(prefix="newsgraph-")
