@@ -345,7 +345,8 @@ def _split_lines(raw: bytes) -> dict | None:
     view = memoryview(raw)
     find = raw.find
     tables: dict[str, dict] = {}
-    current: dict | None = None  # the articles table, while in it
+    current: dict | None = None  # the table being read
+    articles = False  # whether it is the articles table
     start = 0
     end = len(raw)
     try:
@@ -353,26 +354,22 @@ def _split_lines(raw: bytes) -> dict | None:
             stop = find(b"\n", start)
             if stop < 0:
                 return None
-            if current is not None and raw[start] == _QUOTE:  # "<number>":<article>
+            if current is not None and raw[start] == _QUOTE:  # "<number>":<document>
                 colon = find(b'":', start, stop)
-                if colon < 0 or not raw[start + 1:colon].isdigit():
+                number = raw[start + 1:colon]
+                if colon < 0 or not number.isdigit():
                     return None
                 first = colon + 2
                 last = stop - 1 if raw[stop - 1] == _COMMA else stop
-                ident, digest = _article_keys(raw, first, last)
-                current[ident] = Raw(view[first:last], digest, first)
+                if articles:
+                    ident, digest = _article_keys(raw, first, last)
+                    current[ident] = Raw(view[first:last], digest, first)
+                else:
+                    current[number.decode()] = orjson.loads(view[first:last])
             elif header := _TABLE.match(raw[start:stop]):
                 table = header.group(1).decode()
-                if table == "articles":
-                    current = tables[table] = {}
-                else:
-                    # Parsed whole, in one call: a line never starts with "}"
-                    # inside a table, so its first such line closes it.
-                    close = find(b"\n}", stop)
-                    if close < 0:
-                        return None
-                    tables[table] = orjson.loads(b"{" + raw[stop:close] + b"\n}")
-                    stop = close
+                current = tables[table] = {}
+                articles = table == "articles"
             elif raw[start:stop] in (b"},", b"}}"):
                 current = None
             else:

@@ -165,7 +165,7 @@ def build(target: str, written: str, spans: dict[str, dict[str, tuple[int, int]]
         # made after the fork, no page of it is shared.
         indexer = _Helper(target, functools.partial(_search_bytes, target, snapshot))
     try:
-        model = ReadModel(snapshot, details=False)
+        model = ReadModel(snapshot, details=False, bodies=indexer is None)
         snapshot.articles.clear()  # the records are parsed: their memory is free for the index
         with paused_gc():
             if indexer is None:
@@ -178,7 +178,7 @@ def build(target: str, written: str, spans: dict[str, dict[str, tuple[int, int]]
             where = spans["articles"]
             for article in model.all_articles:
                 article._span = tuple(where[article.id])
-                article._details = None  # the bodies were for the index, which has them
+                article._details = None  # any bodies were for the index, which has them
             pickled = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
             if indexer is not None:
                 search = indexer.result()

@@ -385,7 +385,9 @@ class ReadModel:
     ``details=False`` builds the model an image saves (store/image.py): the
     same model, but without the articles' details, which are read later from
     the store file; it never makes the related items, most of a record, and
-    keeps only bodies, for the search index saved beside it.
+    keeps only bodies, for the search index saved beside it; with
+    ``bodies=False`` not even those, for a builder whose index another
+    process makes (at 1M articles of real pages, gigabytes held for nothing).
 
     ``linked=False`` (with ``details=False``) stops once the articles are in
     order with their providers' and topics' names: all that the search
@@ -393,7 +395,8 @@ class ReadModel:
     of the build, on the path of an image's indexer (store/image.py)."""
 
     @paused_gc()
-    def __init__(self, snapshot: Snapshot, details: bool = True, linked: bool = True) -> None:
+    def __init__(self, snapshot: Snapshot, details: bool = True, linked: bool = True,
+                 bodies: bool = True) -> None:
         self.data_version = snapshot.data_version
         self.loaded_at = _date(snapshot.meta.get("loadedAt"))
         self.lookups = 0  # index lookups made for requests; tests bound it
@@ -422,7 +425,8 @@ class ReadModel:
         self._said = {True: _Mentions(), False: _Mentions()}
         # Per article while building: its related items' URLs and providers.
         related: dict[Article, tuple[list, list]] = {}
-        articles = [self._article(record, details, related) for record in snapshot.articles.values()]
+        keep = "all" if details else "body" if bodies else None
+        articles = [self._article(record, keep, related) for record in snapshot.articles.values()]
         articles.sort(key=default_key)
         for position, article in enumerate(articles):
             article.ord = position
@@ -526,7 +530,9 @@ class ReadModel:
             said.images[domain] = [Image(i) for i in ref["images"]]
         return provider
 
-    def _article(self, record: dict, details: bool, related: dict) -> Article:
+    def _article(self, record: dict, keep: str | None, related: dict) -> Article:
+        """The article of ``record``, keeping ``keep`` of its details:
+        "all", "body" (for a search index) or None."""
         article = Article(record)
         said = self._said[article.visible]
         article.provider = self._provider_ref(record.get("provider"), said)
@@ -544,9 +550,9 @@ class ReadModel:
         providers = [provider_ref(r.get("provider"), said) for r in items]
         related[article] = ([r.get("url") for r in items], providers)
         article.related_count = len(items)
-        if details:
+        if keep == "all":
             article._details = Details(record, [RelatedItem(r, p) for r, p in zip(items, providers)])
-        else:
+        elif keep == "body":
             article._details = Details.body_only(record)
         return article
 

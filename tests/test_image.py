@@ -599,6 +599,35 @@ def split(tmp_path_factory) -> Store:
     return target
 
 
+class RecordingModel(ReadModel):
+    """Notes, as each model is made in this process, how many of its
+    articles hold details (bodies, for an image's model)."""
+
+    held: list = []
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        RecordingModel.held.append(sum(a._details is not None for a in self.all_articles))
+
+
+@pytest.mark.parametrize("split_build", [True, False], ids=["index made by an indexer", "in one process"])
+def test_the_builder_keeps_bodies_only_for_an_index_it_makes(tmp_path, monkeypatch, split_build):
+    """A builder whose search index a forked indexer makes holds no bodies
+    (gigabytes at 1M articles of real pages); one that makes the index
+    itself holds every body until the index is made."""
+    if split_build:
+        _split_at_any_size(monkeypatch)
+    monkeypatch.setattr(image, "ReadModel", RecordingModel)
+    RecordingModel.held.clear()
+    store = Store(tmp_path / "corpus.json")
+    assert load(store, [POWER_APPS, AZURE, SEED]).ok
+    model = image.load(store)
+    assert model is not None and model._search_index is not None
+    # The indexer's own model is made in its process, unseen here.
+    assert RecordingModel.held == [0 if split_build else len(model.all_articles)]
+    assert model.all_articles[0].body is not None, "bodies are read back from the store"
+
+
 def test_an_index_made_by_the_indexer_and_its_helper_is_the_index_made_in_one(split, corpus, models):
     model = image.load(split)
     assert model is not None, "the split build left no image that fits"
