@@ -1,6 +1,7 @@
 """The store: upserts, prune, atomic publish, rejected files changing nothing."""
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ import pytest
 
 from store.db import Store, read_written
 from store.errors import StoreCorrupt, StrictLoadRejected
-from store import ingest
+from store import ingest, storage
 from store.ingest import load
 from store.readmodel import ReadModel
 from tests.conftest import AZURE, POWER_APPS, SEED
@@ -189,6 +190,35 @@ def test_a_write_that_copies_unchanged_records_makes_the_file_a_fresh_write_make
     fresh = _per_line(changed())
     fresh.meta = meta
     assert _written(Store(tmp_path / "copied.json"), copied) == _written(Store(tmp_path / "fresh.json"), fresh)
+
+
+def test_unchanged_records_are_copied_in_a_few_writes_not_one_per_line(tmp_path):
+    """What makes a re-load's write cheap: with one article changed, the
+    others go out as two runs of the old file's bytes (before it and after
+    it), not as writes per line; the bytes are the same."""
+    store = Store(tmp_path / "db.json")
+    load(store, [POWER_APPS, AZURE, SEED])
+    snapshot = store.read()
+    keys = sorted(snapshot.articles)
+    middle = keys[len(keys) // 2]
+    snapshot.articles[middle] = dict(snapshot.articles[middle], title="Changed", _hash="0" * 40)
+    articles = {"articles": {str(n): snapshot.articles.stored(key) for n, key in enumerate(keys, 1)}}
+
+    class Counting(io.BytesIO):
+        writes = 0
+
+        def write(self, chunk) -> int:
+            Counting.writes += 1
+            return super().write(chunk)
+
+    copied = Counting()
+    storage._write_lines(copied, articles)
+    assert len(keys) > 500 and Counting.writes <= 10, Counting.writes
+    _per_line(snapshot)  # the same records, now as if never read from a file
+    Counting.writes = 0
+    fresh = Counting()
+    storage._write_lines(fresh, articles)
+    assert Counting.writes > 2 * len(keys) and fresh.getvalue() == copied.getvalue()
 
 
 def test_article_ids_with_quotes_and_backslashes_read_back(tmp_path):
