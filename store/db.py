@@ -356,8 +356,10 @@ def _split_lines(raw: bytes) -> dict | None:
                 return None
             if current is not None and raw[start] == _QUOTE:  # "<number>":<document>
                 colon = find(b'":', start, stop)
+                if colon < 0:
+                    return None
                 number = raw[start + 1:colon]
-                if colon < 0 or not number.isdigit():
+                if not number.isdigit():
                     return None
                 first = colon + 2
                 last = stop - 1 if raw[stop - 1] == _COMMA else stop
