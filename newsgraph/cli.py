@@ -151,22 +151,18 @@ def serve(paths, db, host, port, workers, preview_token, cors_origins, introspec
     if len(cors_origins) == 1 and " " in cors_origins[0]:
         cors_origins = tuple(cors_origins[0].split())
     scratch = None  # a folder of our own for a store nobody named: removed on exit
-    if paths or (db is None and not os.path.exists(DEFAULT_DB)):
-        # Only then: the loader's progress display (rich) is a twentieth of
-        # a large store's start-up to import.
-        from .loading import run_load
     if paths:
         if db is None:
             scratch = tempfile.mkdtemp(prefix="newsgraph-")
             db = os.path.join(scratch, DEFAULT_DB)
-        run_load(paths, db, quiet=True)
+        _load_quietly(paths, db)
         click.echo(f"Loaded {', '.join(map(str, paths))} into {db}", err=True)
     elif db is None and os.path.exists(DEFAULT_DB):
         db = DEFAULT_DB
     elif db is None:
         scratch = tempfile.mkdtemp(prefix="newsgraph-demo-")
         db = os.path.join(scratch, DEFAULT_DB)
-        run_load([DEMO_SITE], db, quiet=True)
+        _load_quietly([DEMO_SITE], db)
         click.echo("No data given: serving the bundled demo collection.", err=True)
     elif not os.path.exists(db):
         raise click.ClickException(f"no store at {db}: run `newsgraph load PATH --db {db}` first")
@@ -196,6 +192,14 @@ def serve(paths, db, host, port, workers, preview_token, cors_origins, introspec
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _load_quietly(paths, db: str) -> None:
+    # Imported only when serve loads something: the loader's progress
+    # display (rich) is a twentieth of a large store's start-up to import.
+    from .loading import run_load
+
+    run_load(paths, db, quiet=True)
 
 
 # --- query ---------------------------------------------------------------------
