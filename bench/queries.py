@@ -58,11 +58,11 @@ class Query:
     name: str
     label: str
     document: str
-    uncached: list[dict]     # variables, a different set for each request in turn
+    cycled: list[dict]       # variables, a different set for each request in turn
     repeated: dict           # the variables of every request in "repeated" mode
 
     def bodies(self, mode: str) -> list[bytes]:
-        values = self.uncached if mode == "uncached" else [self.repeated]
+        values = self.cycled if mode == "cycled" else [self.repeated]
         return [orjson.dumps({"query": self.document, "variables": v}) for v in values]
 
 

@@ -43,7 +43,7 @@ def run(args, sizes: list[tuple[str, int]], driver: str) -> dict:
         try:
             for label, db in stores.items():
                 servers[label] = newsgraph_server(db, work / f"scale-{label}-{mode}.log",
-                                                  response_cache_mb=0 if mode == "uncached" else 64)
+                                                  response_cache_mb=0 if mode != "repeated" else 64)
                 wait_for_search(servers[label].port)
                 print(f"{mode}: N = {label} up in {servers[label].started:.2f} s", file=sys.stderr)
             queries = {label: {q.name: q for q in build(server.port, args.pool)}
