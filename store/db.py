@@ -40,11 +40,19 @@ class RecordTable(MutableMapping):
 
     Reading a record parses it anew each time (nothing is kept), so walking
     every record costs the memory of one at a time.
+
+    Each record has a number for life (``nums``): its TinyDB document id,
+    given when the key is first stored and never given again, not even
+    after the record is removed (``next_num`` is kept in the store's meta).
+    Posting sets, the search index and every server process name an
+    article by it.
     """
 
     def __init__(self, path: str = "") -> None:
         self.path = path
         self._items: dict[str, dict | Raw] = {}
+        self.nums: dict[str, int] = {}
+        self.next_num = 1
 
     def __getitem__(self, key: str) -> dict:
         item = self._items[key]
@@ -59,17 +67,29 @@ class RecordTable(MutableMapping):
         return record
 
     def __setitem__(self, key: str, record: dict) -> None:
+        self._number(key)
         self._items[key] = record
 
     def set_raw(self, key: str, raw: Raw) -> None:
+        self._number(key)
         self._items[key] = raw
 
-    def take(self, items: dict[str, Raw]) -> None:
-        """Hold ``items`` (records by key), as they are: no copy."""
+    def _number(self, key: str) -> None:
+        if key not in self.nums:
+            self.nums[key] = self.next_num
+            self.next_num += 1
+
+    def take(self, items: dict[str, Raw], nums: dict[str, int], next_num: int) -> None:
+        """Hold ``items`` (records by key) numbered ``nums``, as they are: no
+        copy. ``next_num`` is the first number never given (the store's
+        meta says; records removed may have had higher ones)."""
         self._items = items
+        self.nums = nums
+        self.next_num = max(next_num, max(nums.values(), default=0) + 1)
 
     def __delitem__(self, key: str) -> None:
         del self._items[key]
+        del self.nums[key]
 
     def __contains__(self, key) -> bool:
         return key in self._items
@@ -81,7 +101,10 @@ class RecordTable(MutableMapping):
         return len(self._items)
 
     def clear(self) -> None:
-        self._items = {}  # MutableMapping's own clear pops one key at a time
+        # MutableMapping's own clear pops one key at a time. The numbers given
+        # stay given (next_num), and whoever holds ``nums`` keeps them.
+        self._items = {}
+        self.nums = {}
 
     def hash_of(self, key: str) -> str:
         item = self._items[key]
@@ -120,6 +143,7 @@ class Snapshot:
             "format": FORMAT,
             "dataVersion": digest.hexdigest()[:16],
             "loadedAt": dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
+            "nextArticleNum": self.articles.next_num,
         }
 
 
@@ -189,19 +213,22 @@ class Store:
             return Snapshot(articles=RecordTable(self.path))
         with paused_gc():
             raw = _map(self.path)
-            tables = _split_lines(raw)
+            split = _split_lines(raw)
             del raw
             snapshot = Snapshot(articles=RecordTable(self.path))
             try:
-                if tables is not None:  # its articles are keyed by id already
-                    snapshot.articles.take(tables.pop("articles", {}))
+                if split is not None:  # its articles are keyed by id already
+                    tables, nums = split
+                    articles = tables.pop("articles", {})
                 else:
                     # Not the layout storage.py writes (another TinyDB writer,
                     # an older newsgraph, a damaged file): parse it whole, which
                     # also names the line of any JSON error.
                     tables = AtomicOrjsonStorage(self.path).read() or {}
-                    for doc in (tables.get("articles") or {}).values():
-                        snapshot.articles[_doc(doc)["id"]] = doc
+                    articles, nums = {}, {}
+                    for number, doc in (tables.get("articles") or {}).items():
+                        articles[_doc(doc)["id"]] = doc
+                        nums[doc["id"]] = int(number)
                 for table, key in (("topics", "slug"), ("providers", "domain")):
                     setattr(snapshot, table, {_doc(doc)[key]: doc
                                               for doc in (tables.get(table) or {}).values()})
@@ -213,6 +240,7 @@ class Store:
             except (KeyError, TypeError, AttributeError, ValueError) as exc:
                 raise StoreCorrupt(self.path, f"unexpected record shape ({type(exc).__name__}: {exc})") from None
         snapshot.meta = dict(metas[0]) if metas else {}
+        snapshot.articles.take(articles, nums, snapshot.meta.get("nextArticleNum", 1))
         if snapshot.meta.get("format", FORMAT) != FORMAT:
             raise StoreCorrupt(self.path, f"store format {snapshot.meta.get('format')} is not {FORMAT}")
         return snapshot
@@ -231,19 +259,24 @@ class Store:
         file is written, before the hook: at 1M articles that is 7 GB the
         image builder can use."""
         data: dict[str, dict] = {"meta": {"1": snapshot.meta}}
-        keys: dict[str, list[str]] = {}
-        for table in ("articles", "topics", "providers", "files"):
+        keys: dict[str, list[tuple[str, int]]] = {}
+        # Articles under their numbers for life, in that order (so unchanged
+        # records stay where they were, one run of bytes); the other tables
+        # are small and numbered anew, by key.
+        nums = snapshot.articles.nums
+        keys["articles"] = sorted(nums.items(), key=lambda item: item[1])
+        data["articles"] = {str(n): snapshot.articles.stored(key) for key, n in keys["articles"]}
+        for table in ("topics", "providers", "files"):
             records = getattr(snapshot, table)
-            keys[table] = sorted(records)
-            get = records.stored if table == "articles" else records.__getitem__
-            data[table] = {str(n): get(key) for n, key in enumerate(keys[table], 1)}
+            keys[table] = [(key, n) for n, key in enumerate(sorted(records), 1)]
+            data[table] = {str(n): records[key] for key, n in keys[table]}
 
         def hook(_data, spans, written, path):
             if free_records:
                 data.clear()
                 snapshot.articles.clear()
             if before_replace is not None:
-                before_replace({table: {key: spans[table][str(n)] for n, key in enumerate(names, 1)}
+                before_replace({table: {key: spans[table][str(n)] for key, n in names}
                                 for table, names in keys.items()},
                                (written.st_size, written.st_mtime_ns), path)
 
@@ -295,17 +328,18 @@ class Store:
             remove_temps(path)
 
 
-def read_written(path: str, spans: dict[str, dict[str, tuple[int, int]]], meta: dict) -> Snapshot:
+def read_written(path: str, spans: dict[str, dict[str, tuple[int, int]]], meta: dict,
+                 nums: dict[str, int]) -> Snapshot:
     """The entities of a store file just written, taken by where the writer
-    put each record (``spans``, as ``Store.write`` gives them to its hook):
-    no pass over the whole file to split it, and no files table, which a
-    read model never uses (together 1.2 s of an image build at 100k
-    articles). For reading only: it is never sealed or written, so its
-    article records carry no hash."""
+    put each record (``spans``, as ``Store.write`` gives them to its hook)
+    and numbered ``nums``: no pass over the whole file to split it, and no
+    files table, which a read model never uses (together 1.2 s of an image
+    build at 100k articles). For reading only: it is never sealed or
+    written, so its article records carry no hash."""
     snapshot = Snapshot(articles=RecordTable(path), meta=dict(meta))
     view = memoryview(_map(path))
-    for key, (offset, length) in spans["articles"].items():
-        snapshot.articles.set_raw(key, Raw(view[offset:offset + length], ""))
+    snapshot.articles.take({key: Raw(view[offset:offset + length], "")
+                            for key, (offset, length) in spans["articles"].items()}, nums, 1)
     for table in ("topics", "providers"):
         setattr(snapshot, table, {key: orjson.loads(view[offset:offset + length])
                                   for key, (offset, length) in spans[table].items()})
@@ -330,11 +364,12 @@ _ID_KEY = b'{"id":"'
 _HASH_KEY = b'"_hash":"'
 
 
-def _split_lines(raw: bytes) -> dict | None:
-    """The tables of a file in storage.py's layout, one document per line;
-    article documents stay unparsed (``Raw``, a view into ``raw``: no copy
-    of the file is made) and are keyed by their ids, others are parsed and
-    keyed by document number. None when the file is laid out any other way.
+def _split_lines(raw: bytes) -> tuple[dict, dict[str, int]] | None:
+    """The tables of a file in storage.py's layout, one document per line,
+    and the articles' numbers by id; article documents stay unparsed
+    (``Raw``, a view into ``raw``: no copy of the file is made) and are
+    keyed by their ids, others are parsed and keyed by document number.
+    None when the file is laid out any other way.
 
     It walks lines with the bytes' own find, and takes an article's id and
     hash by position: a regular expression per line (or one over the whole
@@ -345,6 +380,7 @@ def _split_lines(raw: bytes) -> dict | None:
     view = memoryview(raw)
     find = raw.find
     tables: dict[str, dict] = {}
+    nums: dict[str, int] = {}
     current: dict | None = None  # the table being read
     articles = False  # whether it is the articles table
     start = 0
@@ -366,6 +402,7 @@ def _split_lines(raw: bytes) -> dict | None:
                 if articles:
                     ident, digest = _article_keys(raw, first, last)
                     current[ident] = Raw(view[first:last], digest, first)
+                    nums[ident] = int(number)
                 else:
                     current[number.decode()] = orjson.loads(view[first:last])
             elif header := _TABLE.match(raw[start:stop]):
@@ -379,7 +416,7 @@ def _split_lines(raw: bytes) -> dict | None:
             start = stop + 1
     except (orjson.JSONDecodeError, ValueError):
         return None
-    return tables
+    return tables, nums
 
 
 def _article_keys(raw: bytes, first: int, last: int) -> tuple[str, str]:

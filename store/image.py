@@ -100,16 +100,17 @@ class ImageWriter:
     objects at once, whatever process ran the load.
     """
 
-    def __init__(self, store: Store, meta: dict) -> None:
+    def __init__(self, store: Store, meta: dict, nums: dict[str, int]) -> None:
         self.target = path_for(store)
         self.meta = meta
+        self.nums = nums  # the articles' numbers: the load empties its table before the hook
         self.process = None
 
     def __call__(self, spans: dict, file: tuple[int, int], written: str) -> None:
         if len(spans["articles"]) >= FORK_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
             release_free_memory()  # what the load freed, before the child shares it
             context = multiprocessing.get_context("fork")
-            self.process = context.Process(target=_child, args=(self.target, written, spans, self.meta, file),
+            self.process = context.Process(target=_child, args=(self.target, written, spans, self.meta, file, self.nums),
                                            daemon=True)
             self.process.start()
             self.process.join()
@@ -117,7 +118,7 @@ class ImageWriter:
             reason = f"the image builder exited with {self.process.exitcode}"
         else:
             try:
-                build(self.target, written, spans, self.meta, file)
+                build(self.target, written, spans, self.meta, file, self.nums)
                 ok = True
             except Exception as exc:  # a shape the model refuses, a full disk: the server will say
                 ok, reason = False, f"{type(exc).__name__}: {exc}"
@@ -130,19 +131,20 @@ class ImageWriter:
             remove_temps(self.target)
 
 
-def _child(target: str, written: str, spans: dict, meta: dict, file: tuple[int, int]) -> None:
+def _child(target: str, written: str, spans: dict, meta: dict, file: tuple[int, int],
+           nums: dict[str, int]) -> None:
     try:
-        build(target, written, spans, meta, file)
+        build(target, written, spans, meta, file, nums)
     except BaseException:
         os._exit(1)  # no cleanup handlers of the parent's: just fail
     os._exit(0)
 
 
 def build(target: str, written: str, spans: dict[str, dict[str, tuple[int, int]]], meta: dict,
-          file: tuple[int, int]) -> None:
+          file: tuple[int, int], nums: dict[str, int]) -> None:
     """Build the model of the store file at ``written``, whose records are
-    at ``spans``, whose meta record is ``meta`` and whose (size, mtime_ns)
-    is ``file``, and save its image at ``target``.
+    at ``spans`` and numbered ``nums``, whose meta record is ``meta`` and
+    whose (size, mtime_ns) is ``file``, and save its image at ``target``.
 
     The search index takes longer than the model, and the model must also
     be pickled. So from SPLIT_THRESHOLD articles on, with two cores or
@@ -156,7 +158,7 @@ def build(target: str, written: str, spans: dict[str, dict[str, tuple[int, int]]
     this process also read the words, and pickled before the postings were
     split in two (the same store, in-process, alternating).
     """
-    snapshot = read_written(written, spans, meta)
+    snapshot = read_written(written, spans, meta, nums)
     indexer = None
     if len(spans["articles"]) >= SPLIT_THRESHOLD and hasattr(os, "fork") and (os.cpu_count() or 1) > 1:
         # Forked before this process makes anything large. Pickling writes to

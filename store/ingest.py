@@ -89,7 +89,7 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
         if changed_entities or report.written or not store.exists():
             snapshot.seal()
             if len(snapshot.articles) >= IMAGE_MIN_ARTICLES:
-                store.write(snapshot, before_replace=ImageWriter(store, snapshot.meta),
+                store.write(snapshot, before_replace=ImageWriter(store, snapshot.meta, snapshot.articles.nums),
                             free_records=True)
             else:
                 store.write(snapshot)

@@ -170,7 +170,7 @@ class Article:
                  "original_url", "amp_url", "cdn_amp_url", "published_at", "published_ts",
                  "quality", "heat", "published", "removed", "visible",
                  "provider", "provider_name", "topics", "topic_slugs", "images",
-                 "related_from_all", "related_count", "ord", "title_key", "month",
+                 "related_from_all", "related_count", "ord", "num", "title_key", "month",
                  "_details", "_span", "_records", "_targets")
 
     def __init__(self, record: dict) -> None:
@@ -201,6 +201,7 @@ class Article:
         self.related_from_all: list[Article] = []
         self.related_count = 0
         self.ord = 0  # position in the default order, PUBLISHED_AT DESC then id
+        self.num = 0  # the record's number in the store, for life (store/db.py RecordTable)
         self._details: Details | None = None   # None: read through _records at _span
         self._span: tuple[int, int] | None = None
         self._records = None
@@ -426,7 +427,12 @@ class ReadModel:
         # Per article while building: its related items' URLs and providers.
         related: dict[Article, tuple[list, list]] = {}
         keep = "all" if details else "body" if bodies else None
-        articles = [self._article(record, keep, related) for record in snapshot.articles.values()]
+        nums = snapshot.articles.nums
+        articles = []
+        for key, record in snapshot.articles.items():
+            article = self._article(record, keep, related)
+            article.num = nums[key]
+            articles.append(article)
         articles.sort(key=default_key)
         for position, article in enumerate(articles):
             article.ord = position

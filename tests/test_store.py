@@ -131,7 +131,7 @@ def test_a_file_just_written_reads_by_its_spans_as_a_whole_read_does(tmp_path):
     seen = {}
 
     def hook(spans, file, path):
-        seen.update(read=read_written(path, spans, whole.meta), size=os.path.getsize(path), file=file)
+        seen.update(read=read_written(path, spans, whole.meta, whole.articles.nums), size=os.path.getsize(path), file=file)
 
     Store(tmp_path / "second.json").write(whole, before_replace=hook)
     snapshot = seen["read"]
@@ -389,3 +389,45 @@ def test_articles_merged_alone_by_workers_are_the_records_the_loader_merges(
         assert merges == (in_api if workers > 1 else len(records)) and again == 0
     else:
         assert again == in_api  # each found out, and its file parsed again
+
+
+def _tinydb_numbers(path) -> dict[str, int]:
+    """Each article's document id, as TinyDB itself reads the store."""
+    from tinydb import TinyDB
+
+    with TinyDB(path, access_mode="r") as db:
+        return {doc["id"]: doc.doc_id for doc in db.table("articles").all()}
+
+
+def test_an_article_keeps_its_number_for_life_and_no_number_is_given_twice(tmp_path, site):
+    """The TinyDB document id of an article is its number: kept through
+    edits, other articles' arrivals and removals, and never given again
+    once its article is gone, not even the highest."""
+    store = Store(tmp_path / "db.json")
+    load(store, [site])
+    first = _tinydb_numbers(store.path)
+    assert sorted(first.values()) == list(range(1, 41))
+    files = sorted((site / "_news").glob("*.md"))
+    by_number = sorted(first, key=first.get)
+    # Remove the article with the highest number, edit one, add one whose
+    # id sorts first (a renumbering by id would move every other article).
+    highest = next(p for p in files if f"news/{p.stem}" == by_number[-1])
+    highest.unlink()
+    edited = files[0] if files[0] != highest else files[1]
+    edited.write_text(edited.read_text(encoding="utf-8").replace("title: \"", "title: \"Edited ", 1),
+                      encoding="utf-8")
+    shutil.copy(files[2], site / "_news" / "0000-first.md")
+    report = load(store, [site], prune=True)
+    assert (report.added["article"], report.updated["article"], report.removed["article"]) == (1, 1, 1)
+    second = _tinydb_numbers(store.path)
+    assert {k: n for k, n in second.items() if k in first} == {k: n for k, n in first.items() if k in second}
+    assert second["news/0000-first"] == 41, "the removed article's number 40 is not given again"
+    model = ReadModel(store.read())
+    assert {a.id: a.num for a in model.all_articles} == second
+    # A store written before numbers were kept has its renumbered ids,
+    # which become its articles' numbers from then on.
+    snapshot = store.read()
+    del snapshot.meta["nextArticleNum"]
+    assert Store(tmp_path / "old.json").write(snapshot) is None
+    again = Store(tmp_path / "old.json").read()
+    assert again.articles.nums == second and again.articles.next_num == 42
