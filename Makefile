@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test install install-test browser assets wrk bench clean
+.PHONY: serve test install install-test browser audit assets wrk bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,14 @@ browser:
 serve: install
 	$(BIN)/newsgraph serve
 
-test: install-test browser
+# The GraphQL-over-HTTP audit (tests/test_http_audit.py): Debian's Node.js
+# when there is none, then the graphql-http release pinned in tests/audit.
+audit:
+	@command -v node >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	cd tests/audit && npm ci --no-audit --no-fund --silent
+
+test: install-test browser audit
 	$(BIN)/python -m pytest -n 2 -q
 
 # Debian's wrk drives the benchmark; without it (no root, no network) the

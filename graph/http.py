@@ -18,18 +18,21 @@ from starlette.responses import HTMLResponse, Response
 from .cache import PersistedQueries, ResponseCache
 from .compiled import answer_bytes
 from .context import Context
-from .errors import (BAD_USER_INPUT, PERSISTED_QUERY_NOT_FOUND, QUERY_TOO_COMPLEX,
+from .errors import (PERSISTED_QUERY_NOT_FOUND, QUERY_TOO_COMPLEX,
                      UNAUTHENTICATED, HttpError)
 from .executor import Executor
+from .negotiation import GRAPHQL_RESPONSE, JSON, negotiate, request_error_status
 from .settings import Settings
 from .state import DataHolder
 
-JSON_TYPE = "application/json"
-# Every POST answer's headers but its length: as bytes for the ASGI messages
-# (GraphQLHTTP.__call__), as a dict for Starlette's Response (_handle).
-_POST_HEADER_DICT = {"Vary": "Authorization", "Cache-Control": "no-store"}
-_POST_HEADERS = [(b"content-type", JSON_TYPE.encode()),
-                 *((name.lower().encode(), value.encode()) for name, value in _POST_HEADER_DICT.items())]
+JSON_TYPE = JSON
+# Every POST answer's headers but its length and type: as bytes for the ASGI
+# messages (GraphQLHTTP.__call__), as a dict for Starlette's Response (_handle).
+_POST_HEADER_DICT = {"Vary": "Authorization, Accept", "Cache-Control": "no-store"}
+_POST_HEADERS = {media: [(b"content-type", media.encode()),
+                         *((name.lower().encode(), value.encode())
+                           for name, value in _POST_HEADER_DICT.items())]
+                 for media in (JSON, GRAPHQL_RESPONSE)}
 EXAMPLE_QUERY = """# newsgraph: press the run button (or Ctrl-Enter).
 # The Docs panel lists every type and field; the History panel keeps your queries.
 query Latest($first: Int = 5) {
@@ -51,12 +54,16 @@ query Latest($first: Int = 5) {
 """
 
 
-def _json(body, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type=JSON_TYPE, headers=headers)
+def http_error_response(exc: HttpError, media: str = JSON) -> Response:
+    return Response(orjson.dumps(exc.body()), status_code=exc.status, media_type=media,
+                    headers=exc.headers)
 
 
-def http_error_response(exc: HttpError) -> Response:
-    return _json(exc.body(), exc.status, exc.headers)
+def _accept(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+    for name, value in headers:
+        if name == b"accept":
+            return value
+    return None
 
 
 class Clock:
@@ -87,32 +94,34 @@ class GraphQLHTTP:
         less (123-129 -> 106 µs). Everything else goes through ``handle``."""
         if scope["method"] == "POST" and not any(name == b"authorization"
                                                  for name, _ in scope["headers"]):
+            answer = negotiate(_accept(scope["headers"]))
             try:
                 raw, media = await self._read_body(scope["headers"], receive)
-                status, body = self._post(raw, media, False, self.holder.model, scope)
+                status, body = self._post(raw, media, False, self.holder.model, scope, answer)
             except HttpError as exc:
-                await http_error_response(exc)(scope, receive, send)
+                await http_error_response(exc, answer)(scope, receive, send)
                 return
             await send({"type": "http.response.start", "status": status,
-                        "headers": [(b"content-length", b"%d" % len(body)), *_POST_HEADERS]})
+                        "headers": [(b"content-length", b"%d" % len(body)), *_POST_HEADERS[answer]]})
             await send({"type": "http.response.body", "body": body})
             return
         response = await self.handle(Request(scope, receive))
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
+        answer = negotiate(request.headers.get("accept"))
         try:
-            return await self._handle(request)
+            return await self._handle(request, answer)
         except HttpError as exc:
-            return http_error_response(exc)
+            return http_error_response(exc, answer)
 
-    async def _handle(self, request: Request) -> Response:
+    async def _handle(self, request: Request, answer: str) -> Response:
         preview = self._preview(request)
         model = self.holder.model  # one data version for the whole request
         if request.method == "POST":
             raw, media = await self._read_body(request.scope["headers"], request.receive)
-            status, body = self._post(raw, media, preview, model, request.scope)
-            return Response(body, status_code=status, media_type=JSON_TYPE, headers=_POST_HEADER_DICT)
+            status, body = self._post(raw, media, preview, model, request.scope, answer)
+            return Response(body, status_code=status, media_type=answer, headers=_POST_HEADER_DICT)
         if request.method != "GET":  # routing allows only GET and POST
             raise HttpError("use GET or POST", status=405)
         params = dict(request.query_params)
@@ -121,10 +130,10 @@ class GraphQLHTTP:
                 return HTMLResponse(self.explorer())
             raise HttpError("send a query: POST JSON {\"query\": ...} or GET ?query=...")
         status, body, key, _ = self._execute(self._from_get(params), model, preview, request.scope)
-        headers = {"Vary": "Authorization"}
+        headers = {"Vary": "Authorization, Accept"}
         # An empty key is an APQ miss (a 200 for Apollo's sake): never cacheable.
         if status == 200 and key:
-            etag = self._etag(model.data_version, preview, key)
+            etag = self._etag(model.data_version, preview, key, answer)
             headers["ETag"] = etag
             headers["Cache-Control"] = ("private, no-cache" if preview else
                                         self.settings.cache_control or "no-cache")
@@ -132,9 +141,11 @@ class GraphQLHTTP:
                 return Response(status_code=304, headers=headers)
         else:
             headers["Cache-Control"] = "no-store"
-        return Response(body, status_code=status, media_type=JSON_TYPE, headers=headers)
+        return Response(body, status_code=_negotiated(status, answer), media_type=answer,
+                        headers=headers)
 
-    def _post(self, raw: bytes, media: str, preview: bool, model, scope) -> tuple[int, bytes]:
+    def _post(self, raw: bytes, media: str, preview: bool, model, scope,
+              answer: str) -> tuple[int, bytes]:
         """The (status, body) of a POST: one operation or a batch."""
         # A repeated request is answered before JSON parsing: the body's
         # bytes are the key (with the audience and, in the cache, the data
@@ -142,20 +153,26 @@ class GraphQLHTTP:
         raw_key = ("raw", preview, media, raw)
         hit = self.cache.get(model.data_version, raw_key)
         if hit is not None:
-            return hit
+            return _negotiated(hit[0], answer), hit[1]
         payload = self._decode_body(raw, media)
         if not isinstance(payload, list):
             status, body, _, cacheable = self._execute(payload, model, preview, scope)
             if cacheable:
                 self.cache.put(model.data_version, raw_key, status, body)
-            return status, body
+            return _negotiated(status, answer), body
         if not payload:
             raise HttpError("the batch is empty")
         if len(payload) > self.settings.limits.max_batch:
             raise HttpError(f"a batch may hold at most {self.settings.limits.max_batch} operations, "
                             f"got {len(payload)}", code=QUERY_TOO_COMPLEX)
-        results = [self._execute(op, model, preview, scope) for op in payload]
-        return 200, b"[" + b",".join(body for _, body, _, _ in results) + b"]"
+        return 200, b"[" + b",".join(self._batched(op, model, preview, scope) for op in payload) + b"]"
+
+    def _batched(self, op: dict, model, preview: bool, scope) -> bytes:
+        """One operation's answer in a batch: a malformed one fails alone."""
+        try:
+            return self._execute(op, model, preview, scope)[1]
+        except HttpError as exc:
+            return orjson.dumps(exc.body())
 
     # --- request parts --------------------------------------------------------
 
@@ -232,46 +249,49 @@ class GraphQLHTTP:
 
     # --- execution ------------------------------------------------------------
 
-    def _resolve_query(self, op: dict) -> tuple[str | None, dict | None]:
-        """The document text, or an error body (APQ miss, bad types)."""
+    def _resolve_query(self, op: dict) -> str | None:
+        """The document text, or None on an APQ miss. A request that is not
+        a well-formed GraphQL-over-HTTP request raises HttpError: a 400
+        whatever the client accepts."""
         query = op.get("query")
         if query is not None and not isinstance(query, str):
-            return None, _err("query must be a string")
+            raise HttpError("query must be a string")
         extensions = op.get("extensions")
-        persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+        if extensions is not None and not isinstance(extensions, dict):
+            raise HttpError("extensions must be a JSON object")
+        persisted = extensions.get("persistedQuery") if extensions else None
         if isinstance(persisted, dict):
             digest = persisted.get("sha256Hash")
             if not isinstance(digest, str) or persisted.get("version", 1) != 1:
-                return None, _err("persistedQuery needs version 1 and a sha256Hash")
+                raise HttpError("persistedQuery needs version 1 and a sha256Hash")
             if query is None:
-                query = self.persisted.get(digest)
-                if query is None:
-                    return None, _err("PersistedQueryNotFound", PERSISTED_QUERY_NOT_FOUND)
-            else:
-                if hashlib.sha256(query.encode()).hexdigest() != digest.lower():
-                    return None, _err("provided sha256Hash does not match the query")
-                self.persisted.put(digest.lower(), query)
+                return self.persisted.get(digest)
+            if hashlib.sha256(query.encode()).hexdigest() != digest.lower():
+                raise HttpError("provided sha256Hash does not match the query")
+            self.persisted.put(digest.lower(), query)
         if query is None:
-            return None, _err("the request has no query")
-        return query, None
+            raise HttpError("the request has no query")
+        return query
 
     def _execute(self, op: dict, model, preview: bool, scope: dict) -> tuple[int, bytes, tuple, bool]:
-        """(status, body, cache key, whether the answer may be cached)."""
-        query, error = self._resolve_query(op)
-        if error is not None:
-            code = error["errors"][0]["extensions"]["code"]
-            # Apollo clients expect a miss as a 200 answer they can retry.
-            return (200 if code == PERSISTED_QUERY_NOT_FOUND else 400), orjson.dumps(error), (), False
+        """(status, body, cache key, whether the answer may be cached). The
+        status is graphql-response+json's (400 for a request that failed
+        before execution); ``_negotiated`` makes it JSON's where needed."""
+        query = self._resolve_query(op)
+        if query is None:
+            # Apollo's APQ link expects a miss as a 200 it can retry: a 400
+            # would turn persisted queries off in that client for good.
+            return 200, _APQ_MISS, (), False
         variables = op.get("variables")
         name = op.get("operationName")
         if variables is not None and not isinstance(variables, dict):
-            return 400, orjson.dumps(_err("variables must be a JSON object")), (), False
+            raise HttpError("variables must be a JSON object")
         if name is not None and not isinstance(name, str):
-            return 400, orjson.dumps(_err("operationName must be a string")), (), False
+            raise HttpError("operationName must be a string")
         try:
             var_bytes = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
         except TypeError:  # orjson writes at most 254 levels; it reads up to 1024
-            return 400, orjson.dumps(_err("variables are nested too deeply")), (), False
+            raise HttpError("variables are nested too deeply") from None
         key = (preview, query, var_bytes, name or "")
         hit = self.cache.get(model.data_version, key)
         if hit is not None:
@@ -297,9 +317,17 @@ class GraphQLHTTP:
             self.cache.put(model.data_version, key, status, raw)
         return status, raw, key, cacheable
 
-    def _etag(self, version: str, preview: bool, key: tuple) -> str:
-        digest = hashlib.sha256(repr((preview,) + key[1:]).encode()).hexdigest()[:20]
+    def _etag(self, version: str, preview: bool, key: tuple, answer: str) -> str:
+        # The media type is part of the representation: a cache holding the
+        # JSON answer must not revalidate the graphql-response+json one.
+        digest = hashlib.sha256(repr((preview, answer) + key[1:]).encode()).hexdigest()[:20]
         return f'"{version}-{digest}"'
+
+
+def _negotiated(status: int, answer: str) -> int:
+    """A request that failed before execution is a 400 under
+    graphql-response+json and a 200 under JSON (GraphQL over HTTP)."""
+    return request_error_status(answer) if status == 400 else status
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
@@ -311,8 +339,8 @@ def _etag_matches(header: str | None, etag: str) -> bool:
     return etag in tags
 
 
-def _err(message: str, code: str = BAD_USER_INPUT) -> dict:
-    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+_APQ_MISS = orjson.dumps({"errors": [{"message": "PersistedQueryNotFound",
+                                       "extensions": {"code": PERSISTED_QUERY_NOT_FOUND}}]})
 
 
 def _request_id(scope: dict) -> str:

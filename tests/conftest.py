@@ -57,12 +57,19 @@ def corpus_model(corpus_holder):
     return corpus_holder.model
 
 
+# The suite's in-process client speaks as current GraphQL clients do
+# (Apollo Client 4, graphql-http): graphql-response+json first, so a refused
+# request is a 4xx. tests/test_negotiation.py covers application/json, */*
+# and no Accept at all, under which the same refusals are 200s.
+ACCEPT = "application/graphql-response+json, application/json;q=0.9"
+
+
 def make_client(holder: DataHolder, **settings) -> TestClient:
     settings.setdefault("preview_token", TOKEN)
     settings.setdefault("reload_interval", 0)
     app = create_app(Settings(db=holder.store.path, **settings), holder=holder,
                      clock=FrozenClock(FROZEN_NOW))
-    return TestClient(app)
+    return TestClient(app, headers={"accept": ACCEPT})
 
 
 @pytest.fixture(scope="session")
