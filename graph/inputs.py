@@ -63,6 +63,20 @@ class TopicsFilter:
     none: list[str] | None = None
 
 
+@strawberry.input(description="Tags, ignoring case (ISO 3166 region codes such as \"US-LA\" are upper case).")
+class TagsFilter:
+    some: list[str] | None = None
+    every: list[str] | None = None
+    none: list[str] | None = None
+
+
+@strawberry.input(description="The site an article belongs to; url is its address (url and baseurl).")
+class SiteWhere:
+    name: StringFilter | None = None
+    title: StringFilter | None = None
+    url: StringFilter | None = None
+
+
 @strawberry.input(description="All given conditions must hold; AND, OR and NOT nest to any depth.")
 class ArticleWhere:
     AND: list["ArticleWhere"] | None = strawberry.field(name="AND", default=None)
@@ -79,6 +93,8 @@ class ArticleWhere:
     published: bool | None = None
     provider: ProviderWhere | None = None
     topics: TopicsFilter | None = None
+    tags: TagsFilter | None = None
+    site: SiteWhere | None = None
     has_images: bool | None = None
     has_related: bool | None = None
     text: str | None = strawberry.field(

@@ -14,7 +14,7 @@ from .errors import UserInputError
 from .inputs import ArticleOrder, ArticleWhere, ProviderWhere, plain
 from .scalars import SCALAR_MAP
 from .types import (Article, ArticleConnection, ArticleFacets, FacetCount, Info, Node, Provider,
-                    ProviderConnection, Stats, Topic, TopicConnection, facet_counts, keyed_page,
+                    ProviderConnection, Site, Stats, Topic, TopicConnection, facet_counts, keyed_page,
                     search_articles, select_articles)
 from store import query as q
 
@@ -30,6 +30,8 @@ class Query:
             return view.providers.get(key)
         if kind == "topic" and key:
             return view.topics.get(key)
+        if kind == "site" and key:
+            return view.sites.get(key)
         return view.by_id.get(id)
 
     @strawberry.field(description="One article by id, or by URL (webUrl, originalUrl or an AMP URL).")
@@ -68,6 +70,16 @@ class Query:
         page, page_info = keyed_page(items, lambda p: p.domain, "provider", info, first, after)
         return ProviderConnection(nodes=page.items, page_info=page_info, total_count=page.total)
 
+    @strawberry.field(description="A site by its name.")
+    def site(self, info: Info, name: str) -> Site | None:
+        info.context.model.lookups += 1
+        return info.context.view.sites.get(name)
+
+    @strawberry.field(description="The sites articles were loaded from, by name.")
+    def sites(self, info: Info) -> list[Site]:
+        info.context.model.lookups += 1
+        return list(info.context.view.sites.values())
+
     @strawberry.field(description="A topic by slug or by name.")
     def topic(self, info: Info, slug: str | None = None, name: str | None = None) -> Topic | None:
         if slug is None and name is None:
@@ -95,7 +107,7 @@ class Query:
         collections = sorted(((c, len(items)) for c, items in view.by_collection.items()),
                              key=lambda kv: (-kv[1], kv[0]))
         return Stats(articles=len(view.articles), providers=len(view.providers),
-                     topics=len(view.topics), related_items=view.related_count,
+                     topics=len(view.topics), related_items=view.related_count, sites=len(view.sites),
                      collections=[FacetCount(value=c, label=None, count=n) for c, n in collections],
                      data_version=ctx.model.data_version, loaded_at=ctx.model.loaded_at)
 
@@ -127,11 +139,12 @@ def _count_facets(ctx, where: dict | None) -> ArticleFacets:
     counts = q.facets_of(ctx.view, where, ctx.now)
     return ArticleFacets(total=counts["total"], topics=facet_counts(counts["topics"]),
                          providers=facet_counts(counts["providers"]),
-                         types=facet_counts(counts["types"]), months=facet_counts(counts["months"]))
+                         types=facet_counts(counts["types"]), months=facet_counts(counts["months"]),
+                         tags=facet_counts(counts["tags"]), sites=facet_counts(counts["sites"]))
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, types=[Article, Provider, Topic],
+    return strawberry.Schema(query=Query, types=[Article, Provider, Topic, Site],
                              config=StrawberryConfig(scalar_map=SCALAR_MAP))
 
 

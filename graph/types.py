@@ -40,7 +40,8 @@ class Node:
 
 @strawberry.type
 class Image:
-    url: str
+    url: str = strawberry.field(description="Absolute: a URL the file gives relative to the site is resolved against its url and baseurl.")
+    path: str = strawberry.field(description="The URL as the file gives it.")
     width: int | None
     height: int | None
     title: str | None
@@ -155,6 +156,62 @@ def articles_of(narrow):
     return resolve
 
 
+@strawberry.type(description="A collection a site's _config.yml declares.")
+class SiteCollection:
+    name: str = strawberry.field(description="The collection's label: its folder without the underscore.")
+    title: str | None = strawberry.field(description="The title the collection's settings give it, if any.")
+    output: bool | None
+    declared: bool = strawberry.field(description="Whether _config.yml declares it; articles may fill collections it does not name.")
+    extra: JSON | None
+
+    @classmethod
+    def is_type_of(cls, obj, info) -> bool:
+        return isinstance(obj, rm.SiteCollection)
+
+    @strawberry.field(description="Articles of this site in this collection.")
+    def article_count(self, info: Info) -> int:
+        counts = batched(info, "site_collection_counts", _site_collection_counts)
+        return counts.get((self.site.name, self.name), 0)
+
+
+def _site_collection_counts(view) -> dict:
+    counts: dict = {}
+    for name, items in view.by_site.items():
+        for article in items:
+            key = (name, article.collection)
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+@strawberry.type(description="A site: a loaded folder with a _config.yml.")
+class Site(Node):
+    id: strawberry.ID
+    name: str = strawberry.field(description="Unique in the store: from the baseurl, else the title, else the folder.")
+    title: str | None
+    url: str | None = strawberry.field(description="The url of _config.yml.")
+    base_url: str = strawberry.field(description="The baseurl of _config.yml (\"\" when none).")
+    address: str | None = strawberry.field(description="Where the site is served: url and baseurl together.")
+    web_url: str | None = strawberry.field(description="The webUrl of _config.yml: the public front end, when it gives one.")
+    description: str | None
+    locale: str | None
+    topic: str | None = strawberry.field(description="The topic the site is about, as _config.yml names it.")
+
+    @strawberry.field(description="The collections _config.yml declares, then those its articles fill without being declared.")
+    def collections(self, info: Info) -> list[SiteCollection]:
+        return info.context.view.site_collections.get(self.name, self.collections)
+
+    @classmethod
+    def is_type_of(cls, obj, info) -> bool:
+        return isinstance(obj, rm.Site)
+
+    @strawberry.field
+    def article_count(self, info: Info) -> int:
+        return len(info.context.view.by_site.get(self.name, ()))
+
+    articles: ArticleConnection = strawberry.field(
+        resolver=articles_of(lambda site: {"site": {"name": {"eq": site.name}}}))
+
+
 @strawberry.type
 class Provider(Node):
     id: strawberry.ID
@@ -243,7 +300,7 @@ class Article(Node):
     excerpt: str | None
     body: str | None
     type: str
-    url: str | None = strawberry.field(description="webUrl")
+    url: str | None = strawberry.field(description="webUrl (or sourceUrl), else originalUrl.")
     original_url: str | None
     amp_url: str | None
     cdn_amp_url: str | None
@@ -255,6 +312,8 @@ class Article(Node):
     provider: Provider | None
     provider_name: str | None = strawberry.field(description="The provider's name as this article gives it.")
     topics: list[Topic]
+    tags: list[str] = strawberry.field(description="Tags as the files give them; ISO 3166 region codes (US-LA, CN, and UK) in upper case.")
+    site: Site | None = strawberry.field(description="The site the article was loaded from; null for folders without a _config.yml.")
     images: list[Image]
     image: Image | None = strawberry.field(description="The first image.")
     extra: JSON | None = strawberry.field(description="Front-matter keys the schema does not type.")
@@ -319,6 +378,8 @@ class ArticleFacets:
     providers: list[FacetCount]
     types: list[FacetCount]
     months: list[FacetCount] = strawberry.field(description="Publication months, YYYY-MM.")
+    tags: list[FacetCount]
+    sites: list[FacetCount] = strawberry.field(description="Site names, labelled with their titles.")
 
 
 @strawberry.type
@@ -327,6 +388,7 @@ class Stats:
     providers: int
     topics: int
     related_items: int
+    sites: int
     collections: list[FacetCount]
     data_version: str = strawberry.field(description="Changes whenever the loaded data changes.")
     loaded_at: dt.datetime | None

@@ -21,11 +21,15 @@ DATA_FOLDERS = frozenset({"topics", "organizations"})
 class Candidate:
     """A file to parse: ``path`` is POSIX-style and relative to ``root``;
     ``explicit`` when the user named the file itself, so a file that is not
-    news data is an error instead of something to pass over."""
+    news data is an error instead of something to pass over.
+    ``id_prefix`` goes before the ids of the articles the file gives: it
+    keeps the ids of one site apart from another's in the same store
+    (store/sites.py)."""
 
     root: str
     path: str
     explicit: bool = False
+    id_prefix: str = ""
 
 
 def discover(target: Path) -> tuple[Path, list[Candidate]]:

@@ -178,6 +178,28 @@ def topic_names(key: str, value) -> list[str]:
     return names
 
 
+# ISO 3166 codes (``CN``, ``US-LA``, and the non-ISO ``UK``) are written in
+# upper case whatever the file says, so one region is one tag; other tags
+# are kept as written.
+_REGION = re.compile(r"^[A-Za-z]{2}(?:-[A-Za-z0-9]{1,3})?$")
+
+
+def tags(key: str, value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    found: list[str] = []
+    for i, item in enumerate(_list(key, value)):
+        text = _text(key, item, path=f"{key}[{i}]")
+        text = text.strip() if text else ""
+        if _REGION.match(text):
+            text = text.upper()
+        if text and text not in found:
+            found.append(text)
+    return found
+
+
 RELATED_KEYS = ("title", "excerpt", "publishedDateTime", "webUrl", "ampWebUrl", "cdnAmpWebUrl",
                 "type", "provider", "quality", "images")
 
@@ -208,7 +230,7 @@ def related_item(key: str, value, where: str) -> dict:
 ARTICLE_KEYS = frozenset({
     "title", "name", "excerpt", "publishedDateTime", "webUrl", "originalUrl", "ampWebUrl",
     "cdnAmpWebUrl", "type", "quality", "heat", "published", "removed", "featuredContent",
-    "provider", "topics", "images", "related",
+    "provider", "topics", "images", "related", "tags",
 })
 
 
@@ -225,7 +247,7 @@ def article(data: dict, *, id: str, slug: str, collection: str, body: str | None
         extra["provider"] = provider["extra"]
     if "name" in data and data.get("title") is not None:
         extra["name"] = data["name"]
-    return {
+    record = {
         "id": id,
         "slug": slug,
         "collection": collection,
@@ -250,6 +272,13 @@ def article(data: dict, *, id: str, slug: str, collection: str, body: str | None
                     for i, item in enumerate(_list("related", data.get("related")))],
         "extra": extra,
     }
+    # Kept only when given: a record without them is the record it was
+    # before they were typed, with the same hash, so a re-load of an
+    # unchanged site changes nothing.
+    found = tags("tags", data.get("tags"))
+    if found:
+        record["tags"] = found
+    return record
 
 
 TOPIC_KEYS = ("name", "keywords", "hashtags", "images")

@@ -120,6 +120,7 @@ def _fragment_for(candidate: Candidate, data: dict, source_text: str, *, body: s
             key = record["domain"]
         else:
             id_, slug = article_id(path)
+            id_ = candidate.id_prefix + id_
             if index is not None:
                 id_, slug = f"{id_}-{index + 1}", f"{slug}-{index + 1}"
             record = normalize.article(data, id=id_, slug=slug, collection=collection_of(path),
@@ -160,6 +161,7 @@ def _api_page(candidate: Candidate, raw: bytes) -> tuple[list[dict], str | None]
             when = str(item.get("publishedDateTime", ""))[:10]
             slug = normalize.slugify(f"{when} {item.get('title', '')}") or f"item-{i}"
             id_, collection = f"news/{slug}", "news"
+        id_ = candidate.id_prefix + id_
         try:
             record = normalize.article(item, id=id_, slug=slug, collection=collection,
                                        body=body if isinstance(body, str) else None)

@@ -134,6 +134,11 @@ class Snapshot:
         """Stamp a content-derived data version: identical data, identical
         version, so caches and ETags survive a no-op reload."""
         digest = hashlib.sha256()
+        # The sites' settings shape answers (an article's site, its images'
+        # absolute URLs), so they are part of the data's version.
+        sites = self.meta.get("sites")
+        if sites:
+            digest.update(orjson.dumps(sites, option=orjson.OPT_SORT_KEYS))
         for table in ENTITY_TABLES:
             records = getattr(self, table)
             hash_of = records.hash_of if table == "articles" else (lambda key: records[key]["_hash"])
@@ -145,6 +150,8 @@ class Snapshot:
             "loadedAt": dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
             "nextArticleNum": self.articles.next_num,
         }
+        if sites:
+            self.meta["sites"] = sites
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -21,7 +21,7 @@ from loaders.parse import RANK_FILE, Parsed, parse, stat
 
 from .db import Raw, Snapshot, Store, file_key, paused_gc, release_free_memory
 from .errors import StrictLoadRejected
-from . import image
+from . import image, sites
 from .image import ImageWriter
 from .merge import merge
 
@@ -68,19 +68,36 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
     report = LoadReport()
     candidates: dict[str, Candidate] = {}
     pruned_roots: set[str] = set()
+    folders: list[str] = []
     for target in targets:
         root, found = discover(Path(target))
         if Path(target).is_dir():
             pruned_roots.add(str(root))
+            folders.append(str(root))
         for candidate in found:
             candidates[file_key(candidate.root, candidate.path)] = candidate
     report.files_seen = len(candidates)
+    configs, bad_configs = sites.read_configs(folders)
+    report.rejected.extend(bad_configs)
 
     # Parsed files pile up as long-lived objects until the merge: no cyclic GC
     # rescanning them meanwhile (see paused_gc).
     with store.lock(timeout=lock_timeout, on_wait=on_lock_wait), paused_gc():
         snapshot = store.read()
-        _apply(snapshot, candidates, pruned_roots if prune else set(), report, workers, progress)
+        known = snapshot.meta.get("sites")
+        if known is None and snapshot.files:
+            held = sites.held_configs((entry["root"] for entry in snapshot.files.values()), configs)
+            configs = {**held, **configs}
+        registered = sites.register(known or {}, configs)
+        prefixes = sites.prefixes(registered)
+        if prefixes:
+            candidates = {key: replace(c, id_prefix=prefixes[c.root]) if c.root in prefixes else c
+                          for key, c in candidates.items()}
+        _apply(snapshot, candidates, pruned_roots if prune else set(), report, workers, progress,
+               prefixes)
+        snapshot.meta["sites"] = registered
+        if registered != (known or {}):
+            report.written = True
         if strict and report.rejected:
             raise StrictLoadRejected(
                 f"{len(report.rejected)} file(s) rejected; --strict wrote nothing", report)
@@ -180,7 +197,8 @@ def _is_data(path: str) -> bool:
 
 
 def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: set[str],
-           report: LoadReport, workers: int | None, progress: Progress | None) -> None:
+           report: LoadReport, workers: int | None, progress: Progress | None,
+           prefixes: dict[str, str] | None = None) -> None:
     files = snapshot.files
 
     # 1. Which files may have changed: new ones, or size/mtime differ.
@@ -266,7 +284,8 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
     named = {ident for _, ident in affected}  # a string test first: no tuple per claim
     helpers = [key for key, entry in files.items() if key not in changed
                and any(claim[1] in named and (claim[0], claim[1]) in affected for claim in entry["keys"])]
-    for result in _parse_all([_candidate(files[k]) for k in helpers], workers, None, 0, len(helpers)):
+    for result in _parse_all([_candidate(files[k], prefixes) for k in helpers], workers, None, 0,
+                             len(helpers)):
         for fragment in result.fragments:
             if (fragment["kind"], fragment["key"]) in affected:
                 fragments[(fragment["kind"], fragment["key"])].append(fragment)
@@ -331,5 +350,5 @@ def _with_data(parts: list[dict], candidates: dict[str, Candidate]) -> list[dict
     return found
 
 
-def _candidate(entry: dict) -> Candidate:
-    return Candidate(entry["root"], entry["path"])
+def _candidate(entry: dict, prefixes: dict[str, str] | None = None) -> Candidate:
+    return Candidate(entry["root"], entry["path"], id_prefix=(prefixes or {}).get(entry["root"], ""))

@@ -155,6 +155,10 @@ def compile_where(where: dict | None, view: View, now: dt.datetime) -> Predicate
             tests.append(_provider_predicate(spec))
         elif key == "topics":
             tests.append(_topics_predicate(spec))
+        elif key == "tags":
+            tests.append(_tags_predicate(spec))
+        elif key == "site":
+            tests.append(_site_predicate(spec))
         elif key == "hasImages":
             tests.append(lambda a, want=bool(spec): bool(a.images) == want)
         elif key == "hasRelated":
@@ -230,6 +234,35 @@ def _topics_predicate(spec: dict) -> Predicate:
     return lambda a: all(t(a) for t in tests)
 
 
+def _tags_predicate(spec: dict) -> Predicate:
+    """Tags match ignoring case (``us-la`` finds ``US-LA``)."""
+    tests: list[Predicate] = []
+    if spec.get("some") is not None:
+        some = frozenset(t.casefold() for t in spec["some"])
+        tests.append(lambda a, s=some: not s.isdisjoint(a.tag_keys))
+    if spec.get("every") is not None:
+        every = frozenset(t.casefold() for t in spec["every"])
+        tests.append(lambda a, s=every: s <= a.tag_keys)
+    if spec.get("none") is not None:
+        none = frozenset(t.casefold() for t in spec["none"])
+        tests.append(lambda a, s=none: s.isdisjoint(a.tag_keys))
+    return lambda a: all(t(a) for t in tests)
+
+
+SITE_FIELDS = {"name": "name", "title": "title", "url": "address"}
+
+
+def _site_predicate(spec: dict) -> Predicate:
+    """``url`` is the site's address (url and baseurl together); an article
+    of no site has no name, title or address."""
+    tests: list[Predicate] = []
+    for field, attr in SITE_FIELDS.items():
+        if spec.get(field) is not None:
+            test = _string_filter(spec[field])
+            tests.append(lambda a, t=test, attr=attr: t(getattr(a.site, attr) if a.site else None))
+    return lambda a: all(t(a) for t in tests)
+
+
 def _candidates(where: dict | None, view: View) -> Sequence[Article]:
     """The smallest index list that must contain every match (each list is
     in the default order), or all articles."""
@@ -252,6 +285,9 @@ def _candidates(where: dict | None, view: View) -> Sequence[Article]:
         spec = where.get(key) or {}
         if spec.get("eq") is not None:
             options.append(index.get(spec["eq"], ()))
+    site_name = ((where.get("site") or {}).get("name") or {}).get("eq")
+    if site_name is not None:
+        options.append(view.by_site.get(site_name, ()))
     ident = where.get("id") or {}
     if ident.get("eq") is not None:
         hit = view.by_id.get(ident["eq"])
@@ -622,6 +658,8 @@ def _memo(view: View, where, order, now, compute):
 # --- facets ------------------------------------------------------------------
 
 _topics_of = attrgetter("topics")
+_tags_of = attrgetter("tags")
+_site_of = attrgetter("site")
 _provider_of = attrgetter("provider")
 _type_of = attrgetter("type")
 _month_of = attrgetter("month")
@@ -659,6 +697,11 @@ def facets(items: Sequence[Article]) -> dict:
     types = Counter(map(_type_of, items))
     months = Counter(map(_month_of, items))
     months.pop(None, None)
+    tags = Counter(chain.from_iterable(map(_tags_of, items)))
+    sites = Counter(map(_site_of, items))
+    sites.pop(None, None)
+    labels_site = {site.name: site.title for site in sites}
+    sites = Counter({site.name: count for site, count in sites.items()})
     labels_topic = {topic.slug: topic.name for topic in topics}
     labels_provider = {provider.domain: provider.name for provider in providers}
     topics = Counter({topic.slug: count for topic, count in topics.items()})
@@ -670,4 +713,4 @@ def facets(items: Sequence[Article]) -> dict:
 
     return {"total": len(items), "topics": ranked(topics, labels_topic),
             "providers": ranked(providers, labels_provider), "types": ranked(types),
-            "months": ranked(months)}
+            "months": ranked(months), "tags": ranked(tags), "sites": ranked(sites, labels_site)}

@@ -18,6 +18,7 @@ from threading import Lock
 
 import orjson
 
+from loaders import site as site_config
 from loaders.normalize import parse_datetime, slugify
 
 from .db import Snapshot, paused_gc
@@ -65,10 +66,15 @@ def _date(value: str | None) -> dt.datetime | None:
 
 
 class Image:
-    __slots__ = ("url", "width", "height", "title", "is_cached", "extra")
+    """``path`` is the URL as the file gives it; ``url`` is the same made
+    absolute against the site's address when the file gives it relative to
+    the site (``/assets/...``), so a frontend elsewhere can load it."""
 
-    def __init__(self, record: dict) -> None:
-        self.url = record["url"]
+    __slots__ = ("url", "path", "width", "height", "title", "is_cached", "extra")
+
+    def __init__(self, record: dict, base: str | None = None) -> None:
+        self.path = record["url"]
+        self.url = site_config.resolve(self.path, base) if base else self.path
         self.width = record.get("width")
         self.height = record.get("height")
         self.title = record.get("title")
@@ -80,6 +86,47 @@ class Image:
         if self.width and self.height:
             return round(self.width / self.height, 4)
         return None
+
+
+class SiteCollection:
+    """A collection of a site: its label (the folder name without the
+    underscore) and what its ``_config.yml`` says of it, when it declares
+    it (``declared``); articles may fill collections the file never names."""
+
+    __slots__ = ("name", "title", "output", "extra", "site", "declared")
+
+    def __init__(self, record: dict, site: "Site", declared: bool = True) -> None:
+        self.name = record["name"]
+        self.title = record.get("title")
+        self.output = record.get("output")
+        self.extra = record.get("extra") or None
+        self.site = site
+        self.declared = declared
+
+
+class Site:
+    """A loaded folder with a ``_config.yml`` (store/sites.py)."""
+
+    __slots__ = ("id", "name", "title", "url", "base_url", "web_url", "description", "locale",
+                 "topic", "address", "collections", "prefix")
+
+    def __init__(self, record: dict) -> None:
+        self.name = record["name"]
+        self.id = f"site:{self.name}"
+        self.title = record.get("title")
+        self.url = record.get("url")
+        self.base_url = record.get("baseurl") or ""
+        self.web_url = record.get("webUrl")
+        self.description = record.get("description")
+        self.locale = record.get("locale")
+        self.topic = record.get("topic")
+        self.address = site_config.address(record)
+        self.prefix = record.get("prefix") or ""
+        self.collections = [SiteCollection(c, self) for c in record.get("collections") or ()]
+
+
+def _base(site: "Site | None") -> str | None:
+    return site.address if site is not None else None
 
 
 class Source:
@@ -124,7 +171,7 @@ class RelatedItem:
     __slots__ = ("title", "excerpt", "url", "amp_url", "cdn_amp_url", "published_at", "type",
                  "quality", "provider", "provider_name", "images", "extra", "target")
 
-    def __init__(self, record: dict, provider: Provider | None) -> None:
+    def __init__(self, record: dict, provider: Provider | None, base: str | None = None) -> None:
         self.title = record.get("title") or ""
         self.excerpt = record.get("excerpt")
         self.url = record.get("url")
@@ -135,7 +182,7 @@ class RelatedItem:
         self.quality = record.get("quality")
         self.provider = provider
         self.provider_name = (record.get("provider") or {}).get("name")
-        self.images = [Image(i) for i in record.get("images") or ()]
+        self.images = [Image(i, base) for i in record.get("images") or ()]
         self.extra = record.get("extra") or None
         self.target: Article | None = None  # the local article with this URL
 
@@ -171,17 +218,21 @@ class Article:
                  "quality", "heat", "published", "removed", "visible",
                  "provider", "provider_name", "topics", "topic_slugs", "images",
                  "related_from_all", "related_count", "ord", "num", "title_key", "month",
+                 "site", "tags", "tag_keys",
                  "_details", "_span", "_records", "_targets")
 
-    def __init__(self, record: dict) -> None:
+    def __init__(self, record: dict, site: Site | None = None) -> None:
         self.id = record["id"]
         self.slug = record["slug"]
+        self.site = site
         self.collection = _intern(record["collection"])
         self.title = record["title"]
         self.title_key = self.title.casefold()
         self.excerpt = record.get("excerpt")
         self.type = _intern(record["type"])
-        self.url = record.get("url")
+        # The article's address: webUrl (or what stands for it), else the
+        # original's, as YouTube videos and community samples give only that.
+        self.url = record.get("url") or record.get("originalUrl")
         self.original_url = record.get("originalUrl")
         self.amp_url = record.get("ampUrl")
         self.cdn_amp_url = record.get("cdnAmpUrl")
@@ -197,7 +248,10 @@ class Article:
         self.provider_name = _intern((record.get("provider") or {}).get("name"))
         self.topics: list[Topic] = []
         self.topic_slugs: frozenset[str] = frozenset()
-        self.images = [Image(i) for i in record.get("images") or ()]
+        self.images = [Image(i, _base(site)) for i in record.get("images") or ()]
+        tags = record.get("tags")
+        self.tags: tuple[str, ...] = tuple(map(_intern, tags)) if tags else ()
+        self.tag_keys: frozenset[str] = frozenset(t.casefold() for t in tags) if tags else _NO_TAGS
         self.related_from_all: list[Article] = []
         self.related_count = 0
         self.ord = 0  # position in the default order, PUBLISHED_AT DESC then id
@@ -238,6 +292,7 @@ class Article:
         return (u for u in (self.url, self.original_url, self.amp_url, self.cdn_amp_url) if u)
 
 
+_NO_TAGS: frozenset[str] = frozenset()
 _ARTICLE_STATE = tuple(name for name in Article.__slots__ if name not in Article._LINKS)
 
 
@@ -273,6 +328,7 @@ class View:
         self.by_provider: dict[str, list[Article]] = defaultdict(list)
         self.by_type: dict[str, list[Article]] = defaultdict(list)
         self.by_collection: dict[str, list[Article]] = defaultdict(list)
+        self.by_site: dict[str, list[Article]] = defaultdict(list)
         providers: dict[str, Provider] = {d: p for d, p in model.providers.items() if p._declared}
         topics: dict[str, Topic] = {s: t for s, t in model.topics.items() if t._declared}
         related_count = 0
@@ -287,6 +343,8 @@ class View:
                 providers[article.provider.domain] = article.provider
             self.by_type[article.type].append(article)
             self.by_collection[article.collection].append(article)
+            if article.site is not None:
+                self.by_site[article.site.name].append(article)
             related_count += article.related_count
             for provider in related[article][1]:
                 if provider is not None:
@@ -296,6 +354,11 @@ class View:
         self.topics = dict(sorted(topics.items()))
         self.provider_counts = {domain: len(items) for domain, items in self.by_provider.items()}
         self.topic_counts = {slug: len(items) for slug, items in self.by_topic.items()}
+        # The sites this audience has articles of: a site known only by
+        # unpublished articles is not shown.
+        self.sites = {name: model.sites[name] for name in sorted(self.by_site)}
+        self.site_collections = {name: _collections(site, self.by_site[name])
+                                 for name, site in self.sites.items()}
         # Facet counts of whole-index selections, counted when an image is
         # made (store/query.py precount_facets); None: count on request.
         self.index_facets: dict | None = None
@@ -320,6 +383,15 @@ class View:
         if self.preview:
             return article.related_from_all
         return [a for a in article.related_from_all if a.visible]
+
+
+def _collections(site: Site, articles: list[Article]) -> list[SiteCollection]:
+    """The collections ``site`` declares, then those its articles fill
+    without being declared, by name."""
+    found = list(site.collections)
+    declared = {c.name for c in found}
+    filled = sorted({a.collection for a in articles} - declared)
+    return found + [SiteCollection({"name": name}, site, declared=False) for name in filled]
 
 
 class Records:
@@ -367,7 +439,8 @@ class Records:
             raise StoreCorrupt(self.path, f"record of {article.id!r} at byte {offset} "
                                           f"does not match the image ({exc})") from None
         providers = self.model.providers
-        related = [RelatedItem(r, providers.get((r.get("provider") or {}).get("domain")))
+        base = _base(article.site)
+        related = [RelatedItem(r, providers.get((r.get("provider") or {}).get("domain")), base)
                    for r in record.get("related") or ()]
         if article._targets:
             for item, target in zip(related, article._targets):
@@ -404,10 +477,15 @@ class ReadModel:
         self.records = Records(self)
         self.providers: dict[str, Provider] = {}
         self.topics: dict[str, Topic] = {}
+        # Sites by the folder they were loaded from (every record's source
+        # root); folders without a _config.yml are no site.
+        self._site_roots = {root: Site(entry)
+                            for root, entry in (snapshot.meta.get("sites") or {}).items()}
+        self.sites: dict[str, Site] = {site.name: site for site in self._site_roots.values()}
         for record in snapshot.providers.values():
             provider = self._provider(record["domain"])
             provider.name = record.get("name") or provider.domain
-            provider.images = [Image(i) for i in record.get("images") or ()]
+            provider.images = [Image(i, self._base_of(record)) for i in record.get("images") or ()]
             provider.description = record.get("description")
             provider.extra = record.get("extra") or None
             provider._declared = True
@@ -416,7 +494,7 @@ class ReadModel:
             topic.name = record["name"]
             topic.keywords = record.get("keywords") or []
             topic.hashtags = record.get("hashtags") or []
-            topic.images = [Image(i) for i in record.get("images") or ()]
+            topic.images = [Image(i, self._base_of(record)) for i in record.get("images") or ()]
             topic.extra = record.get("extra") or None
             topic._declared = True
 
@@ -505,6 +583,13 @@ class ReadModel:
             if article._targets:
                 article._targets = tuple(map(at, article._targets))
 
+    def site_of(self, record: dict) -> Site | None:
+        source = record.get("source")
+        return self._site_roots.get(source.get("root")) if source else None
+
+    def _base_of(self, record: dict) -> str | None:
+        return _base(self.site_of(record)) if self._site_roots else None
+
     def _provider(self, domain: str) -> Provider:
         provider = self.providers.get(domain)
         if provider is None:
@@ -518,7 +603,7 @@ class ReadModel:
             topic = self.topics[slug] = Topic(slug, name)
         return topic
 
-    def _provider_ref(self, ref: dict | None, said: _Mentions) -> Provider | None:
+    def _provider_ref(self, ref: dict | None, said: _Mentions, base: str | None = None) -> Provider | None:
         """The provider ``ref`` names, noting in ``said`` what it says of it.
         Called for every related item too (seven per article)."""
         domain = ref.get("domain") if ref else None
@@ -533,15 +618,17 @@ class ReadModel:
                 names = said.names[domain] = {}
             names[name] = names.get(name, 0) + 1
         if domain not in said.images and ref.get("images"):
-            said.images[domain] = [Image(i) for i in ref["images"]]
+            said.images[domain] = [Image(i, base) for i in ref["images"]]
         return provider
 
     def _article(self, record: dict, keep: str | None, related: dict) -> Article:
         """The article of ``record``, keeping ``keep`` of its details:
         "all", "body" (for a search index) or None."""
-        article = Article(record)
+        site = self.site_of(record) if self._site_roots else None
+        base = _base(site)
+        article = Article(record, site)
         said = self._said[article.visible]
-        article.provider = self._provider_ref(record.get("provider"), said)
+        article.provider = self._provider_ref(record.get("provider"), said, base)
         topics = []
         for name in record.get("topics") or ():
             topic = self._topic(name)
@@ -553,11 +640,11 @@ class ReadModel:
         article.topic_slugs = frozenset(t.slug for t in topics)
         items = record.get("related") or ()
         provider_ref = self._provider_ref
-        providers = [provider_ref(r.get("provider"), said) for r in items]
+        providers = [provider_ref(r.get("provider"), said, base) for r in items]
         related[article] = ([r.get("url") for r in items], providers)
         article.related_count = len(items)
         if keep == "all":
-            article._details = Details(record, [RelatedItem(r, p) for r, p in zip(items, providers)])
+            article._details = Details(record, [RelatedItem(r, p, base) for r, p in zip(items, providers)])
         elif keep == "body":
             article._details = Details.body_only(record)
         return article

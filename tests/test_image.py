@@ -23,7 +23,7 @@ from store import image, ingest, storage
 from store.db import Store
 from store.errors import StoreCorrupt
 from store.ingest import load
-from store.readmodel import Article, Provider, ReadModel, Topic
+from store.readmodel import Article, Provider, ReadModel, Site, Topic
 from tests.conftest import AZURE, FROZEN_NOW, POWER_APPS, SEED, TOKEN, make_client
 
 # --- describing a model as plain data ----------------------------------------------
@@ -31,12 +31,12 @@ from tests.conftest import AZURE, FROZEN_NOW, POWER_APPS, SEED, TOKEN, make_clie
 # Slots holding other objects, described apart; every other slot is a plain value
 # (a slot added later is compared without anyone listing it here).
 _LINKED = {"provider", "topics", "images", "related_from_all", "_details", "_span", "_records",
-           "_targets"}
+           "_targets", "site"}
 PLAIN = tuple(name for name in Article.__slots__ if name not in _LINKED)
 
 
 def _image(i) -> tuple:
-    return (i.url, i.width, i.height, i.title, i.is_cached, i.extra, i.aspect_ratio)
+    return (i.url, i.path, i.width, i.height, i.title, i.is_cached, i.extra, i.aspect_ratio)
 
 
 def _related(item) -> dict:
@@ -55,6 +55,7 @@ def _plain(value):
 def eager(article: Article) -> dict:
     facts = {name: _plain(getattr(article, name)) for name in PLAIN}
     facts["provider"] = article.provider and article.provider.domain
+    facts["site"] = article.site and article.site.name
     facts["topics"] = [t.slug for t in article.topics]
     facts["images"] = [_image(i) for i in article.images]
     facts["image"] = article.image and _image(article.image)
@@ -75,6 +76,12 @@ def provider_facts(p: Provider) -> dict:
         {"images": [_image(i) for i in p.images]}
 
 
+def site_facts(site: Site) -> dict:
+    facts = {name: getattr(site, name) for name in Site.__slots__ if name != "collections"}
+    facts["collections"] = [(c.name, c.title, c.output, c.extra) for c in site.collections]
+    return facts
+
+
 def topic_facts(t: Topic) -> dict:
     return {name: getattr(t, name) for name in Topic.__slots__ if name != "images"} | \
         {"images": [_image(i) for i in t.images]}
@@ -86,6 +93,7 @@ def view_facts(view) -> dict:
             "by_id": list(view.by_id), "by_url": {k: a.id for k, a in view.by_url.items()},
             "by_topic": ids(view.by_topic), "by_provider": ids(view.by_provider),
             "by_type": ids(view.by_type), "by_collection": ids(view.by_collection),
+            "by_site": ids(view.by_site), "sites": list(view.sites),
             "providers": {d: provider_facts(p) for d, p in view.providers.items()},
             "topics": {s: topic_facts(t) for s, t in view.topics.items()},
             "provider_counts": view.provider_counts, "topic_counts": view.topic_counts,
@@ -106,6 +114,8 @@ def assert_same_model(mine: ReadModel, slow: ReadModel) -> None:
           {d: provider_facts(p) for d, p in slow.providers.items()}, "providers")
     _same({s: topic_facts(t) for s, t in mine.topics.items()},
           {s: topic_facts(t) for s, t in slow.topics.items()}, "topics")
+    _same({n: site_facts(s) for n, s in mine.sites.items()},
+          {n: site_facts(s) for n, s in slow.sites.items()}, "sites")
     for a, b in zip(mine.all_articles, slow.all_articles):
         _same(eager(a), eager(b), f"eager fields of {a.id}")
         _same(lazy(a), lazy(b), f"details of {a.id}")
