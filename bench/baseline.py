@@ -2,8 +2,10 @@
 fixed bytes, run by the same uvicorn as newsgraph, so a ratio against it
 measures what newsgraph adds on top of HTTP itself.
 
-The benchmark sets the bytes before each measurement (``PUT /_bytes``) to
-the answer newsgraph gave for the same query, so both send equal payloads.
+The benchmark sets the bytes before each measurement (``PUT /_bytes``, one
+answer a line) to the answers newsgraph gave for the same query, and the
+app answers with each in turn, so both send payloads of the same sizes and
+shapes (with values drawn per request, newsgraph's answers differ in size).
 
     python -m bench.baseline --port 8001 [--http auto|h11|httptools] [--loop auto|asyncio|uvloop]
 """
@@ -19,14 +21,17 @@ from starlette.routing import Route
 
 
 def create_app() -> Starlette:
-    payload = [b'{"data":null}']
+    payloads = [b'{"data":null}']
+    turn = [0]
 
     async def answer(request: Request) -> Response:
         # Deliberately neither reads nor parses the request: the floor.
-        return Response(payload[0], media_type="application/json")
+        turn[0] = (turn[0] + 1) % len(payloads)
+        return Response(payloads[turn[0]], media_type="application/json")
 
     async def set_bytes(request: Request) -> Response:
-        payload[0] = await request.body()
+        payloads[:] = [line for line in (await request.body()).split(b"\n") if line]
+        turn[0] = 0
         return Response(b"", status_code=204)
 
     async def healthz(request: Request) -> Response:

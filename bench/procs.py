@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -126,17 +127,22 @@ def put_bytes(server: Server, payload: bytes) -> None:
 
 
 def drive(url: str, bodies_file: Path, duration: float, driver: str, connections: int = 2) -> dict:
-    """One measurement: wrk (or the Python generator) on the client core."""
+    """One measurement: wrk (or the Python generator) on the client core.
+    A template's values are drawn from a new seed each time, so no
+    measurement repeats the values of another."""
+    seed = str(random.SystemRandom().randrange(1, 2**31))
     if driver == "wrk":
-        cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s",
+        # A slow request (a fresh filter over a large collection) is a
+        # figure, not an error: the timeout is generous.
+        cmd = ["wrk", "-t1", f"-c{connections}", f"-d{round(duration)}s", "--timeout", "120s",
                "-s", str(ROOT / "bench" / "wrk.lua"), url]
-        env = {**os.environ, "BENCH_BODIES": str(bodies_file)}
+        env = {**os.environ, "BENCH_BODIES": str(bodies_file), "BENCH_SEED": seed}
     else:
         cmd = [sys.executable, "-m", "bench.pyload", url, str(bodies_file),
-               "--connections", str(connections), "--duration", str(duration)]
+               "--connections", str(connections), "--duration", str(duration), "--seed", seed]
         env = None
     out = subprocess.run(pinned(cmd, CLIENT_CORE), capture_output=True, text=True, env=env, cwd=ROOT,
-                         timeout=duration + 120)
+                         timeout=duration + 300)
     for line in out.stdout.splitlines():
         if line.startswith("BENCH "):
             result = json.loads(line[6:])

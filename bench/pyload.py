@@ -1,27 +1,35 @@
 """A small HTTP/1.1 load generator, used when wrk is not installed.
 
 Keep-alive connections each send one request at a time (like ``wrk -c``),
-cycling through the request bodies of a file (one JSON body a line), and
-report throughput and latency percentiles as one JSON line. It is slower
-than wrk, so when it drives the benchmark the client may be the limit:
-the benchmark says which driver it used.
+cycling through the request bodies of a file (one JSON body a line) or
+drawing each body from the file's template (bench/fresh.py), and report
+throughput and latency percentiles as one JSON line. It is slower than
+wrk, so when it drives the benchmark the client may be the limit: the
+benchmark says which driver it used.
 
-    python -m bench.pyload URL BODIES_FILE --connections 2 --duration 5
+    python -m bench.pyload URL BODIES_FILE --connections 2 --duration 5 [--seed S]
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import random
 import time
 from urllib.parse import urlsplit
 
+from .fresh import Template, read
 
-async def _connection(host: str, port: int, path: str, bodies: list[bytes], start: int,
-                      stop_at: float, latencies: list[float], counts: dict) -> None:
+
+async def _connection(host: str, port: int, path: str, bodies: list[bytes] | Template, start: int,
+                      stop_at: float, latencies: list[float], counts: dict, rng: random.Random) -> None:
     reader, writer = await asyncio.open_connection(host, port)
-    heads = [(f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-              f"Content-Length: {len(b)}\r\n\r\n").encode() + b for b in bodies]
+    head = f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+
+    def request(body: bytes) -> bytes:
+        return f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+    heads = [request(b) for b in bodies] if isinstance(bodies, list) else None
     i = start
     clock = time.perf_counter
     try:
@@ -29,7 +37,7 @@ async def _connection(host: str, port: int, path: str, bodies: list[bytes], star
             began = clock()
             if began >= stop_at:
                 return
-            writer.write(heads[i % len(heads)])
+            writer.write(heads[i % len(heads)] if heads else request(bodies.expand(rng)))
             i += 1
             status_line = await reader.readline()
             length = 0
@@ -48,14 +56,16 @@ async def _connection(host: str, port: int, path: str, bodies: list[bytes], star
         writer.close()
 
 
-async def run(url: str, bodies: list[bytes], connections: int, duration: float) -> dict:
+async def run(url: str, bodies: list[bytes] | Template, connections: int, duration: float,
+              seed: int | None = None) -> dict:
     parts = urlsplit(url)
     latencies: list[float] = []
     counts = {"non2xx": 0}
+    rng = random.Random(seed)
     began = time.perf_counter()
     stop_at = began + duration
     await asyncio.gather(*(_connection(parts.hostname, parts.port, parts.path or "/", bodies,
-                                       k * 7919, stop_at, latencies, counts)
+                                       k * 7919, stop_at, latencies, counts, rng)
                            for k in range(connections)))
     elapsed = time.perf_counter() - began
     latencies.sort()
@@ -75,15 +85,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("bodies")
     parser.add_argument("--connections", type=int, default=2)
     parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--seed", type=int, default=None, help="for the values a template draws")
     args = parser.parse_args(argv)
     with open(args.bodies, "rb") as handle:
-        bodies = [line.rstrip(b"\n") for line in handle if line.strip()]
+        text = handle.read()
+    bodies = read(text.decode()) or [line for line in text.split(b"\n") if line.strip()]
     try:
         import uvloop
         uvloop.install()
     except ImportError:
         pass
-    print("BENCH " + json.dumps(asyncio.run(run(args.url, bodies, args.connections, args.duration))))
+    print("BENCH " + json.dumps(asyncio.run(run(args.url, bodies, args.connections, args.duration, args.seed))))
 
 
 if __name__ == "__main__":

@@ -54,6 +54,14 @@ SITE_BASEURL = "/synthetic-news"
 TS_MIN = 1420070400
 TS_MAX = 1798761599
 
+# Quality and heat spread over wide ranges (100,001 and a million values),
+# so that at any size two bounds drawn at random (the benchmark's fresh
+# values) rarely fall between the same two articles' values, and so rarely
+# select the same set. Heat follows quality half way, as on real sites,
+# where the better stories are also the more read.
+QUALITY_MAX = 100_000
+HEAT_MAX = 1_000_000
+
 # --------------------------------------------------------------------------
 # Vocabulary (hand written, generic English / tech words)
 # --------------------------------------------------------------------------
@@ -519,7 +527,7 @@ def generate_site(out_dir: Path, n_articles: int, seed: int = 1,
         typ = "article" if r < 0.80 else ("video" if r < 0.95 else rng.choice(OTHER_TYPES))
         pat = URL_PATTERNS[prov[p][2]]
         url = f"https://{prov[p][1]}" + pat.format(y=dt[0:4], m=dt[5:7], d=dt[8:10], slug=slug, n=i)
-        q = _ri(rng, 0, 200) if rng.random() < 0.9 else _ri(rng, 200, 2000)
+        q = _ri(rng, 0, QUALITY_MAX)
         A_title.append(title)
         A_slug.append(slug)
         A_exc.append(text.excerpt())
@@ -657,7 +665,7 @@ def generate_site(out_dir: Path, n_articles: int, seed: int = 1,
             cdn_host = pdom.replace(".", "-") + ".cdn.ampproject.org"
             out.append(f"ampWebUrl: {_q(f'https://{pdom}/amp/{rest}')}\n"
                        f"cdnAmpWebUrl: {_q(f'https://{cdn_host}/c/s/{pdom}/amp/{rest}')}\n")
-        heat = -1 if rng.random() < 0.02 else max(0, q + _ri(rng, -10, 30))
+        heat = -1 if rng.random() < 0.02 else (q * (HEAT_MAX // QUALITY_MAX) + _ri(rng, 0, HEAT_MAX)) // 2
         out.append(f"type: {typ}\nquality: {q}\nheat: {heat}\n")
         r = rng.random()
         if r < 0.70:
