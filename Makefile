@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test install install-test browser audit assets wrk bench clean
+.PHONY: serve test install install-test browser audit ops assets wrk bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,13 @@ audit:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 	cd tests/audit && npm ci --no-audit --no-fund --silent
 
-test: install-test browser audit
+# HAProxy and wrk, Debian's, for the operations tests (tests/test_replicas.py,
+# tests/test_operations.py). Needs root, as on CI.
+ops:
+	@{ command -v haproxy && command -v wrk; } >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy wrk >/dev/null; }
+
+test: install-test browser audit ops
 	$(BIN)/python -m pytest -n 2 -q
 
 # Debian's wrk drives the benchmark; without it (no root, no network) the

@@ -52,7 +52,8 @@ def cpu_seconds(pid: int) -> float:
 
 class Server:
     """A server process on 127.0.0.1; ``started`` is the seconds from spawn
-    to the first good /healthz answer."""
+    to the first good /readyz answer (the server listens, and /healthz
+    answers, before the store is read)."""
 
     def __init__(self, cmd: list[str], port: int, log: Path, timeout: float = 600) -> None:
         self.port = port
@@ -97,7 +98,7 @@ class Server:
 def _healthy(port: int) -> bool:
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        conn.request("GET", "/healthz")
+        conn.request("GET", "/readyz")
         ok = conn.getresponse().status == 200
         conn.close()
         return ok

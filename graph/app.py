@@ -1,10 +1,14 @@
-"""The Starlette application: routes, error shapes and the reload watcher."""
+"""The Starlette application: routes, error shapes, loading the store, the
+reload watcher, readiness and the observers (metrics, access log)."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
 import os
+import signal
+import threading
+import time
 import uuid
 
 import orjson
@@ -17,10 +21,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from store.db import Store
+from store.errors import StoreError
 
 from .errors import INTERNAL, NOT_FOUND, HttpError
 from .executor import Executor
 from .http import JSON_TYPE, EXAMPLE_QUERY, Clock, GraphQLHTTP, http_error_response
+from .observe import Observer, stdout_access_log
 from .schema import schema
 from .settings import Settings
 from .state import DataHolder
@@ -42,23 +48,85 @@ def _explorer_page(settings: Settings):
     return page, asset_routes()
 
 
+class Lifecycle:
+    """Whether the server should get traffic: once the store is loaded, and
+    no longer once a shutdown began (SIGTERM: uvicorn stops accepting and
+    lets requests in flight finish)."""
+
+    def __init__(self) -> None:
+        self.loaded = threading.Event()
+        self.stopping = False
+        self.failure: BaseException | None = None  # why the store could not be loaded
+        self.stop = None  # () -> None, set by the server: stop serving
+        self.on_loaded = None  # () -> None, set by the server: say it is ready
+
+    @property
+    def ready(self) -> bool:
+        return self.loaded.is_set() and not self.stopping
+
+    def watch_signals(self) -> None:
+        """Note a shutdown as it is asked for, then let uvicorn's handlers
+        (installed before the app starts) do theirs. Signals can only be
+        handled in the main thread: the test client runs the app in another."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous = signal.getsignal(sig)
+
+            def handler(signum, frame, previous=previous):
+                self.stopping = True
+                if callable(previous):
+                    previous(signum, frame)
+            signal.signal(sig, handler)
+
+
 def create_app(settings: Settings, holder: DataHolder | None = None,
                clock: Clock | None = None) -> Starlette:
-    if holder is None:
-        if not settings.db:
-            raise ValueError("settings.db names no store file")
-        holder = DataHolder(Store(settings.db))
+    """The app. Without a ``holder`` it reads ``settings.db`` once it runs,
+    after the server listens: /healthz answers at once, /readyz and the API
+    answer 503 until the store is read."""
+    if holder is None and not settings.db:
+        raise ValueError("settings.db names no store file")
+    lifecycle = Lifecycle()
     explorer, explorer_routes = _explorer_page(settings)
     endpoint = GraphQLHTTP(holder, Executor(schema, settings), settings, explorer, clock)
+    metrics = None
+    if settings.metrics:
+        from .metrics import Metrics
+
+        metrics = Metrics(lambda: endpoint.holder.model if endpoint.holder else None,
+                          settings.metrics_dir)
+
+    def loaded(ready: DataHolder) -> None:
+        endpoint.holder = ready
+        app.state.holder = ready
+        lifecycle.loaded.set()
+        if lifecycle.on_loaded is not None and not lifecycle.stopping:
+            lifecycle.on_loaded()
 
     async def healthz(request: Request) -> Response:
-        model = holder.model
+        if endpoint.holder is None:
+            body = {"status": "loading", "dataVersion": None}
+            return Response(orjson.dumps(body), media_type=JSON_TYPE, headers={"Cache-Control": "no-store"})
+        model = endpoint.holder.model
         view = model.public
         body = {"status": "ok", "dataVersion": model.data_version,
                 "loadedAt": model.loaded_at.isoformat().replace("+00:00", "Z") if model.loaded_at else None,
                 "counts": {"articles": len(view.articles), "providers": len(view.providers),
                            "topics": len(view.topics)}}
         return Response(orjson.dumps(body), media_type=JSON_TYPE, headers={"Cache-Control": "no-store"})
+
+    async def readyz(request: Request) -> Response:
+        status = ("ready" if lifecycle.ready else "stopping" if lifecycle.stopping else
+                  "failed" if lifecycle.failure is not None else "loading")
+        body = {"status": status,
+                "dataVersion": endpoint.holder.model.data_version if endpoint.holder else None}
+        return Response(orjson.dumps(body), status_code=200 if lifecycle.ready else 503,
+                        media_type=JSON_TYPE, headers={"Cache-Control": "no-store"})
+
+    async def scrape(request: Request) -> Response:
+        body, media = metrics.scrape()
+        return Response(body, media_type=media, headers={"Cache-Control": "no-store"})
 
     async def not_found(request: Request, exc: HTTPException) -> Response:
         code = NOT_FOUND if exc.status_code == 404 else "BAD_REQUEST"
@@ -76,18 +144,41 @@ def create_app(settings: Settings, holder: DataHolder | None = None,
     async def on_http_error(request: Request, exc: HttpError) -> Response:
         return http_error_response(exc)
 
+    async def load_and_watch() -> None:
+        if endpoint.holder is None:
+            try:
+                ready = await asyncio.to_thread(DataHolder, Store(settings.db))
+            except Exception as exc:  # noqa: BLE001 - whatever it is, the server cannot serve
+                lifecycle.failure = exc
+                if isinstance(exc, StoreError):
+                    log.error("%s", exc)
+                else:
+                    log.error("the store %s cannot be loaded", settings.db, exc_info=exc)
+                if lifecycle.stop is not None:
+                    lifecycle.stop()
+                return
+            if metrics is not None:
+                _time_reloads(ready, metrics.reloads)
+            loaded(ready)
+        else:
+            loaded(endpoint.holder)
+        if settings.reload_interval > 0:
+            await endpoint.holder.watch(settings.reload_interval)
+
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        watcher = None
-        if settings.reload_interval > 0:
-            watcher = asyncio.create_task(holder.watch(settings.reload_interval))
+        lifecycle.watch_signals()
+        task = asyncio.create_task(load_and_watch())
         try:
             yield
         finally:
-            if watcher is not None:
-                watcher.cancel()
+            lifecycle.stopping = True
+            task.cancel()
 
     middleware = []
+    access_log = stdout_access_log() if settings.access_log == "json" else None
+    if metrics is not None or access_log is not None:
+        middleware.append(Middleware(Observer, metrics=metrics, access_log=access_log))
     if settings.cors_origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                                      allow_methods=["GET", "POST"],
@@ -95,14 +186,33 @@ def create_app(settings: Settings, holder: DataHolder | None = None,
                                      max_age=600))
     app = Starlette(
         routes=[Route("/graphql", endpoint, methods=["GET", "POST"]),
-                Route("/healthz", healthz, methods=["GET"]), *explorer_routes],
+                Route("/healthz", healthz, methods=["GET"]),
+                Route("/readyz", readyz, methods=["GET"]),
+                *([Route("/metrics", scrape, methods=["GET"])] if metrics is not None else []),
+                *explorer_routes],
         middleware=middleware,
         exception_handlers={HTTPException: not_found, HttpError: on_http_error, Exception: internal},
         lifespan=lifespan,
     )
     app.state.holder = holder
     app.state.endpoint = endpoint
+    app.state.lifecycle = lifecycle
     return app
+
+
+def _time_reloads(holder: DataHolder, histogram) -> None:
+    """Observe how long each reload that swapped in a new version took.
+    ``DataHolder.watch`` calls ``reload_if_changed``: wrapping it here keeps
+    the metrics out of the store's reload."""
+    reload = holder.reload_if_changed
+
+    def timed() -> bool:
+        began = time.perf_counter()
+        swapped = reload()
+        if swapped:
+            histogram.observe(time.perf_counter() - began)
+        return swapped
+    holder.reload_if_changed = timed
 
 
 def app_from_env() -> Starlette:

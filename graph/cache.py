@@ -14,7 +14,9 @@ class ResponseCache:
         self.max_bytes = max_bytes
         self.version: str | None = None
         self.size = 0
-        self.entries: OrderedDict[tuple, tuple[int, bytes]] = OrderedDict()
+        # key -> (status, body, note): the note says what the answer was
+        # (graph/observe.Note), for the metrics and the access log of a hit.
+        self.entries: OrderedDict[tuple, tuple[int, bytes, object]] = OrderedDict()
         self.lock = Lock()
         self.hits = 0
         self.misses = 0
@@ -25,7 +27,7 @@ class ResponseCache:
             self.size = 0
             self.version = version
 
-    def get(self, version: str, key: tuple) -> tuple[int, bytes] | None:
+    def get(self, version: str, key: tuple) -> tuple[int, bytes, object] | None:
         if not self.max_bytes:  # off (--response-cache-mb 0): costs nothing
             return None
         with self.lock:
@@ -42,7 +44,7 @@ class ResponseCache:
     def _cost(key: tuple, body: bytes) -> int:
         return len(body) + sum(len(k) for k in key if isinstance(k, (str, bytes))) + 200
 
-    def put(self, version: str, key: tuple, status: int, body: bytes) -> None:
+    def put(self, version: str, key: tuple, status: int, body: bytes, note=None) -> None:
         if not self.max_bytes:
             return
         cost = self._cost(key, body)
@@ -52,10 +54,10 @@ class ResponseCache:
             self._switch(version)
             if key in self.entries:
                 return
-            self.entries[key] = (status, body)
+            self.entries[key] = (status, body, note)
             self.size += cost
             while self.size > self.max_bytes and self.entries:
-                old_key, (_, old_body) = self.entries.popitem(last=False)
+                old_key, (_, old_body, _) = self.entries.popitem(last=False)
                 self.size -= self._cost(old_key, old_body)
 
 

@@ -18,10 +18,11 @@ from starlette.responses import HTMLResponse, Response
 from .cache import PersistedQueries, ResponseCache
 from .compiled import answer_bytes
 from .context import Context
-from .errors import (PERSISTED_QUERY_NOT_FOUND, QUERY_TOO_COMPLEX,
-                     UNAUTHENTICATED, HttpError)
+from .errors import (PERSISTED_QUERY_NOT_FOUND, QUERY_TOO_COMPLEX, UNAUTHENTICATED, UNAVAILABLE,
+                     HttpError)
 from .executor import Executor
 from .negotiation import GRAPHQL_RESPONSE, JSON, negotiate, request_error_status
+from .observe import APQ, BATCH, NOTE, Note, limit_of
 from .settings import Settings
 from .state import DataHolder
 
@@ -92,6 +93,9 @@ class GraphQLHTTP:
         making Starlette's request and response objects: a repeated one
         costs a quarter less (92 -> 70 µs of CPU at 1k), one by id a sixth
         less (123-129 -> 106 µs). Everything else goes through ``handle``."""
+        if self.holder is None:  # the store is still being read (graph/app.py)
+            await _LOADING(scope, receive, send)
+            return
         if scope["method"] == "POST" and not any(name == b"authorization"
                                                  for name, _ in scope["headers"]):
             answer = negotiate(_accept(scope["headers"]))
@@ -99,6 +103,7 @@ class GraphQLHTTP:
                 raw, media = await self._read_body(scope["headers"], receive)
                 status, body = self._post(raw, media, False, self.holder.model, scope, answer)
             except HttpError as exc:
+                _note_refusal(scope, exc)
                 await http_error_response(exc, answer)(scope, receive, send)
                 return
             await send({"type": "http.response.start", "status": status,
@@ -113,6 +118,7 @@ class GraphQLHTTP:
         try:
             return await self._handle(request, answer)
         except HttpError as exc:
+            _note_refusal(request.scope, exc)
             return http_error_response(exc, answer)
 
     async def _handle(self, request: Request, answer: str) -> Response:
@@ -153,26 +159,35 @@ class GraphQLHTTP:
         raw_key = ("raw", preview, media, raw)
         hit = self.cache.get(model.data_version, raw_key)
         if hit is not None:
+            scope[NOTE] = _from_cache(hit[2])
             return _negotiated(hit[0], answer), hit[1]
         payload = self._decode_body(raw, media)
         if not isinstance(payload, list):
             status, body, _, cacheable = self._execute(payload, model, preview, scope)
             if cacheable:
-                self.cache.put(model.data_version, raw_key, status, body)
+                self.cache.put(model.data_version, raw_key, status, body, scope.get(NOTE))
             return _negotiated(status, answer), body
         if not payload:
             raise HttpError("the batch is empty")
         if len(payload) > self.settings.limits.max_batch:
             raise HttpError(f"a batch may hold at most {self.settings.limits.max_batch} operations, "
                             f"got {len(payload)}", code=QUERY_TOO_COMPLEX)
-        return 200, b"[" + b",".join(self._batched(op, model, preview, scope) for op in payload) + b"]"
+        notes: list[Note] = []
+        bodies = [self._batched(op, model, preview, scope, notes) for op in payload]
+        scope[NOTE] = Note(BATCH, _worst(n.outcome for n in notes),
+                           tuple(c for n in notes for c in n.codes),
+                           limit=next((n.limit for n in notes if n.limit), None))
+        return 200, b"[" + b",".join(bodies) + b"]"
 
-    def _batched(self, op: dict, model, preview: bool, scope) -> bytes:
+    def _batched(self, op: dict, model, preview: bool, scope, notes: list) -> bytes:
         """One operation's answer in a batch: a malformed one fails alone."""
         try:
-            return self._execute(op, model, preview, scope)[1]
+            body = self._execute(op, model, preview, scope)[1]
         except HttpError as exc:
-            return orjson.dumps(exc.body())
+            _note_refusal(scope, exc)
+            body = orjson.dumps(exc.body())
+        notes.append(scope[NOTE])
+        return body
 
     # --- request parts --------------------------------------------------------
 
@@ -249,7 +264,7 @@ class GraphQLHTTP:
 
     # --- execution ------------------------------------------------------------
 
-    def _resolve_query(self, op: dict) -> str | None:
+    def _resolve_query(self, op: dict, scope: dict) -> str | None:
         """The document text, or None on an APQ miss. A request that is not
         a well-formed GraphQL-over-HTTP request raises HttpError: a 400
         whatever the client accepts."""
@@ -265,10 +280,13 @@ class GraphQLHTTP:
             if not isinstance(digest, str) or persisted.get("version", 1) != 1:
                 raise HttpError("persistedQuery needs version 1 and a sha256Hash")
             if query is None:
-                return self.persisted.get(digest)
+                query = self.persisted.get(digest)
+                scope[APQ] = "miss" if query is None else "hit"
+                return query
             if hashlib.sha256(query.encode()).hexdigest() != digest.lower():
                 raise HttpError("provided sha256Hash does not match the query")
             self.persisted.put(digest.lower(), query)
+            scope[APQ] = "registered"
         if query is None:
             raise HttpError("the request has no query")
         return query
@@ -277,10 +295,11 @@ class GraphQLHTTP:
         """(status, body, cache key, whether the answer may be cached). The
         status is graphql-response+json's (400 for a request that failed
         before execution); ``_negotiated`` makes it JSON's where needed."""
-        query = self._resolve_query(op)
+        query = self._resolve_query(op, scope)
         if query is None:
             # Apollo's APQ link expects a miss as a 200 it can retry: a 400
             # would turn persisted queries off in that client for good.
+            scope[NOTE] = _APQ_MISS_NOTE
             return 200, _APQ_MISS, (), False
         variables = op.get("variables")
         name = op.get("operationName")
@@ -295,6 +314,7 @@ class GraphQLHTTP:
         key = (preview, query, var_bytes, name or "")
         hit = self.cache.get(model.data_version, key)
         if hit is not None:
+            scope[NOTE] = _from_cache(hit[2])
             return hit[0], hit[1], key, True
         prepared = self.executor.prepare(query)
         if op.get("_get") and not prepared.errors:
@@ -313,8 +333,10 @@ class GraphQLHTTP:
         status = (500 if internal else 400) if failed else 200
         clock = prepared.uses_clock or b"within" in var_bytes
         cacheable = not internal and not clock and not context.timed_out
+        scope[NOTE] = note = _note(body, name, prepared, failed, internal,
+                                   False if self.cache.max_bytes else None)
         if cacheable:
-            self.cache.put(model.data_version, key, status, raw)
+            self.cache.put(model.data_version, key, status, raw, note)
         return status, raw, key, cacheable
 
     def _etag(self, version: str, preview: bool, key: tuple, answer: str) -> str:
@@ -339,6 +361,43 @@ def _etag_matches(header: str | None, etag: str) -> bool:
     return etag in tags
 
 
+def _note(body: dict, name: str | None, prepared, failed: bool, internal: bool,
+          cache: bool | None) -> Note:
+    """What an executed request answered, for graph/observe.py."""
+    if name is None and len(prepared.operations) == 1:
+        operation = next(iter(prepared.operations.values()))
+        name = operation.name.value if operation.name else None
+    errors = body.get("errors")
+    if not errors:
+        return Note(name, "ok", cache=cache)
+    codes = tuple(e.get("extensions", {}).get("code", "") for e in errors)
+    outcome = "internal" if internal else ("refused" if failed else "field_error")
+    limit = next((found for e in errors if (found := limit_of(e.get("message", "")))), None)
+    return Note(name, outcome, codes, cache, limit)
+
+
+def _from_cache(note: Note | None) -> Note:
+    if note is None:  # put by a caller that had none: say only that it was a hit
+        return Note(None, "ok", cache=True)
+    return Note(note.operation, note.outcome, note.codes, True, note.limit)
+
+
+def _note_refusal(scope: dict, exc: HttpError) -> None:
+    scope[NOTE] = Note(None, "bad_request", (exc.code,), limit=limit_of(exc.message))
+
+
+_OUTCOMES = ("ok", "field_error", "refused", "bad_request", "internal")
+
+
+def _worst(outcomes) -> str:
+    return max(outcomes, key=_OUTCOMES.index, default="ok")
+
+
+_LOADING = Response(orjson.dumps({"errors": [{"message": "the server is still loading its data; "
+                                                         "try again shortly",
+                                              "extensions": {"code": UNAVAILABLE}}]}),
+                    status_code=503, media_type=JSON, headers={"Retry-After": "1"})
+_APQ_MISS_NOTE = Note(None, "refused", (PERSISTED_QUERY_NOT_FOUND,))
 _APQ_MISS = orjson.dumps({"errors": [{"message": "PersistedQueryNotFound",
                                        "extensions": {"code": PERSISTED_QUERY_NOT_FOUND}}]})
 

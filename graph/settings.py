@@ -38,6 +38,10 @@ class Settings:
     response_cache_bytes: int = 64 * 1024 * 1024
     reload_interval: float = 1.0              # seconds between checks of the store file
     log_level: str = "info"
+    access_log: str = "text"                  # text (uvicorn's lines), json (graph/observe.py) or off
+    metrics: bool = False                     # /metrics in Prometheus' format
+    metrics_dir: str | None = None            # with workers: prometheus-client's multiprocess files
+    shutdown_timeout: float = 30.0            # seconds requests in flight get after SIGTERM
     limits: Limits = dataclasses.field(default_factory=Limits)
 
     def to_json(self) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -17,10 +16,28 @@ from graph.settings import Limits, Settings
 DEFAULT_DB = "newsgraph.json"
 DEMO_SITE = Path(__file__).with_name("demo") / "site"
 
-# Exit codes: 0 all good, 1 failure, 2 usage (click), 3 some files rejected
-# (the good ones landed), 4 rejected with --strict (nothing written).
-EXIT_REJECTED = 3
-EXIT_STRICT = 4
+# Exit codes, one per kind of failure (docs/configuration.md lists them and
+# tests/test_readme.py brings each about): 0 all good, 1 a query's GraphQL
+# error or any other failure, 2 usage (click's), then:
+EXIT_REJECTED = 3   # load: some files rejected (the good ones landed)
+EXIT_STRICT = 4     # load --strict: something rejected, nothing written
+EXIT_STORE = 5      # the store is missing or cannot be read
+EXIT_LOCKED = 6     # load: another load holds the store's lock past --lock-timeout
+EXIT_LISTEN = 7     # serve: cannot listen on --host/--port (in use, not permitted)
+
+
+class ExitError(click.ClickException):
+    """An error message, and the documented exit code that goes with it."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def store_error(exc: Exception) -> ExitError:
+    from store.errors import StoreLocked
+
+    return ExitError(str(exc), EXIT_LOCKED if isinstance(exc, StoreLocked) else EXIT_STORE)
 
 db_option = click.option("--db", envvar="NEWSGRAPH_DB", show_envvar=True, default=None,
                          type=click.Path(dir_okay=False),
@@ -69,7 +86,8 @@ def load(paths, db, prune, strict, workers, lock_timeout, watch, quiet):
 
     Exit status: 0 when nothing was rejected, 3 when some files were rejected
     (the rest landed), 4 with --strict when anything was rejected (nothing
-    written), 1 on other errors.
+    written), 5 when the store cannot be read, 6 when another load holds its
+    lock past --lock-timeout, 1 on other errors.
     """
     from .loading import run_load, watch_and_load
 
@@ -137,14 +155,31 @@ def load(paths, db, prune, strict, workers, lock_timeout, watch, quiet):
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               envvar="NEWSGRAPH_LOG_LEVEL", show_envvar=True, help="Server log verbosity.")
+@click.option("--access-log", default="text", show_default=True, type=click.Choice(["text", "json", "off"]),
+              envvar="NEWSGRAPH_ACCESS_LOG", show_envvar=True,
+              help="A line per request on standard output: text (uvicorn's, at log level info "
+              "or debug), json (one object a line: time, operation, status, duration, cache hit, "
+              "bytes, client; never variables or tokens) or off.")
+@click.option("--metrics", is_flag=True, envvar="NEWSGRAPH_METRICS", show_envvar=True,
+              help="Serve Prometheus metrics at /metrics.")
+@click.option("--shutdown-timeout", default=30.0, show_default=True, type=click.FloatRange(min=0),
+              envvar="NEWSGRAPH_SHUTDOWN_TIMEOUT", show_envvar=True,
+              help="Seconds requests in flight get to finish after SIGTERM or Ctrl-C.")
 def serve(paths, db, host, port, workers, preview_token, cors_origins, introspection, graphiql,
           cache_control, response_cache_mb, max_depth, max_aliases, max_tokens, max_cost,
-          max_body_kb, max_batch, max_page, max_conditions, timeout, reload_interval, log_level):
+          max_body_kb, max_batch, max_page, max_conditions, timeout, reload_interval, log_level,
+          access_log, metrics, shutdown_timeout):
     """Serve the GraphQL API (and GraphiQL at /graphql).
 
     With PATHs, they are loaded first (into --db, or a temporary store). With
     none, --db is served; with no store at all, the bundled demo collection is,
     so a first run shows a working explorer.
+
+    /healthz answers as soon as the server listens; /readyz (and the API) once
+    the store is read, and /readyz says 503 again once SIGTERM asks it to stop.
+
+    Exit status: 0 after SIGTERM or Ctrl-C, 5 when the store is missing or
+    cannot be read, 7 when it cannot listen on --host/--port, 1 otherwise.
     """
     from graph.server import run
 
@@ -165,30 +200,30 @@ def serve(paths, db, host, port, workers, preview_token, cors_origins, introspec
         _load_quietly([DEMO_SITE], db)
         click.echo("No data given: serving the bundled demo collection.", err=True)
     elif not os.path.exists(db):
-        raise click.ClickException(f"no store at {db}: run `newsgraph load PATH --db {db}` first")
+        raise ExitError(f"no store at {db}: run `newsgraph load PATH --db {db}` first", EXIT_STORE)
     settings = Settings(
         db=db, host=host, port=port, workers=workers, preview_token=preview_token or None,
         introspection=introspection, graphiql=graphiql, cors_origins=tuple(cors_origins),
         cache_control=cache_control, response_cache_bytes=response_cache_mb * 1024 * 1024,
-        reload_interval=reload_interval, log_level=log_level,
+        reload_interval=reload_interval, log_level=log_level, access_log=access_log,
+        metrics=metrics, shutdown_timeout=shutdown_timeout,
         limits=Limits(max_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens,
                       max_cost=max_cost, max_body_bytes=max_body_kb * 1024, max_batch=max_batch,
                       max_page=max_page, max_conditions=max_conditions, timeout_seconds=timeout))
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    where = f"http://{shown}:{port}/graphql" if port else "/graphql on the free port named below"
-    click.echo(f"newsgraph: GraphiQL and the API at {where} (store {db})", err=True)
-    if scratch is not None:
-        # uvicorn stops on SIGTERM, then raises it again with the handler it
-        # found: make that handler unwind, so the `finally` below runs.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    try:
-        run(settings)
-    except Exception as exc:  # a store that cannot be read at start-up
-        from store.errors import StoreError
 
-        if isinstance(exc, StoreError):
-            raise click.ClickException(str(exc)) from None
-        raise
+    def ready(url: str) -> None:
+        # Only now: the address printed is one that answers.
+        click.echo(f"newsgraph: GraphiQL and the API at {url}/graphql (store {db})", err=True)
+
+    from graph.server import ListenError
+    from store.errors import StoreError
+
+    try:
+        run(settings, on_ready=ready)
+    except ListenError as exc:
+        raise ExitError(str(exc), EXIT_LISTEN) from None
+    except StoreError as exc:  # a store that cannot be read at start-up
+        raise store_error(exc) from None
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -249,6 +284,8 @@ def query(query_or_file, db, url, var_items, vars_file, operation_name, follow, 
 
     A GraphQL error prints its message and exits with status 1.
     """
+    from store.errors import StoreError
+
     from .output import rows_of, to_csv, to_json, to_ndjson
     from .pull import LocalRunner, PullError, RemoteRunner, check, pull_all
 
@@ -256,6 +293,9 @@ def query(query_or_file, db, url, var_items, vars_file, operation_name, follow, 
         text = sys.stdin.read()
     elif os.path.isfile(query_or_file):
         text = Path(query_or_file).read_text(encoding="utf-8")
+    elif "{" not in query_or_file:
+        # Every query has a selection set: without a brace it was meant as a file.
+        raise click.BadParameter(f"no such file: {query_or_file}", param_hint="QUERY_OR_FILE")
     else:
         text = query_or_file
     variables: dict = {}
@@ -283,6 +323,8 @@ def query(query_or_file, db, url, var_items, vars_file, operation_name, follow, 
     except PullError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except StoreError as exc:
+        raise store_error(exc) from None
     finally:
         if runner is not None:
             runner.close()

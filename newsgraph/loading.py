@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from store.db import Store
-from store.errors import StoreError, StrictLoadRejected
+from store.errors import StoreError, StoreLocked, StrictLoadRejected
 from store.ingest import LoadReport, load
 
 KINDS = ("article", "topic", "provider")
@@ -18,7 +18,7 @@ KINDS = ("article", "topic", "provider")
 
 def run_load(paths, db: str, *, prune: bool = False, strict: bool = False, workers=None,
              lock_timeout: float = 60.0, quiet: bool = False) -> int:
-    from .cli import EXIT_REJECTED, EXIT_STRICT
+    from .cli import EXIT_LOCKED, EXIT_REJECTED, EXIT_STORE, EXIT_STRICT
 
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
@@ -47,8 +47,8 @@ def run_load(paths, db: str, *, prune: bool = False, strict: bool = False, worke
         return EXIT_STRICT
     except StoreError as exc:
         _stop(bar)
-        err.print(f"[bold red]error:[/] {exc}")
-        return 1
+        err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        return EXIT_LOCKED if isinstance(exc, StoreLocked) else EXIT_STORE
     _stop(bar)
     if not quiet:
         _print_summary(report, db, out)

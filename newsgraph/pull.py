@@ -17,6 +17,7 @@ from graph.schema import schema
 from graph.settings import Settings
 from graph.state import build_model
 from store.db import Store
+from store.errors import StoreError
 
 AFTER = "newsgraphAfter"
 
@@ -37,7 +38,7 @@ class LocalRunner(Runner):
     def __init__(self, db: str, preview: bool = False) -> None:
         store = Store(db)
         if not store.exists():
-            raise PullError(f"no store at {db}: run `newsgraph load PATH --db {db}` first")
+            raise StoreError(f"no store at {db}: run `newsgraph load PATH --db {db}` first")
         self.settings = Settings(db=db)
         self.model = build_model(store)
         self.executor = Executor(schema, self.settings)

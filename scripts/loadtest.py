@@ -106,7 +106,7 @@ def server(db: Path, workdir: Path, *args: str):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"newsgraph serve did not start:\n{(workdir / 'server.log').read_text()}")
             try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         with server(db, Path(workdir), "--workers", str(args.workers), *cache) as (base_url, process):
             deadline = time.monotonic() + 30
             while len(workers := worker_pids(process.pid)) < args.workers and time.monotonic() < deadline:
-                time.sleep(0.1)  # healthz answered from the first worker up; wait for the rest
+                time.sleep(0.1)  # readyz answered from the first worker up; wait for the rest
             assert len(workers) == args.workers, f"expected {args.workers} workers, found {workers}"
             bodies_file = Path(workdir) / "bodies.ndjson"
             bodies_file.write_bytes(b"\n".join(bodies(base_url)) + b"\n")

@@ -1,7 +1,8 @@
 """A real ``newsgraph serve`` in a subprocess, for the tests that need one.
 
-It binds 127.0.0.1 on port 0 and reads the port the kernel gave from
-uvicorn's start-up line, so parallel test workers never race for a port.
+It binds 127.0.0.1 on port 0 and reads the port the kernel gave from the
+line the server prints once it is ready, so parallel test workers never race
+for a port.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 import httpx
 
 NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
-_LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+_LISTENING = re.compile(r"GraphiQL and the API at http://127\.0\.0\.1:(\d+)/graphql")
 
 
 class LiveServer:
@@ -58,12 +59,12 @@ class LiveServer:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if httpx.get(self.base_url + "/healthz", timeout=2).status_code == 200:
+                if httpx.get(self.base_url + "/readyz", timeout=2).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError(f"/healthz never answered 200:\n{self.log}")
+                raise AssertionError(f"/readyz never answered 200:\n{self.log}")
             time.sleep(0.05)
 
     def stop(self) -> None:

@@ -19,7 +19,7 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from newsgraph.cli import DEMO_SITE, EXIT_REJECTED, EXIT_STRICT, main
+from newsgraph.cli import DEMO_SITE, EXIT_REJECTED, EXIT_STORE, EXIT_STRICT, main
 from store.db import Store
 from tests.conftest import AZURE, POWER_APPS, ROOT, SEED
 from tests.independent import front_matter, slug, visible
@@ -179,7 +179,7 @@ def test_all_needs_a_connection(corpus_db):
 
 def test_a_missing_store_is_named(tmp_path):
     result = run("query", "{ stats { articles } }", "--db", str(tmp_path / "none.json"))
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_STORE
     assert "none.json" in result.stderr and "newsgraph load" in result.stderr
 
 

@@ -213,7 +213,7 @@ def test_serve_turns_every_limit_option_and_variable_into_settings(corpus_db, mo
     from newsgraph.cli import main
 
     seen = []
-    monkeypatch.setattr(graph.server, "run", seen.append)
+    monkeypatch.setattr(graph.server, "run", lambda settings, **_: seen.append(settings))
     args = ["serve", "--db", corpus_db, "--max-depth", "4", "--max-aliases", "5", "--max-tokens", "600",
             "--max-cost", "700", "--max-body-kb", "8", "--max-batch", "9", "--max-page", "50", "--max-conditions", "12", "--timeout", "1.5",
             "--no-introspection", "--no-graphiql", "--cors-origin", "https://a.example"]

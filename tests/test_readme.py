@@ -20,7 +20,7 @@ from graph.state import DataHolder
 from newsgraph.cli import DEMO_SITE, main
 from store.db import Store
 from store.ingest import load
-from tests.conftest import POWER_APPS, ROOT, make_client
+from tests.conftest import POWER_APPS, ROOT, SEED, make_client
 from tests.live_server import serve
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -208,3 +208,151 @@ def test_the_docs_name_no_option_that_does_not_exist(command):
     rows = [line for line in _section(command).splitlines() if line.startswith("| `-")]
     documented = {name for row in rows for name in re.findall(r"`(--?[\w-]+)", row.split("|")[1])}
     assert documented and documented <= known, documented - known
+
+
+# --- what docs/configuration.md promises ----------------------------------------------------
+
+
+def _table(heading: str) -> list[str]:
+    """The first column of the table under ``heading``, without backquotes."""
+    found = re.search(rf"^#+ {re.escape(heading)}\n(.*?)(?=^#|\Z)", CONFIGURATION, re.M | re.S)
+    assert found, f"docs/configuration.md has no section {heading!r}"
+    rows = [line for line in found.group(1).splitlines() if line.startswith("| `")]
+    return [row.split("|")[1].strip().strip("`") for row in rows]
+
+
+def _bad_site(root: Path) -> Path:
+    (root / "_news").mkdir(parents=True)
+    (root / "_news" / "good.md").write_text("---\ntitle: Good\n---\nbody\n", encoding="utf-8")
+    (root / "_news" / "bad.md").write_text("---\ntitle: Bad\nheat: hot\n---\nbody\n", encoding="utf-8")
+    return root
+
+
+def _exit_code_cases(tmp_path: Path, corpus_db: str):
+    """Each documented exit code, and a command that ends with it."""
+    import fcntl
+    import socket
+
+    corrupt = tmp_path / "corrupt.json"
+    corrupt.write_text('{"broken', encoding="utf-8")
+    locked = tmp_path / "locked.json"
+    lock = open(str(locked) + ".lock", "a+")  # the lock a running load holds (FILE.lock)
+    fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    site = _bad_site(tmp_path / "site")
+    cases = {
+        0: ["export-schema"],
+        1: ["query", "{ nope }", "--db", corpus_db],
+        2: ["query", str(tmp_path / "nofile.graphql")],
+        3: ["load", str(site), "--db", str(tmp_path / "some.json"), "-q"],
+        4: ["load", str(site), "--db", str(tmp_path / "strict.json"), "--strict", "-q"],
+        5: ["query", "{ stats { articles } }", "--db", str(corrupt)],
+        6: ["load", str(SEED), "--db", str(locked), "--lock-timeout", "0.2", "-q"],
+        7: ["serve", "--db", corpus_db, "--port", str(busy.getsockname()[1])],
+    }
+    return cases, (lock, busy)
+
+
+def test_every_documented_exit_status_is_what_its_case_exits_with(tmp_path, corpus_db):
+    documented = {int(code) for code in _table("Exit status")}
+    cases, held = _exit_code_cases(tmp_path, corpus_db)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSGRAPH_")}
+    try:
+        assert documented == set(cases), "a documented exit status without a case, or the reverse"
+        for code, args in cases.items():
+            done = subprocess.run([str(VENV_BIN / "newsgraph"), *args], capture_output=True, text=True,
+                                  timeout=120, env=env, stdin=subprocess.DEVNULL)
+            assert done.returncode == code, (args, done.returncode, done.stderr[-2000:])
+            assert "Traceback" not in done.stderr, done.stderr
+            if code:
+                assert done.stderr.strip(), f"exit {code} without a word: {args}"
+    finally:
+        for thing in held:
+            thing.close()
+
+
+def test_every_documented_error_code_is_what_its_case_answers(corpus_holder, monkeypatch):
+    from starlette.testclient import TestClient
+
+    from graph.app import create_app
+    from graph.http import GraphQLHTTP
+    from graph.settings import Limits
+    from graph.settings import Settings as ServerSettings
+
+    documented = set(_table("Error codes"))
+    digest = "0" * 64
+
+    def internal(_client):
+        def boom(*args, **kwargs):
+            raise RuntimeError("a fault of ours")
+        app = create_app(ServerSettings(db=corpus_holder.store.path, reload_interval=0),
+                         holder=corpus_holder)
+        with monkeypatch.context() as patch:
+            patch.setattr(GraphQLHTTP, "_decode_body", boom)
+            return TestClient(app, raise_server_exceptions=False).post(
+                "/graphql", json={"query": "{ stats { articles } }"})
+
+    def loading(_client):  # an app whose store is still being read: its lifespan has not run
+        app = create_app(ServerSettings(db=corpus_holder.store.path))
+        return TestClient(app).post("/graphql", json={"query": "{ stats { articles } }"})
+
+    cases = {
+        "BAD_USER_INPUT": lambda c: c.post("/graphql", json={"query": "{ nope }"}),
+        "QUERY_TOO_COMPLEX": lambda c: c.post("/graphql", json={"query": "{ a: stats { articles } b: stats { topics } }"}),
+        "NOT_FOUND": lambda c: c.get("/nope"),
+        "PERSISTED_QUERY_NOT_FOUND": lambda c: c.post("/graphql", json={
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}}),
+        "UNAUTHENTICATED": lambda c: c.post("/graphql", json={"query": "{ stats { articles } }"},
+                                            headers={"Authorization": "Bearer wrong"}),
+        "UNAVAILABLE": loading,
+        "INTERNAL": internal,
+        "BAD_REQUEST": lambda c: c.put("/healthz"),
+    }
+    assert documented == set(cases), "a documented error code without a case, or the reverse"
+    with make_client(corpus_holder, limits=Limits(max_aliases=1)) as client:
+        for code, case in cases.items():
+            body = case(client).json()
+            assert body["errors"][0]["extensions"]["code"] == code, (code, body)
+
+
+def test_the_documented_default_page_size_is_the_one_served(demo_client):
+    documented = re.search(r"`first`/`last` default to `(\d+)`", CONFIGURATION)
+    assert documented, "docs/configuration.md does not say the default page size"
+    body = demo_client.post("/graphql", json={"query": "{ articles { totalCount nodes { id } } }"}).json()
+    total = body["data"]["articles"]["totalCount"]
+    assert total > int(documented.group(1)), "the demo is too small to show the default"
+    assert len(body["data"]["articles"]["nodes"]) == int(documented.group(1))
+
+
+# --- docs/deploy.md ------------------------------------------------------------------------------
+
+DEPLOY = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("language, path", [("haproxy", "deploy/haproxy.cfg"),
+                                            ("ini", "deploy/newsgraph@.service")])
+def test_deploy_shows_the_files_the_tests_run(language, path):
+    shown = re.findall(rf"^```{language}\n(.*?)^```", DEPLOY, re.M | re.S)
+    assert shown == [(ROOT / path).read_text(encoding="utf-8")], f"docs/deploy.md differs from {path}"
+
+
+def test_the_systemd_unit_is_valid_and_runs_options_that_exist(tmp_path):
+    unit = (ROOT / "deploy" / "newsgraph@.service").read_text(encoding="utf-8")
+    command = re.search(r"^ExecStart=(\S+) (.*)$", unit, re.M)
+    args = shlex.split(command.group(2).replace("%i", "8001"))
+    assert args[0] == "serve"
+    serve_options = {name for option in _options("serve") for name in option.opts}
+    assert {a for a in args if a.startswith("--")} <= serve_options
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is missing")
+    # As installed, but with this checkout's newsgraph, which exists here.
+    (tmp_path / "newsgraph@.service").write_text(unit.replace(command.group(1), str(VENV_BIN / "newsgraph")))
+    (tmp_path / "newsgraph@8001.service").symlink_to(tmp_path / "newsgraph@.service")
+    done = subprocess.run([analyze, "verify", str(tmp_path / "newsgraph@8001.service")],
+                          capture_output=True, text=True, timeout=60)
+    problems = [line for line in (done.stdout + done.stderr).splitlines()
+                if "newsgraph@" in line and "EnvironmentFile" not in line]
+    assert problems == [], problems

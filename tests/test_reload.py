@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from graph.state import DataHolder
+from newsgraph.cli import EXIT_LOCKED
 from store.db import Store
 from store.ingest import load
 from tests.conftest import AZURE, POWER_APPS, SEED, make_client
@@ -205,7 +206,7 @@ def test_a_second_load_says_who_holds_the_lock(lock_holder):
     result = subprocess.run(newsgraph("load", str(SEED), "--db", db, "--lock-timeout", "0.3"),
                             capture_output=True, text=True, timeout=60)
     holder = lock_holder
-    assert result.returncode == 1
+    assert result.returncode == EXIT_LOCKED
     assert f"pid {holder.pid}" in result.stderr and "being written by another load" in result.stderr
     assert not os.path.exists(db)  # it wrote nothing
 

@@ -108,11 +108,11 @@ def test_switching_versions_empties_the_cache():
     cache = ResponseCache(max_bytes=1 << 20)
     key = (False, "{ stats { articles } }", b"", "")
     cache.put("v1", key, 200, b'{"data":1}')
-    assert cache.get("v1", key) == (200, b'{"data":1}')
+    assert cache.get("v1", key)[:2] == (200, b'{"data":1}')
     assert cache.get("v2", key) is None
     assert cache.get("v1", key) is None  # going back does not resurrect old entries
     cache.put("v1", key, 200, b'{"data":2}')
-    assert cache.get("v1", key) == (200, b'{"data":2}')
+    assert cache.get("v1", key)[:2] == (200, b'{"data":2}')
 
 
 def test_the_cache_stays_within_its_byte_budget():
