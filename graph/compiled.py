@@ -68,6 +68,12 @@ NATIVE_CLASSES = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool, Grap
 REMEMBERED_ARGUMENTS = 4096
 
 
+def remembered(gtype) -> bool:
+    """Whether the parts of answers showing an object of this type are
+    remembered per view (when no variable reaches inside them)."""
+    return gtype.name in LONG_LIVED or any(i.name == "Node" for i in getattr(gtype, "interfaces", ()))
+
+
 class Bail(Exception):
     """The compiled code cannot vouch for this answer: use the standard executor."""
 
@@ -533,8 +539,7 @@ class _Codegen:
         # An entity's part of the answer depends only on the entity and the view
         # when no variable reaches inside it and no `within` reads the clock:
         # remember it per view, so the next request that shows it copies nothing.
-        memo = (check and self.memoize and len(self.dynamic_args) == dynamic_before
-                and (gtype.name in LONG_LIVED or any(i.name == "Node" for i in gtype.interfaces)))
+        memo = check and self.memoize and len(self.dynamic_args) == dynamic_before and remembered(gtype)
         if memo:
             token = self.name("M_", object())
             lines.append(f"    m = r.memo({token})")

@@ -1,8 +1,9 @@
 """Parse, validate and execute GraphQL documents against the Strawberry schema.
 
 Documents are parsed and validated once and kept in a bounded cache keyed by
-their text; limits that depend on variables (the cost estimate) are checked
-per request, before execution.
+their text; documents that differ only in their literals share one
+parameterised preparation (graph/literals.py). Limits that depend on
+variables (the cost estimate) are checked per request, before execution.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from threading import Lock
 
 import orjson
@@ -20,7 +21,8 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from store.errors import BadQuery
 
-from .compiled import Compiler
+from . import literals
+from .compiled import Compiler, remembered
 from .context import Context
 from .errors import BAD_USER_INPUT, INTERNAL, QUERY_TOO_COMPLEX, TooComplexError, UserInputError
 from .limits import check_cost, check_static, limit_variables
@@ -29,7 +31,10 @@ from .settings import Settings
 log = logging.getLogger("newsgraph")
 
 DOCUMENT_CACHE_SIZE = 1024
+SHAPE_CACHE_SIZE = 1024
+SHAPE_VARIANTS = 64      # per shape, by the literals it keeps as written
 PASSED_CACHE_SIZE = 256  # limit verdicts kept per document
+UNSHARED = object()      # a shape whose documents are each prepared alone
 _SUGGESTION = re.compile(r" Did you mean .*\?$")
 
 
@@ -44,10 +49,15 @@ class Prepared:
     # shape of request, not once per request.
     limit_variables: frozenset = frozenset()
     passed: OrderedDict = field(default_factory=OrderedDict)
+    # A document answered through its shape's parameterised preparation:
+    # the values of its literals as variables, and its text (for answers
+    # with errors, which the document as written gives).
+    literals: dict | None = None
+    text: str | None = None
 
 
 class Executor:
-    def __init__(self, schema, settings: Settings) -> None:
+    def __init__(self, schema, settings: Settings, parameterise: bool = True) -> None:
         self.schema = schema._schema if hasattr(schema, "_schema") else schema
         self.settings = settings
         self.limits = settings.limits
@@ -56,6 +66,8 @@ class Executor:
             rules.append(NoSchemaIntrospectionCustomRule)
         self.rules = rules
         self._cache: OrderedDict[str, Prepared] = OrderedDict()
+        self.parameterise = parameterise
+        self._shapes: OrderedDict[tuple, literals.Shape | object] = OrderedDict()
         self._lock = Lock()
         self.compiled = Compiler(self.schema, hide_suggestions=not settings.introspection)
 
@@ -65,12 +77,78 @@ class Executor:
             if hit is not None:
                 self._cache.move_to_end(query)
                 return hit
+        if not self.parameterise:
+            return self._plain(query)
+        key, tokens = literals.shape(query)
+        if tokens:
+            shared = self._shared(key, tokens, query)
+            if shared is not None:
+                return shared  # not kept by text: a document of fresh values comes once
+        prepared = self._plain(query)
+        if tokens and prepared.errors is None:
+            self._learn(key, tokens, query, prepared)
+        return prepared
+
+    def _plain(self, query: str) -> Prepared:
+        """The document prepared as written, kept by its text."""
+        with self._lock:
+            hit = self._cache.get(query)
+        if hit is not None:
+            return hit
         prepared = self._prepare(query)
         with self._lock:
             self._cache[query] = prepared
             while len(self._cache) > DOCUMENT_CACHE_SIZE:
                 self._cache.popitem(last=False)
         return prepared
+
+    def _shared(self, key: tuple, tokens: list[str], query: str) -> Prepared | None:
+        """The shape's parameterised preparation with this document's
+        literals, or None when the document must be prepared as written."""
+        with self._lock:
+            shape = self._shapes.get(key)
+            if shape is not None:
+                self._shapes.move_to_end(key)
+        if shape is None or shape is UNSHARED:
+            return None
+        shared = shape.prepared.get(shape.key(tokens))
+        if shared is None:
+            return None
+        values = shape.values(tokens)
+        if values is None:
+            return None
+        return replace(shared, literals=values, text=query, uses_clock="within" in query)
+
+    def _learn(self, key: tuple, tokens: list[str], query: str, prepared: Prepared) -> None:
+        """Make the shape's parameterised preparation from its first valid
+        document, for the documents of that shape that come after."""
+        with self._lock:
+            shape = self._shapes.get(key)
+        if shape is UNSHARED or (shape is not None and shape.key(tokens) in shape.prepared):
+            return
+        made = literals.parameterise(self.schema, prepared.document, query, tokens, key[1], remembered)
+        if made is None:
+            learned, shared = UNSHARED, None
+        else:
+            learned, document = made
+            hide = not self.settings.introspection
+            shared = None
+            if not validate(self.schema, document, self.rules, max_errors=20, hide_suggestions=hide):
+                operations = {d.name.value if d.name else None: d for d in document.definitions
+                              if isinstance(d, OperationDefinitionNode)}
+                shared = Prepared(document, None, operations, prepared.uses_clock,
+                                  limit_variables(document, self.schema))
+        with self._lock:
+            if learned is not UNSHARED:
+                shape = self._shapes.get(key)
+                learned = shape if isinstance(shape, literals.Shape) else learned
+                if len(learned.prepared) >= SHAPE_VARIANTS:
+                    learned.prepared.clear()
+                # None: documents of this variant are prepared as written.
+                learned.prepared[learned.key(tokens)] = shared
+            self._shapes[key] = learned
+            while len(self._shapes) > SHAPE_CACHE_SIZE:
+                self._shapes.popitem(last=False)
 
     def _prepare(self, query: str) -> Prepared:
         uses_clock = "within" in query
@@ -130,6 +208,20 @@ class Executor:
     def run(self, prepared: Prepared, variables: dict | None, operation_name: str | None,
             context: Context) -> tuple[dict, bool]:
         """The response body, and whether it failed before execution."""
+        context.deadline = time.monotonic() + self.limits.timeout_seconds
+        if prepared.literals is not None:
+            merged = {**variables, **prepared.literals} if variables else prepared.literals
+            body, failed = self._run(prepared, merged, operation_name, context)
+            if "errors" not in body:
+                return body, failed
+            # Errors (a limit, a resolver's, a variable's) are given as the
+            # document as written gives them, with its own locations. Within
+            # the same deadline: a request that ran out of time stops at once.
+            prepared = self._plain(prepared.text)
+        return self._run(prepared, variables, operation_name, context)
+
+    def _run(self, prepared: Prepared, variables: dict | None, operation_name: str | None,
+             context: Context) -> tuple[dict, bool]:
         if prepared.errors:
             return {"errors": prepared.errors}, True
         try:
@@ -139,7 +231,6 @@ class Executor:
             self._check_limits(prepared, operation, variables or {})
         except GraphQLError as exc:
             return {"errors": [_error(exc.message, exc.extensions.get("code", BAD_USER_INPUT))]}, True
-        context.deadline = time.monotonic() + self.limits.timeout_seconds
         # Fast path (graph/compiled.py): the operation compiled to plain Python.
         # It answers only when it can vouch for the answer; on None (unsupported
         # document, or any error on the way) the standard executor below, the

@@ -35,6 +35,8 @@ def _both(executor: Executor, model, query: str, variables: dict | None = None,
     """(compiled body or None, reference body as graph/executor.py builds it)."""
     prepared = executor.prepare(query)
     assert prepared.errors is None, prepared.errors
+    if prepared.literals:  # the document's shape, parameterised: its literals are variables
+        variables = {**(variables or {}), **prepared.literals}
     operation = executor.operation(prepared, name)
     fast = executor.compiled.run(prepared.document, operation, variables,
                                  Context(model=model, preview=preview, settings=SETTINGS, now=FROZEN_NOW,

@@ -1,0 +1,176 @@
+"""Inline literals share a plan (graph/literals.py): documents that differ
+only in their literal values share one parameterised, validated, compiled
+preparation, and every answer and every error is the one the document as
+written gets (an executor that prepares each document alone is the
+reference), limits included."""
+from __future__ import annotations
+
+import json
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis_graphql import queries
+
+from graph import literals
+from graph.context import Context
+from graph.executor import Executor
+from graph.limits import estimate_cost
+from graph.schema import schema
+from graph.settings import Limits, Settings
+
+from tests.conftest import FROZEN_NOW
+
+SETTINGS = Settings(db=None, preview_token="t")
+
+
+@pytest.fixture(scope="module")
+def shared() -> Executor:
+    return Executor(schema, SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def alone() -> Executor:
+    return Executor(schema, SETTINGS, parameterise=False)
+
+
+def _answer(executor: Executor, model, query: str, variables: dict | None = None) -> bytes:
+    context = Context(model=model, preview=False, settings=SETTINGS, now=FROZEN_NOW)
+    body, failed = executor.run(executor.prepare(query), variables, None, context)
+    return orjson.dumps([body, failed])
+
+
+def _same(shared: Executor, alone: Executor, model, query: str, variables: dict | None = None) -> dict:
+    got = _answer(shared, model, query, variables)
+    assert got == _answer(alone, model, query, variables), query
+    return orjson.loads(got)[0]
+
+
+LISTING = '{ articles(first: %d, where: {heat: {lte: %d}, quality: {gte: %d}}) { totalCount nodes { id heat } } }'
+
+
+def test_documents_differing_in_literals_share_one_plan(shared, alone, corpus_model):
+    texts = [LISTING % (first, heat, quality) for first, heat, quality in
+             ((5, 100, 10), (7, 80, 20), (20, 737, 4), (1, 90, 40))]
+    answers = [_same(shared, alone, corpus_model, text) for text in texts]
+    assert len({orjson.dumps(a) for a in answers}) == len(texts)  # the values matter
+    documents = {id(shared.prepare(text).document) for text in texts[1:]}
+    assert len(documents) == 1
+    operation = shared.operation(shared.prepare(texts[1]), None)
+    plans = [p for p in shared.compiled._plans.values() if p is not None and p.operation is operation]
+    assert len(plans) == 1
+    # Only the first document of the shape was kept by its text.
+    assert not any(text in shared._cache for text in texts[1:])
+
+
+def test_the_values_are_the_literals(shared, corpus_model):
+    prepared = shared.prepare('{ search(query: "power apps", where: {heat: {gte: 60}}, first: 3) '
+                              '{ totalCount } }')
+    prepared = shared.prepare('{ search(query: "canvas \\u00e9\\"", where: {heat: {gte: -1}}, first: 4) '
+                              '{ totalCount } }')
+    assert sorted(prepared.literals.values(), key=str) == [-1, 4, 'canvas é"']
+
+
+@pytest.mark.parametrize("learned, sent, code, words", [
+    (LISTING % (10, 5, 5), LISTING % (1000, 5, 5), "BAD_USER_INPUT", ("first", "100", "1000")),
+    ('{ a: articles(first: 10) { nodes { relatedFrom(first: 10) { id } } } }',
+     '{ a: articles(first: 100) { nodes { relatedFrom(first: 100) { relatedFrom(first: 100) { id } } } } }',
+     "QUERY_TOO_COMPLEX", ()),
+    (LISTING % (10, 5, 5), LISTING % (10, 5, 99999999999), "BAD_USER_INPUT", ("Int",)),
+    ('{ articles(where: {publishedAt: {gte: "2021-01-01T00:00:00Z"}}) { totalCount } }',
+     '{ articles(where: {publishedAt: {gte: "junk"}}) { totalCount } }', "BAD_USER_INPUT", ("DateTime",)),
+    ('{ articles(where: {title: {contains: "a"}}) { totalCount } }',
+     '{ articles(where: {title: {contains: "\\q"}}) { totalCount } }', "BAD_USER_INPUT", ("escape",)),
+    ('{ articles(where: {publishedAt: {within: "P7D"}}) { totalCount } }',
+     '{ articles(where: {publishedAt: {within: "P7 days"}}) { totalCount } }', "BAD_USER_INPUT",
+     ("within",)),
+    ('{ articles(first: 3, where: {heat: {lte: 5}}) { nodes { id } } }',
+     '{ articles(first: 3, where: {heat: {lte: 5.5}}) { nodes { id } } }', "BAD_USER_INPUT", ("Int",)),
+], ids=["page size", "cost", "Int out of range", "bad date", "bad escape", "bad duration", "Float for Int"])
+def test_limits_and_errors_see_the_document_as_written(shared, alone, corpus_model, learned, sent, code,
+                                                       words):
+    _same(shared, alone, corpus_model, learned)
+    body = _same(shared, alone, corpus_model, sent)
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == code
+    for word in words:
+        assert word in error["message"], error["message"]
+
+
+def test_an_error_keeps_the_location_of_the_document_as_written(shared, alone, corpus_model):
+    """Literals of other lengths move the fields after them; the error of an
+    execution (a bad `within`, found by the resolver) points at this
+    document's own line and column."""
+    template = ('{ articles(first: %s, where: {title: {contains: "%s"}}) { totalCount } '
+                'b: articles(where: {publishedAt: {within: "%s"}}) { totalCount } }')
+    _same(shared, alone, corpus_model, template % (1, "a", "P7D"))
+    body = _same(shared, alone, corpus_model, template % (100, "a much longer word", "P7X"))
+    (error,) = body["errors"]
+    assert error["locations"] and error["path"] == ["b"]
+
+
+@pytest.mark.parametrize("a, b", [
+    ('{ articles(first: 3, orderBy: [{field: HEAT, direction: ASC}]) { nodes { id } } }',
+     '{ articles(first: 3, orderBy: [{field: HEAT, direction: DESC}]) { nodes { id } } }'),
+    ('query($n: Int = 2) { articles(first: $n) { nodes { id } } }',
+     'query($n: Int = 3) { articles(first: $n) { nodes { id } } }'),
+    ('{ articles(first: 2) { nodes { id related(first: 1) { title } } } }',
+     '{ articles(first: 2) { nodes { id related(first: 2) { title } } } }'),
+    ('{ articles(first: 2, where: {published: true}) { nodes { id } } }',
+     '{ articles(first: 2, where: {published: false}) { nodes { id } } }'),
+    ('{ articles(first: 2) { nodes { id } } }', '{ articles(first: 2) { nodes { id } } } # 3'),
+], ids=["enum values", "variables' defaults", "inside an entity", "booleans", "comments"])
+def test_what_shapes_a_plan_stays_in_the_key(shared, alone, corpus_model, a, b):
+    """Enum values, booleans and null are names; variables' defaults, and
+    literals inside an entity whose parts are remembered, stay as written:
+    documents that differ in them are prepared each as written."""
+    first, second = _same(shared, alone, corpus_model, a), _same(shared, alone, corpus_model, b)
+    assert shared.prepare(b).literals is None
+    assert shared.prepare(a).document is not shared.prepare(b).document
+    assert "errors" not in first and "errors" not in second
+
+
+def test_shapes_ignore_what_the_lexer_ignores():
+    text = 'query Q1 { a1: articles(first: 10, where: {title: {contains: "x\\"#1"}}) # 5 "\n { totalCount } }'
+    (pieces, kinds), tokens = literals.shape(text)
+    assert tokens == ["10", '"x\\"#1"'] and kinds == ("i", "s")
+    assert "".join(p + t for p, t in zip(pieces, tokens + [""])) == text
+    assert literals.shape('{ a(x: -1.5e3, y: 0, z: """bl"ock 7""") }')[1] == ["-1.5e3", "0"]
+
+
+# --- generated documents -----------------------------------------------------------
+
+def _literal(kind: str):
+    if kind == "i":
+        return st.one_of(st.integers(-200, 800), st.integers(-2**40, 2**40)).map(str)
+    if kind == "f":
+        return st.floats(allow_nan=False, allow_infinity=False, width=32).map(lambda x: f"{x:.4e}")
+    return st.one_of(
+        st.sampled_from(["power", "", "2021-06-01T00:00:00Z", "2020-01-01", "P7D", "PT36H", "junk",
+                         "news:none", "\\q", "\\u00e9t\\u00e9"]).map(lambda s: f'"{s}"'),
+        st.text(max_size=12).map(lambda s: json.dumps(s, ensure_ascii=False)))
+
+
+def _datetime_nodes():
+    import graphql
+    return st.sampled_from(["2021-06-01T00:00:00Z", "2020-01-01", "2021-06-02T09:12:27+02:00", "junk"]) \
+        .map(lambda s: graphql.StringValueNode(value=s))
+
+
+@settings(max_examples=80, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                 HealthCheck.function_scoped_fixture])
+@given(query=queries(schema.as_str(), custom_scalars={"DateTime": _datetime_nodes()}), data=st.data())
+def test_generated_documents_answer_as_written(shared, alone, corpus_model, query, data):
+    """A document generated from the schema, then another of its shape with
+    other literals drawn at random (of every kind, valid or not): each gets
+    the answer, or the error, it gets when prepared alone."""
+    prepared = alone.prepare(query)
+    assume(prepared.errors is None)
+    assume(estimate_cost(prepared.document, alone.operation(prepared, None), {}, Limits()) <= 400)
+    _same(shared, alone, corpus_model, query)
+    (pieces, kinds), tokens = literals.shape(query)
+    assume(tokens)
+    drawn = [data.draw(_literal(kind)) for kind in kinds]
+    sibling = "".join(p + t for p, t in zip(pieces, drawn + [""]))
+    _same(shared, alone, corpus_model, sibling)
