@@ -50,10 +50,23 @@ class DateTimeFilter:
         default=None, description='An ISO-8601 duration back from now, e.g. "P7D" or "PT12H".')
 
 
-@strawberry.input
+@strawberry.input(description="domain matches every provider of a domain, each name of a platform too; key and id pick one provider.")
 class ProviderWhere:
     domain: StringFilter | None = None
     name: StringFilter | None = None
+    key: StringFilter | None = strawberry.field(
+        default=None, description="The provider's key: its domain, or domain/name on a platform (youtube.com/some-channel).")
+    id: IDFilter | None = None
+    has_articles: bool | None = strawberry.field(
+        default=None, description="Whether the provider has articles you may see.")
+
+
+@strawberry.input
+class TopicWhere:
+    slug: StringFilter | None = None
+    name: StringFilter | None = None
+    has_articles: bool | None = strawberry.field(
+        default=None, description="Whether the topic has articles you may see.")
 
 
 @strawberry.input(description="Topic slugs or names.")
@@ -121,8 +134,21 @@ class ArticleOrder:
     direction: SortDirection = SortDirection.DESC
 
 
+@strawberry.enum
+class ListSortField(enum.Enum):
+    ARTICLE_COUNT = "ARTICLE_COUNT"
+    NAME = "NAME"
+
+
+@strawberry.input(description="Ties are broken by key (a provider's key, a topic's slug). Without a direction, ARTICLE_COUNT sorts DESC and NAME ASC (ignoring case).")
+class ListOrder:
+    field: ListSortField
+    direction: SortDirection | None = None
+
+
 _RENAMES = {"in_": "in", "not_in": "notIn", "starts_with": "startsWith", "ends_with": "endsWith",
-            "published_at": "publishedAt", "has_images": "hasImages", "has_related": "hasRelated"}
+            "published_at": "publishedAt", "has_images": "hasImages", "has_related": "hasRelated",
+            "has_articles": "hasArticles"}
 
 
 def plain(value):
@@ -140,7 +166,7 @@ def plain(value):
     return value
 
 
-def order_pairs(order: list[ArticleOrder] | None) -> tuple[tuple[str, str], ...] | None:
+def order_pairs(order: list | None) -> tuple[tuple[str, str | None], ...] | None:
     if not order:
         return None
-    return tuple((o.field.value, o.direction.value) for o in order)
+    return tuple((o.field.value, o.direction.value if o.direction else None) for o in order)

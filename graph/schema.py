@@ -11,12 +11,14 @@ from loaders.normalize import slugify
 from store.readmodel import url_key
 
 from .errors import UserInputError
-from .inputs import ArticleOrder, ArticleWhere, ProviderWhere, plain
+from .inputs import ArticleOrder, ArticleWhere, ListOrder, ProviderWhere, TopicWhere, order_pairs, plain
 from .scalars import SCALAR_MAP
 from .types import (Article, ArticleConnection, ArticleFacets, FacetCount, Info, Node, Provider,
-                    ProviderConnection, Site, Stats, Topic, TopicConnection, facet_counts, keyed_page,
+                    ProviderConnection, Site, Stats, Topic, TopicConnection, facet_counts, page_info,
                     search_articles, select_articles)
+from store import lists
 from store import query as q
+from store.providers import name_key
 
 
 @strawberry.type
@@ -56,19 +58,31 @@ class Query:
                first: int | None = None, after: str | None = None) -> ArticleConnection:
         return search_articles(info, query, where, first, after)
 
-    @strawberry.field
-    def provider(self, info: Info, domain: str) -> Provider | None:
+    @strawberry.field(description="A provider by domain; on a platform domain (several publishers, such as youtube.com), by domain and name.")
+    def provider(self, info: Info, domain: str, name: str | None = None) -> Provider | None:
         info.context.model.lookups += 1
-        return info.context.view.providers.get(domain.strip().lower())
+        found = info.context.view.providers_by_domain.get(domain.strip().lower(), ())
+        if name is not None:
+            wanted = name_key(name)
+            return next((p for p in found if wanted == name_key(p.name)
+                         or any(wanted == name_key(n) for n in p.names)), None)
+        if len(found) > 1:
+            names = ", ".join(sorted(p.name for p in found)[:5])
+            raise UserInputError(f"{domain.strip().lower()} hosts {len(found)} providers ({names}"
+                                 f"{', ...' if len(found) > 5 else ''}): give the name as well")
+        return found[0] if found else None
 
-    @strawberry.field(description="Providers by domain.")
-    def providers(self, info: Info, where: ProviderWhere | None = None, first: int | None = None,
+    @strawberry.field(description="Providers by key (domain, or domain/name on a platform) unless orderBy says otherwise.")
+    def providers(self, info: Info, where: ProviderWhere | None = None,
+                  order_by: list[ListOrder] | None = None, first: int | None = None,
                   after: str | None = None) -> ProviderConnection:
         info.context.model.lookups += 1
-        test = q.provider_predicate(plain(where) if where else None)
-        items = [p for p in info.context.view.providers.values() if test(p)]
-        page, page_info = keyed_page(items, lambda p: p.domain, "provider", info, first, after)
-        return ProviderConnection(nodes=page.items, page_info=page_info, total_count=page.total)
+        view = info.context.view
+        test = q.provider_predicate(plain(where) if where else None, view.provider_counts)
+        items = [p for p in view.providers.values() if test(p)]
+        page = lists.page(items, lambda p: p.key, view.provider_counts, "provider", order_pairs(order_by),
+                          first=first, after=after, limit=info.context.settings.limits.max_page)
+        return ProviderConnection(nodes=page.items, page_info=page_info(page), total_count=page.total)
 
     @strawberry.field(description="A site by its name.")
     def site(self, info: Info, name: str) -> Site | None:
@@ -87,12 +101,16 @@ class Query:
         info.context.model.lookups += 1
         return info.context.view.topics.get(slugify(slug if slug is not None else name))
 
-    @strawberry.field(description="Topics by slug.")
-    def topics(self, info: Info, first: int | None = None, after: str | None = None) -> TopicConnection:
+    @strawberry.field(description="Topics by slug unless orderBy says otherwise.")
+    def topics(self, info: Info, where: TopicWhere | None = None, order_by: list[ListOrder] | None = None,
+               first: int | None = None, after: str | None = None) -> TopicConnection:
         info.context.model.lookups += 1
-        items = list(info.context.view.topics.values())
-        page, page_info = keyed_page(items, lambda t: t.slug, "topic", info, first, after)
-        return TopicConnection(nodes=page.items, page_info=page_info, total_count=page.total)
+        view = info.context.view
+        test = lists.topic_predicate(plain(where) if where else None, view.topic_counts)
+        items = [t for t in view.topics.values() if test(t)]
+        page = lists.page(items, lambda t: t.slug, view.topic_counts, "topic", order_pairs(order_by),
+                          first=first, after=after, limit=info.context.settings.limits.max_page)
+        return TopicConnection(nodes=page.items, page_info=page_info(page), total_count=page.total)
 
     @strawberry.field(description="Counts by topic, provider, type and month under one filter.")
     def facets(self, info: Info, where: ArticleWhere | None = None) -> ArticleFacets:

@@ -96,10 +96,10 @@ def _connection(page: q.Page, scores: list[float] | None = None) -> ArticleConne
         edges = [ArticleEdge(cursor=c, node=a) for a, c in zip(page.items, page.cursors)]
     else:
         edges = [ArticleEdge(cursor=c, node=a, score=s) for a, c, s in zip(page.items, page.cursors, scores)]
-    return ArticleConnection(edges=edges, page_info=_page_info(page), total_count=page.total)
+    return ArticleConnection(edges=edges, page_info=page_info(page), total_count=page.total)
 
 
-def _page_info(page: q.Page) -> PageInfo:
+def page_info(page: q.Page) -> PageInfo:
     return PageInfo(has_next_page=page.has_next, has_previous_page=page.has_previous,
                     start_cursor=page.cursors[0] if page.cursors else None,
                     end_cursor=page.cursors[-1] if page.cursors else None)
@@ -212,10 +212,11 @@ class Site(Node):
         resolver=articles_of(lambda site: {"site": {"name": {"eq": site.name}}}))
 
 
-@strawberry.type
+@strawberry.type(description="Who published. One per domain, except on a platform that hosts many publishers (several names, no organisation file: youtube.com channels, msn.com, medium.com), where each name is a provider sharing the domain.")
 class Provider(Node):
     id: strawberry.ID
-    domain: str = strawberry.field(description="Lower-case domain: the provider's identity.")
+    domain: str = strawberry.field(description="Lower-case domain.")
+    key: str = strawberry.field(description="The provider's identity: its domain, or domain/name on a platform (youtube.com/some-channel).")
     name: str
     images: list[Image]
     description: str | None
@@ -232,10 +233,10 @@ class Provider(Node):
 
     @strawberry.field
     def article_count(self, info: Info) -> int:
-        return batched(info, "provider_counts", lambda view: view.provider_counts).get(self.domain, 0)
+        return batched(info, "provider_counts", lambda view: view.provider_counts).get(self.key, 0)
 
     articles: ArticleConnection = strawberry.field(
-        resolver=articles_of(lambda provider: {"provider": {"domain": {"eq": provider.domain}}}))
+        resolver=articles_of(lambda provider: {"provider": {"key": {"eq": provider.key}}}))
 
 
 @strawberry.type
@@ -349,19 +350,6 @@ class TopicConnection:
     nodes: list[Topic]
     page_info: PageInfo
     total_count: int
-
-
-def keyed_page(items: list, key, tag: str, info: Info, first: int | None, after: str | None):
-    """Cursor paging for providers and topics, ordered by their key."""
-
-    def decode(cursor: str) -> str:
-        (value,) = q.decode_cursor(cursor, tag, 1)
-        return value
-
-    page = q.paginate(items, key, lambda item: q.encode_cursor(tag, [key(item)]), decode,
-                      first=first, after=after, last=None, before=None,
-                      limit=info.context.settings.limits.max_page)
-    return page, _page_info(page)
 
 
 @strawberry.type

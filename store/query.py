@@ -152,7 +152,7 @@ def compile_where(where: dict | None, view: View, now: dt.datetime) -> Predicate
             # `removed: true` counts as unpublished, as everywhere else.
             tests.append(lambda a, want=bool(spec): a.visible == want)
         elif key == "provider":
-            tests.append(_provider_predicate(spec))
+            tests.append(_provider_predicate(spec, view.provider_counts))
         elif key == "topics":
             tests.append(_topics_predicate(spec))
         elif key == "tags":
@@ -174,29 +174,46 @@ def compile_where(where: dict | None, view: View, now: dt.datetime) -> Predicate
     return lambda a: all(t(a) for t in tests)
 
 
-def _provider_predicate(spec: dict) -> Predicate:
-    tests: list[Predicate] = []
-    if spec.get("domain") is not None:
-        # Domains are identities in lower case, so every operator ignores case.
-        test = _string_filter(_lower_domains(spec["domain"]))
-        tests.append(lambda a, t=test: t(a.provider.domain if a.provider else None))
+def _identity_tests(spec: dict) -> list[Callable]:
+    """Tests on a provider's domain, key and id (see readmodel.Provider):
+    identities in lower case, so every operator ignores case. A domain
+    matches every provider of that domain, each name of a platform too."""
+    tests: list[Callable] = []
+    for field in ("domain", "key"):
+        if spec.get(field) is not None:
+            test = _string_filter(_lower_domains(spec[field]))
+            tests.append(lambda p, t=test, field=field: t(getattr(p, field) if p else None))
+    if spec.get("id") is not None:
+        test = _string_filter(spec["id"])
+        tests.append(lambda p, t=test: t(p.id if p else None))
+    return tests
+
+
+def _provider_predicate(spec: dict, counts: dict[str, int]) -> Predicate:
+    tests: list[Predicate] = [lambda a, t=t: t(a.provider) for t in _identity_tests(spec)]
     if spec.get("name") is not None:
         # An article's provider answers to its own name and the provider's.
         test = _string_filter(spec["name"], many=True)
         tests.append(lambda a, t=test: t(_provider_names(a)))
+    if spec.get("hasArticles") is not None:
+        # As on the providers list; an article without a provider has none.
+        tests.append(lambda a, want=bool(spec["hasArticles"]):
+                     a.provider is not None and (counts.get(a.provider.key, 0) > 0) == want)
     return lambda a: all(t(a) for t in tests)
 
 
-def provider_predicate(spec: dict | None) -> Callable:
+def provider_predicate(spec: dict | None, counts: dict[str, int] | None = None) -> Callable:
     """A ``ProviderWhere`` on the providers themselves (the ``providers``
-    list): the same domain rule as the article filter, the provider's name."""
-    tests: list[Callable] = []
-    if spec and spec.get("domain") is not None:
-        test = _string_filter(_lower_domains(spec["domain"]))
-        tests.append(lambda p, t=test: t(p.domain))
-    if spec and spec.get("name") is not None:
+    list): the same identity rules as the article filter, the provider's
+    name, and whether it has articles (``counts``: the view's, by key)."""
+    spec = spec or {}
+    tests = _identity_tests(spec)
+    if spec.get("name") is not None:
         test = _string_filter(spec["name"])
         tests.append(lambda p, t=test: t(p.name))
+    if spec.get("hasArticles") is not None:
+        counts = counts or {}
+        tests.append(lambda p, want=bool(spec["hasArticles"]): (counts.get(p.key, 0) > 0) == want)
     return lambda p: all(t(p) for t in tests)
 
 
@@ -276,11 +293,12 @@ def _candidates(where: dict | None, view: View) -> Sequence[Article]:
         options.append(_union(lists))
     if topics.get("every"):
         options.extend(view.by_topic.get(s, ()) for s in _slugs(topics["every"]))
-    domain = (where.get("provider") or {}).get("domain") or {}
-    if domain.get("eq") is not None:
-        options.append(view.by_provider.get(domain["eq"].lower(), ()))
-    elif domain.get("in") is not None:
-        options.append(_union([view.by_provider.get(d.lower(), ()) for d in domain["in"]]))
+    for field, index in (("domain", view.by_domain), ("key", view.by_provider)):
+        spec = (where.get("provider") or {}).get(field) or {}
+        if spec.get("eq") is not None:
+            options.append(index.get(spec["eq"].lower(), ()))
+        elif spec.get("in") is not None:
+            options.append(_union([index.get(d.lower(), ()) for d in spec["in"]]))
     for key, index in (("type", view.by_type), ("collection", view.by_collection)):
         spec = where.get(key) or {}
         if spec.get("eq") is not None:
@@ -490,8 +508,8 @@ class Selection:
 # built for every key at once, so each of a million articles' topics costs
 # one pass per ordering and not one sort per topic.
 
-_INDEXES = {"topic": "by_topic", "provider": "by_provider", "type": "by_type",
-            "collection": "by_collection"}
+_INDEXES = {"topic": "by_topic", "provider": "by_provider", "domain": "by_domain",
+            "type": "by_type", "collection": "by_collection"}
 
 
 def _live(spec) -> dict:
@@ -513,10 +531,11 @@ def exact_index(where: dict | None) -> tuple[str, str | None] | None:
         return ("topic", next(iter(slugs))) if len(slugs) == 1 else None
     if field in ("type", "collection") and set(ops) == {"eq"} and isinstance(ops["eq"], str):
         return (field, ops["eq"])
-    if field == "provider" and set(ops) == {"domain"}:
-        domain = _live(ops["domain"])
-        if set(domain) == {"eq"} and isinstance(domain["eq"], str):
-            return ("provider", domain["eq"].lower())
+    if field == "provider" and len(ops) == 1 and set(ops) <= {"domain", "key"}:
+        (part, spec), = ops.items()
+        value = _live(spec)
+        if set(value) == {"eq"} and isinstance(value["eq"], str):
+            return ("domain" if part == "domain" else "provider", value["eq"].lower())
     return None
 
 
@@ -538,6 +557,8 @@ def _group(ordered: list[Article], index: str) -> dict[str, list[Article]]:
     if index == "topic":
         keyed = ((topic.slug, a) for a in ordered for topic in a.topics)
     elif index == "provider":
+        keyed = ((a.provider.key, a) for a in ordered if a.provider is not None)
+    elif index == "domain":
         keyed = ((a.provider.domain, a) for a in ordered if a.provider is not None)
     else:
         keyed = ((getattr(a, index), a) for a in ordered)
@@ -703,9 +724,9 @@ def facets(items: Sequence[Article]) -> dict:
     labels_site = {site.name: site.title for site in sites}
     sites = Counter({site.name: count for site, count in sites.items()})
     labels_topic = {topic.slug: topic.name for topic in topics}
-    labels_provider = {provider.domain: provider.name for provider in providers}
+    labels_provider = {provider.key: provider.name for provider in providers}
     topics = Counter({topic.slug: count for topic, count in topics.items()})
-    providers = Counter({provider.domain: count for provider, count in providers.items()})
+    providers = Counter({provider.key: count for provider, count in providers.items()})
 
     def ranked(counter: Counter, labels: dict | None = None) -> list[tuple[str, str | None, int]]:
         return [(value, (labels or {}).get(value), count)

@@ -23,6 +23,7 @@ from loaders.normalize import parse_datetime, slugify
 
 from .db import Snapshot, paused_gc
 from .errors import StoreCorrupt
+from .providers import most_used, name_key, split_platform
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 # Topic names repeat across thousands of articles: slug each once.
@@ -140,10 +141,14 @@ class Source:
 
 
 class Provider:
-    __slots__ = ("id", "domain", "name", "images", "description", "extra", "names", "_declared")
+    """``key`` is the provider's identity: its domain, or on a platform
+    (store/providers.py) the domain and the name's key, ``youtube.com/x``."""
 
-    def __init__(self, domain: str) -> None:
-        self.id = f"provider:{domain}"
+    __slots__ = ("id", "key", "domain", "name", "images", "description", "extra", "names", "_declared")
+
+    def __init__(self, domain: str, key: str | None = None) -> None:
+        self.key = key or domain
+        self.id = f"provider:{self.key}"
         self.domain = domain
         self.name = domain
         self.images: list[Image] = []
@@ -303,6 +308,7 @@ class _Mentions:
         self.domains: set[str] = set()
         self.names: dict[str, dict[str, int]] = {}       # domain -> name -> count
         self.images: dict[str, list[Image]] = {}        # domain -> the first images given
+        self.name_images: dict[tuple[str, str], list[Image]] = {}  # (domain, name) -> the same
         self.topic_names: dict[str, str] = {}           # slug -> the first name given
 
 
@@ -325,7 +331,8 @@ class View:
         self.by_id = {a.id: a for a in articles}
         self.by_url: dict[str, Article] = {}
         self.by_topic: dict[str, list[Article]] = defaultdict(list)
-        self.by_provider: dict[str, list[Article]] = defaultdict(list)
+        self.by_provider: dict[str, list[Article]] = defaultdict(list)  # by provider key
+        self.by_domain: dict[str, list[Article]] = defaultdict(list)    # every provider of a domain
         self.by_type: dict[str, list[Article]] = defaultdict(list)
         self.by_collection: dict[str, list[Article]] = defaultdict(list)
         self.by_site: dict[str, list[Article]] = defaultdict(list)
@@ -339,8 +346,9 @@ class View:
                 self.by_topic[topic.slug].append(article)
                 topics[topic.slug] = topic
             if article.provider is not None:
-                self.by_provider[article.provider.domain].append(article)
-                providers[article.provider.domain] = article.provider
+                self.by_provider[article.provider.key].append(article)
+                self.by_domain[article.provider.domain].append(article)
+                providers[article.provider.key] = article.provider
             self.by_type[article.type].append(article)
             self.by_collection[article.collection].append(article)
             if article.site is not None:
@@ -348,11 +356,14 @@ class View:
             related_count += article.related_count
             for provider in related[article][1]:
                 if provider is not None:
-                    providers.setdefault(provider.domain, provider)
+                    providers.setdefault(provider.key, provider)
         self.related_count = related_count
         self.providers = dict(sorted(providers.items()))
         self.topics = dict(sorted(topics.items()))
-        self.provider_counts = {domain: len(items) for domain, items in self.by_provider.items()}
+        self.provider_counts = {key: len(items) for key, items in self.by_provider.items()}
+        self.providers_by_domain: dict[str, list[Provider]] = defaultdict(list)
+        for provider in self.providers.values():
+            self.providers_by_domain[provider.domain].append(provider)
         self.topic_counts = {slug: len(items) for slug, items in self.by_topic.items()}
         # The sites this audience has articles of: a site known only by
         # unpublished articles is not shown.
@@ -438,9 +449,10 @@ class Records:
         except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError) as exc:
             raise StoreCorrupt(self.path, f"record of {article.id!r} at byte {offset} "
                                           f"does not match the image ({exc})") from None
-        providers = self.model.providers
+        provider_for = self.model.provider_for
         base = _base(article.site)
-        related = [RelatedItem(r, providers.get((r.get("provider") or {}).get("domain")), base)
+        related = [RelatedItem(r, provider_for((r.get("provider") or {}).get("domain"),
+                                               (r.get("provider") or {}).get("name")), base)
                    for r in record.get("related") or ()]
         if article._targets:
             for item, target in zip(related, article._targets):
@@ -515,15 +527,23 @@ class ReadModel:
         for position, article in enumerate(articles):
             article.ord = position
         public, hidden = self._said[True], self._said[False]
-        for provider in self.providers.values():
+        # Platforms' providers per name, by domain then name key.
+        self._platforms: dict[str, dict[str, Provider]] = {}
+        for provider in list(self.providers.values()):
             known = provider._declared or provider.domain in public.domains
-            said = public if known else hidden
+            said, other = (public, hidden) if known else (hidden, public)
             provider.names = said.names.get(provider.domain, {})
             if not provider._declared and provider.names:
                 # No organization file: the name most articles use, then the first.
-                provider.name = max(provider.names.items(), key=lambda kv: (kv[1], -len(kv[0])))[0]
+                provider.name = most_used(provider.names)
             if not provider.images:
                 provider.images = said.images.get(provider.domain, [])
+            per_name = split_platform(provider, said, other, lambda key, d=provider.domain: Provider(d, key))
+            if per_name:
+                self._platforms[provider.domain] = per_name
+                self.providers.update((p.key, p) for p in per_name.values())
+        if self._platforms:
+            self._credit_names(articles, related, details)
         for slug, topic in self.topics.items():
             if not topic._declared and slug in public.topic_names:
                 topic.name = public.topic_names[slug]
@@ -590,6 +610,30 @@ class ReadModel:
     def _base_of(self, record: dict) -> str | None:
         return _base(self.site_of(record)) if self._site_roots else None
 
+    def provider_for(self, domain: str | None, name: str | None) -> Provider | None:
+        """The provider an article or related item names: on a platform,
+        the one of its name (a mention without a name stays the domain's)."""
+        provider = self.providers.get(domain) if domain else None
+        if provider is not None and name and domain in self._platforms:
+            return self._platforms[domain].get(name_key(name), provider)
+        return provider
+
+    def _credit_names(self, articles: list[Article], related: dict, details: bool) -> None:
+        """Give each article and related item on a platform the provider of
+        the name it gives."""
+        platforms, provider_for = self._platforms, self.provider_for
+        for article in articles:
+            provider = article.provider
+            if provider is not None and provider.domain in platforms:
+                article.provider = provider_for(provider.domain, article.provider_name)
+            _, items, names = related[article]
+            for i, provider in enumerate(items):
+                if provider is not None and provider.domain in platforms:
+                    items[i] = provider_for(provider.domain, names[i])
+            if details and article._details is not None:
+                for item, provider in zip(article._details.related, items):
+                    item.provider = provider
+
     def _provider(self, domain: str) -> Provider:
         provider = self.providers.get(domain)
         if provider is None:
@@ -617,8 +661,11 @@ class ReadModel:
             if names is None:
                 names = said.names[domain] = {}
             names[name] = names.get(name, 0) + 1
-        if domain not in said.images and ref.get("images"):
-            said.images[domain] = [Image(i, base) for i in ref["images"]]
+        if ref.get("images"):
+            if domain not in said.images:
+                said.images[domain] = [Image(i, base) for i in ref["images"]]
+            if name and (domain, name) not in said.name_images:
+                said.name_images[(domain, name)] = [Image(i, base) for i in ref["images"]]
         return provider
 
     def _article(self, record: dict, keep: str | None, related: dict) -> Article:
@@ -641,7 +688,8 @@ class ReadModel:
         items = record.get("related") or ()
         provider_ref = self._provider_ref
         providers = [provider_ref(r.get("provider"), said, base) for r in items]
-        related[article] = ([r.get("url") for r in items], providers)
+        related[article] = ([r.get("url") for r in items], providers,
+                            [(r.get("provider") or {}).get("name") for r in items])
         article.related_count = len(items)
         if keep == "all":
             article._details = Details(record, [RelatedItem(r, p, base) for r, p in zip(items, providers)])

@@ -31,10 +31,12 @@ class Row:
     domain: str | None
     provider_name: str | None     # as the article gives it
     canonical_name: str | None    # the provider's own name
+    provider_key: str | None      # its identity: the domain, or domain/slug on a platform
     topics: list[str] = field(default_factory=list)   # names as written
     images: int = 0
     related: int = 0
     related_domains: set[str] = field(default_factory=set)
+    related_keys: set[str] = field(default_factory=set)   # their providers' keys
 
     @property
     def topic_slugs(self) -> set[str]:
@@ -58,27 +60,55 @@ def _article_files(site: Path):
             yield "news", rel, path
 
 
-def _provider_names(sites: tuple[Path, ...], documents: list[dict]) -> dict[str, str]:
-    """Each domain's own name: its organization file's, else the name that
-    articles and related items give it most often."""
-    declared, seen = {}, {}
-    for site in sites:
-        for path in sorted((site / "_data" / "organizations").glob("*.md")):
-            data, _ = front_matter(path)
-            declared[(data.get("domain") or data.get("_id") or path.stem).lower()] = data["name"]
-    for data in documents:
-        for ref in [data.get("provider")] + [r.get("provider") for r in data.get("related") or []]:
-            if ref and ref.get("domain") and ref.get("name"):
-                counts = seen.setdefault(ref["domain"].lower(), {})
-                counts[ref["name"]] = counts.get(ref["name"], 0) + 1
-    names = {domain: max(counts, key=counts.get) for domain, counts in seen.items()}
-    return {**names, **declared}
+class Providers:
+    """Who published, the way the spec says it: a domain is one provider,
+    named by its organization file, else by the name articles and related
+    items give it most often; but a domain no organization file describes
+    whose mentions give several names (compared as slugs) is a platform,
+    and each name is a provider keyed ``domain/slug``. Published articles'
+    mentions decide for every domain they name; unpublished ones only for
+    domains no published article names."""
+
+    def __init__(self, sites: tuple[Path, ...], documents: list[dict]) -> None:
+        self.declared = {}
+        for site in sites:
+            for path in sorted((site / "_data" / "organizations").glob("*.md")):
+                data, _ = front_matter(path)
+                self.declared[(data.get("domain") or data.get("_id") or path.stem).lower()] = data["name"]
+        seen = {True: {}, False: {}}  # published? -> domain -> name -> count
+        for data in documents:
+            said = seen[visible(data)]
+            for ref in [data.get("provider")] + [r.get("provider") for r in data.get("related") or []]:
+                if ref and ref.get("domain"):
+                    counts = said.setdefault(ref["domain"].lower(), {})
+                    if ref.get("name"):
+                        counts[ref["name"]] = counts.get(ref["name"], 0) + 1
+        self.names = {domain: seen[True][domain] if domain in seen[True] else seen[False][domain]
+                      for domain in seen[True].keys() | seen[False].keys()}
+        self.platforms = {domain for domain, counts in self.names.items()
+                          if domain not in self.declared and len({slug(n) for n in counts}) > 1}
+
+    def key(self, domain: str | None, name: str | None) -> str | None:
+        if not domain:
+            return None
+        return f"{domain}/{slug(name)}" if domain in self.platforms and name else domain
+
+    def name(self, domain: str | None, name: str | None) -> str | None:
+        """The provider's own name."""
+        if not domain:
+            return None
+        if domain in self.declared:
+            return self.declared[domain]
+        counts = self.names.get(domain) or {}
+        if domain in self.platforms and name:
+            counts = {n: c for n, c in counts.items() if slug(n) == slug(name)} or {name: 1}
+        return max(counts, key=counts.get) if counts else domain
 
 
 def read_rows(*sites: Path) -> list[Row]:
     files = [(collection, inner, *front_matter(path))
              for site in sites for collection, inner, path in _article_files(site)]
-    canonical = _provider_names(sites, [data for _, _, data, _ in files])
+    providers = Providers(sites, [data for _, _, data, _ in files])
     rows = []
     for collection, inner, data, body in files:
         provider = data.get("provider") or {}
@@ -96,12 +126,16 @@ def read_rows(*sites: Path) -> list[Row]:
             visible=visible(data),
             domain=(provider.get("domain") or "").lower() or None,
             provider_name=provider.get("name"),
-            canonical_name=canonical.get((provider.get("domain") or "").lower()),
+            canonical_name=providers.name((provider.get("domain") or "").lower() or None, provider.get("name")),
+            provider_key=providers.key((provider.get("domain") or "").lower() or None, provider.get("name")),
             topics=list(dict.fromkeys(data.get("topics") or [])),
             images=len(data.get("images") or []),
             related=len(data.get("related") or []),
             related_domains={((r.get("provider") or {}).get("domain") or "").lower()
                              for r in data.get("related") or []} - {""},
+            related_keys={providers.key(((r.get("provider") or {}).get("domain") or "").lower() or None,
+                                        (r.get("provider") or {}).get("name"))
+                          for r in data.get("related") or []} - {None},
         ))
     return rows
 
@@ -175,6 +209,7 @@ def matches(row: Row, where: dict | None, now: dt.datetime) -> bool:
             ok = row.visible == spec
         elif key == "provider":
             ok = (_string(spec.get("domain", {}), row.domain)
+                  and _string(spec.get("key", {}), row.provider_key)
                   and _provider_name(spec.get("name", {}), row))
         elif key == "topics":
             ok = _topics(spec, row)

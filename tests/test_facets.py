@@ -32,7 +32,7 @@ def independent_facets(where):
     return {
         "total": len(rows),
         "topics": ranked(Counter(s for r in rows for s in r.topic_slugs)),
-        "providers": ranked(Counter(r.domain for r in rows if r.domain)),
+        "providers": ranked(Counter(r.provider_key for r in rows if r.provider_key)),
         "types": ranked(Counter(r.type for r in rows)),
         "months": ranked(Counter(r.month for r in rows if r.month)),
     }
@@ -63,7 +63,7 @@ def test_facet_labels_are_display_names(gql):
     names = {slug(t): t for r in rows for t in r.topics}
     assert {f["value"]: f["label"].lower() for f in facets["topics"]} == \
         {s: n.lower() for s, n in names.items()}
-    providers = {r.domain: r.canonical_name for r in rows if r.domain}
+    providers = {r.provider_key: r.canonical_name for r in rows if r.provider_key}
     assert {f["value"]: f["label"] for f in facets["providers"]} == providers
 
 

@@ -42,7 +42,7 @@ def _image(i) -> tuple:
 def _related(item) -> dict:
     return {"title": item.title, "excerpt": item.excerpt, "url": item.url, "amp_url": item.amp_url,
             "cdn_amp_url": item.cdn_amp_url, "published_at": item.published_at, "type": item.type,
-            "quality": item.quality, "provider": item.provider and item.provider.domain,
+            "quality": item.quality, "provider": item.provider and item.provider.key,
             "provider_name": item.provider_name, "images": [_image(i) for i in item.images],
             "extra": item.extra, "target": item.target and item.target.id}
 
@@ -54,7 +54,7 @@ def _plain(value):
 
 def eager(article: Article) -> dict:
     facts = {name: _plain(getattr(article, name)) for name in PLAIN}
-    facts["provider"] = article.provider and article.provider.domain
+    facts["provider"] = article.provider and article.provider.key
     facts["site"] = article.site and article.site.name
     facts["topics"] = [t.slug for t in article.topics]
     facts["images"] = [_image(i) for i in article.images]
@@ -93,7 +93,8 @@ def view_facts(view) -> dict:
             "by_id": list(view.by_id), "by_url": {k: a.id for k, a in view.by_url.items()},
             "by_topic": ids(view.by_topic), "by_provider": ids(view.by_provider),
             "by_type": ids(view.by_type), "by_collection": ids(view.by_collection),
-            "by_site": ids(view.by_site), "sites": list(view.sites),
+            "by_site": ids(view.by_site), "sites": list(view.sites), "by_domain": ids(view.by_domain),
+            "providers_by_domain": {d: [p.key for p in ps] for d, ps in view.providers_by_domain.items()},
             "providers": {d: provider_facts(p) for d, p in view.providers.items()},
             "topics": {s: topic_facts(t) for s, t in view.topics.items()},
             "provider_counts": view.provider_counts, "topic_counts": view.topic_counts,
@@ -129,11 +130,11 @@ def assert_linked_within(model: ReadModel) -> None:
     for position, article in enumerate(articles):
         assert article.ord == position
         assert article._records is model.records
-        assert article.provider is None or article.provider is model.providers[article.provider.domain]
+        assert article.provider is None or article.provider is model.providers[article.provider.key]
         assert all(t is model.topics[t.slug] for t in article.topics)
         assert all(a is articles[a.ord] for a in article.related_from_all)
         for item in article.related:
-            assert item.provider is None or item.provider is model.providers[item.provider.domain]
+            assert item.provider is None or item.provider is model.providers[item.provider.key]
             assert item.target is None or item.target is articles[item.target.ord]
     for view in (model.public, model.preview):
         assert view.model is model
@@ -309,7 +310,7 @@ def samples(models) -> dict:
     public = slow.public
     linked = next(a for a in public.articles if any(i.target and i.target.visible for i in a.related))
     target = next(i.target for i in linked.related if i.target and i.target.visible)
-    provider = max(public.providers.values(), key=lambda p: len(public.by_provider.get(p.domain, ())))
+    provider = max(public.providers.values(), key=lambda p: len(public.by_provider.get(p.key, ())))
     topic = max(public.topics.values(), key=lambda t: len(public.by_topic.get(t.slug, ())))
     return {"linked": linked.id, "target": target.id, "url": linked.url,
             "hidden": next(a for a in slow.preview.articles if not a.visible).id,
