@@ -72,11 +72,11 @@ def samples(corpus_model):
     target = next(i.target for i in linked.related if i.target and i.target.visible)
     hidden = next(a for a in corpus_model.preview.articles if not a.visible)
     provider = next(p for p in corpus_model.public.providers.values()
-                    if corpus_model.public.by_provider.get(p.domain))
+                    if corpus_model.public.by_provider.get(p.key))
     topic = max(corpus_model.public.topics.values(),
                 key=lambda t: len(corpus_model.public.by_topic.get(t.slug, ())))
     return {"linked": linked.id, "target": target.id, "hidden": hidden.id, "domain": provider.domain,
-            "topic": topic.slug, "topic_name": topic.name, "url": linked.url}
+            "name": provider.name, "key": provider.key, "topic": topic.slug, "topic_name": topic.name, "url": linked.url}
 
 
 ARTICLE_FIELDS = """id slug collection title excerpt body type url originalUrl ampUrl cdnAmpUrl
@@ -116,7 +116,7 @@ CASES = [
         p: node(id: $p) { __typename id ... on Provider { name articleCount } }
         t: node(id: $t) { __typename id ... on Topic { slug name } }
         none: node(id: "nothing:here") { id } }""",
-     {"a": "{linked}", "p": "provider:{domain}", "t": "topic:{topic}"}, False),
+     {"a": "{linked}", "p": "provider:{key}", "t": "topic:{topic}"}, False),
     ("skip and include with variables", """query($yes: Boolean!, $no: Boolean!) {
         articles(first: 3) { nodes { id title @include(if: $yes) excerpt @skip(if: $yes)
           url @include(if: $no) } } }""", {"yes": True, "no": False}, False),
@@ -132,9 +132,9 @@ CASES = [
         edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }""",
      {"after": None}, False),
     ("last and before", "{ articles(last: 3) { nodes { id } pageInfo { hasPreviousPage } } }", None, False),
-    ("provider page", """query($d: String!) { provider(domain: $d) { name articleCount images { url }
+    ("provider page", """query($d: String!, $n: String) { provider(domain: $d, name: $n) { name articleCount images { url }
         articles(first: 3, orderBy: [{field: QUALITY}]) { totalCount nodes { title quality } } } }""",
-     {"d": "{domain}"}, False),
+     {"d": "{domain}", "n": "{name}"}, False),
     ("topic page", """query($s: String, $n: String) { a: topic(slug: $s) { name keywords hashtags articleCount
         articles(first: 2) { nodes { id } } } b: topic(name: $n) { slug } }""",
      {"s": "{topic}", "n": "{topic_name}"}, False),

@@ -277,9 +277,9 @@ QUERIES = [
     ("providers", """{ providers(first: 100) { totalCount pageInfo { hasNextPage endCursor }
         nodes { id domain name description extra names articleCount images { url width height extra }
           articles(first: 5) { totalCount nodes { id body } } } } }""", None),
-    ("one provider", """query($d: String!) { provider(domain: $d) { id name names articleCount
+    ("one provider", """query($d: String!, $n: String) { provider(domain: $d, name: $n) { id key name names articleCount
         articles(first: 20, orderBy: [{field: HEAT, direction: DESC}]) { nodes { id heat extra } } } }""",
-     {"d": "{domain}"}),
+     {"d": "{domain}", "n": "{name}"}),
     ("topics", """{ topics(first: 100) { totalCount nodes { id slug name keywords hashtags extra articleCount
         parent { slug } images { url } articles(first: 3) { nodes { id title } } } } }""", None),
     ("one topic", """query($s: String) { topic(slug: $s) { id name articleCount
@@ -300,7 +300,7 @@ QUERIES = [
       a: node(id: $a) { __typename id ... on Article { body extra } }
       p: node(id: $p) { __typename id ... on Provider { name articleCount } }
       t: node(id: $t) { __typename id ... on Topic { slug name } } }""",
-     {"a": "{linked}", "p": "provider:{domain}", "t": "topic:{topic}"}),
+     {"a": "{linked}", "p": "provider:{key}", "t": "topic:{topic}"}),
 ]
 
 
@@ -315,7 +315,8 @@ def samples(models) -> dict:
     return {"linked": linked.id, "target": target.id, "url": linked.url,
             "hidden": next(a for a in slow.preview.articles if not a.visible).id,
             "featured": next(a for a in public.articles if a.featured_content and a.extra).id,
-            "domain": provider.domain, "topic": topic.slug}
+            "domain": provider.domain, "name": provider.name, "key": provider.key,
+            "topic": topic.slug}
 
 
 def _fill(variables: dict | None, samples: dict) -> dict | None:
