@@ -134,6 +134,73 @@ class ArticleOrder:
     direction: SortDirection = SortDirection.DESC
 
 
+@strawberry.input(description="People; topics, tags, site, heat, published and text filter as they do articles (a profile is an article too).")
+class PersonWhere:
+    AND: list["PersonWhere"] | None = strawberry.field(name="AND", default=None)
+    OR: list["PersonWhere"] | None = strawberry.field(name="OR", default=None)
+    NOT: "PersonWhere | None" = strawberry.field(name="NOT", default=None)
+    id: IDFilter | None = None
+    name: StringFilter | None = None
+    bio: StringFilter | None = None
+    location: StringFilter | None = None
+    affiliation: ProviderWhere | None = None
+    topics: TopicsFilter | None = None
+    tags: TagsFilter | None = None
+    site: SiteWhere | None = None
+    heat: IntFilter | None = None
+    published: bool | None = None
+    text: str | None = None
+
+
+@strawberry.input(description="Events; title, excerpt, type, provider, topics, tags, site, heat, published and text filter as they do articles (an event is an article too).")
+class EventWhere:
+    AND: list["EventWhere"] | None = strawberry.field(name="AND", default=None)
+    OR: list["EventWhere"] | None = strawberry.field(name="OR", default=None)
+    NOT: "EventWhere | None" = strawberry.field(name="NOT", default=None)
+    id: IDFilter | None = None
+    title: StringFilter | None = None
+    excerpt: StringFilter | None = None
+    type: StringFilter | None = None
+    starts_at: DateTimeFilter | None = None
+    ends_at: DateTimeFilter | None = None
+    location: StringFilter | None = None
+    online: bool | None = strawberry.field(
+        default=None, description="Only events whose files say they are online (true) or not (false).")
+    provider: ProviderWhere | None = None
+    topics: TopicsFilter | None = None
+    tags: TagsFilter | None = None
+    site: SiteWhere | None = None
+    heat: IntFilter | None = None
+    published: bool | None = None
+    text: str | None = None
+
+
+@strawberry.enum
+class PersonSortField(enum.Enum):
+    NAME = "NAME"
+    HEAT = "HEAT"
+    FOLLOWERS = "FOLLOWERS"
+
+
+@strawberry.input(description="Missing values sort last; ties are broken by id. Without a direction, NAME sorts ASC (ignoring case), HEAT and FOLLOWERS DESC.")
+class PersonOrder:
+    field: PersonSortField
+    direction: SortDirection | None = None
+
+
+@strawberry.enum
+class EventSortField(enum.Enum):
+    START = "START"
+    END = "END"
+    TITLE = "TITLE"
+
+
+@strawberry.input(description="Missing values sort last; ties are broken by id. Without a direction, fields sort ASC.")
+class EventOrder:
+    field: EventSortField
+    direction: SortDirection | None = None
+
+
 @strawberry.enum
 class ListSortField(enum.Enum):
     ARTICLE_COUNT = "ARTICLE_COUNT"
@@ -148,7 +215,7 @@ class ListOrder:
 
 _RENAMES = {"in_": "in", "not_in": "notIn", "starts_with": "startsWith", "ends_with": "endsWith",
             "published_at": "publishedAt", "has_images": "hasImages", "has_related": "hasRelated",
-            "has_articles": "hasArticles"}
+            "has_articles": "hasArticles", "starts_at": "startsAt", "ends_at": "endsAt"}
 
 
 def plain(value):

@@ -15,7 +15,8 @@ from .settings import Limits
 # Fields whose size is set by `first`/`last`, with the size assumed when the
 # argument is absent (connections default to 20; related lists are whole).
 SIZED_FIELDS = {"articles": 20, "search": 20, "providers": 20, "topics": 20,
-                "related": 20, "relatedFrom": 20}
+                "related": 20, "relatedFrom": 20, "people": 20, "events": 20, "items": 20,
+                "playlists": 20}
 
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:

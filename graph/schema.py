@@ -11,7 +11,10 @@ from loaders.normalize import slugify
 from store.readmodel import url_key
 
 from .errors import UserInputError
-from .inputs import ArticleOrder, ArticleWhere, ListOrder, ProviderWhere, TopicWhere, order_pairs, plain
+from .events import Event, EventConnection, select_events
+from .inputs import (ArticleOrder, ArticleWhere, EventOrder, EventWhere, ListOrder, PersonOrder, PersonWhere,
+                     ProviderWhere, TopicWhere, order_pairs, plain)
+from .people import Person, PersonConnection, select_people
 from .scalars import SCALAR_MAP
 from .types import (Article, ArticleConnection, ArticleFacets, FacetCount, Info, Node, Provider,
                     ProviderConnection, Site, Stats, Topic, TopicConnection, facet_counts, page_info,
@@ -34,6 +37,10 @@ class Query:
             return view.topics.get(key)
         if kind == "site" and key:
             return view.sites.get(key)
+        if kind == "person" and key:
+            return view.people_by_id.get(id)
+        if kind == "event" and key:
+            return view.events_by_id.get(id)
         return view.by_id.get(id)
 
     @strawberry.field(description="One article by id, or by URL (webUrl, originalUrl or an AMP URL).")
@@ -80,9 +87,20 @@ class Query:
         view = info.context.view
         test = q.provider_predicate(plain(where) if where else None, view.provider_counts)
         items = [p for p in view.providers.values() if test(p)]
-        page = lists.page(items, lambda p: p.key, view.provider_counts, "provider", order_pairs(order_by),
-                          first=first, after=after, limit=info.context.settings.limits.max_page)
+        page = _entity_page(info, items, lambda p: p.key, view.provider_counts, "provider", order_by, first, after)
         return ProviderConnection(nodes=page.items, page_info=page_info(page), total_count=page.total)
+
+    @strawberry.field(description="People (profiles), by name unless orderBy says otherwise.")
+    def people(self, info: Info, where: PersonWhere | None = None, order_by: list[PersonOrder] | None = None,
+               first: int | None = None, after: str | None = None, last: int | None = None,
+               before: str | None = None) -> PersonConnection:
+        return select_people(info, where, order_by, first, after, last, before)
+
+    @strawberry.field(description="Events. upcoming: true lists those that have not ended, soonest first; false those that have, latest first; unset, every event by start (orderBy overrides).")
+    def events(self, info: Info, where: EventWhere | None = None, upcoming: bool | None = None,
+               order_by: list[EventOrder] | None = None, first: int | None = None,
+               after: str | None = None, last: int | None = None, before: str | None = None) -> EventConnection:
+        return select_events(info, where, upcoming, order_by, first, after, last, before)
 
     @strawberry.field(description="A site by its name.")
     def site(self, info: Info, name: str) -> Site | None:
@@ -108,8 +126,7 @@ class Query:
         view = info.context.view
         test = lists.topic_predicate(plain(where) if where else None, view.topic_counts)
         items = [t for t in view.topics.values() if test(t)]
-        page = lists.page(items, lambda t: t.slug, view.topic_counts, "topic", order_pairs(order_by),
-                          first=first, after=after, limit=info.context.settings.limits.max_page)
+        page = _entity_page(info, items, lambda t: t.slug, view.topic_counts, "topic", order_by, first, after)
         return TopicConnection(nodes=page.items, page_info=page_info(page), total_count=page.total)
 
     @strawberry.field(description="Counts by topic, provider, type and month under one filter.")
@@ -126,8 +143,19 @@ class Query:
                              key=lambda kv: (-kv[1], kv[0]))
         return Stats(articles=len(view.articles), providers=len(view.providers),
                      topics=len(view.topics), related_items=view.related_count, sites=len(view.sites),
+                     people=len(view.people), events=len(view.events),
                      collections=[FacetCount(value=c, label=None, count=n) for c, n in collections],
                      data_version=ctx.model.data_version, loaded_at=ctx.model.loaded_at)
+
+
+def _entity_page(info: Info, items: list, key, counts: dict, tag: str, order_by, first, after):
+    """Providers or topics: by key, or sorted by ``order_by`` (store/lists.py)."""
+    limit = info.context.settings.limits.max_page
+    order = order_pairs(order_by)
+    if not order:
+        return lists.by_key(items, key, tag, first=first, after=after, limit=limit)
+    return lists.sorted_page(items, lists.entity_fields(key, counts), order, key, tag,
+                             first=first, after=after, limit=limit)
 
 
 FACETS_MEMO_SIZE = 1024
@@ -162,7 +190,7 @@ def _count_facets(ctx, where: dict | None) -> ArticleFacets:
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, types=[Article, Provider, Topic, Site],
+    return strawberry.Schema(query=Query, types=[Article, Provider, Topic, Site, Person, Event],
                              config=StrawberryConfig(scalar_map=SCALAR_MAP))
 
 

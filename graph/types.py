@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -14,6 +16,10 @@ from .context import Context
 from .inputs import ArticleOrder, ArticleWhere, order_pairs, plain
 
 Info = strawberry.Info[Context, None]
+
+if TYPE_CHECKING:
+    from .events import Event
+    from .people import Person
 
 
 def _limit(info: Info, first: int | None) -> None:
@@ -337,6 +343,23 @@ class Article(Node):
         found = info.context.view.related_from(self)
         return found if first is None else found[:first]
 
+    @strawberry.field(description="A playlist's items: the local articles its `items` name, in their order.")
+    def items(self, info: Info, first: int | None = None) -> list["Article"]:
+        _limit(info, first)
+        found = info.context.view.linked(self.items_all)
+        return found if first is None else found[:first]
+
+    @strawberry.field(description="The playlists whose items include this article.")
+    def playlists(self, info: Info, first: int | None = None) -> list["Article"]:
+        _limit(info, first)
+        found = info.context.view.linked(self.playlists_all)
+        return found if first is None else found[:first]
+
+    person: Annotated["Person", strawberry.lazy("graph.people")] | None = strawberry.field(
+        description="The profile, when the article is one (_people, type: profile).")
+    event: Annotated["Event", strawberry.lazy("graph.events")] | None = strawberry.field(
+        description="The event, when the article is one (_events, or a startDateTime).")
+
 
 @strawberry.type
 class ProviderConnection:
@@ -377,6 +400,8 @@ class Stats:
     topics: int
     related_items: int
     sites: int
+    people: int
+    events: int
     collections: list[FacetCount]
     data_version: str = strawberry.field(description="Changes whenever the loaded data changes.")
     loaded_at: dt.datetime | None

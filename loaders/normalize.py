@@ -230,8 +230,11 @@ def related_item(key: str, value, where: str) -> dict:
 ARTICLE_KEYS = frozenset({
     "title", "name", "excerpt", "publishedDateTime", "webUrl", "originalUrl", "ampWebUrl",
     "cdnAmpWebUrl", "type", "quality", "heat", "published", "removed", "featuredContent",
-    "provider", "topics", "images", "related", "tags",
+    "provider", "topics", "images", "related", "tags", "affiliation",
+    "startDateTime", "startDate", "endDateTime", "endDate",
 })
+# An event's start and end (store/events.py), under the first key given.
+EVENT_DATES = {"startsAt": ("startDateTime", "startDate"), "endsAt": ("endDateTime", "endDate")}
 
 
 def article(data: dict, *, id: str, slug: str, collection: str, body: str | None) -> dict:
@@ -278,6 +281,14 @@ def article(data: dict, *, id: str, slug: str, collection: str, body: str | None
     found = tags("tags", data.get("tags"))
     if found:
         record["tags"] = found
+    for field, keys in EVENT_DATES.items():
+        key = next((k for k in keys if data.get(k) not in (None, "")), None)
+        if key is not None:
+            record[field] = _date(key, data[key])
+    # A profile's organisation (store/people.py): a provider as articles name one.
+    affiliation = provider_ref("affiliation", data.get("affiliation"))
+    if affiliation is not None:
+        record["affiliation"] = affiliation
     return record
 
 

@@ -23,6 +23,9 @@ from loaders.normalize import parse_datetime, slugify
 
 from .db import Snapshot, paused_gc
 from .errors import StoreCorrupt
+from .events import Event, is_event
+from .people import Person, is_profile
+from .playlists import item_names, resolve as resolve_items
 from .providers import most_used, name_key, split_platform
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
@@ -223,7 +226,7 @@ class Article:
                  "quality", "heat", "published", "removed", "visible",
                  "provider", "provider_name", "topics", "topic_slugs", "images",
                  "related_from_all", "related_count", "ord", "num", "title_key", "month",
-                 "site", "tags", "tag_keys",
+                 "site", "tags", "tag_keys", "person", "event", "items_all", "playlists_all",
                  "_details", "_span", "_records", "_targets")
 
     def __init__(self, record: dict, site: Site | None = None) -> None:
@@ -258,6 +261,10 @@ class Article:
         self.tags: tuple[str, ...] = tuple(map(_intern, tags)) if tags else ()
         self.tag_keys: frozenset[str] = frozenset(t.casefold() for t in tags) if tags else _NO_TAGS
         self.related_from_all: list[Article] = []
+        self.person = None        # store/people.py, when the article is a profile
+        self.event = None         # store/events.py, when it is an event
+        self.items_all: list[Article] | None = None      # a playlist's items (store/playlists.py)
+        self.playlists_all: list[Article] | None = None  # the playlists listing it
         self.related_count = 0
         self.ord = 0  # position in the default order, PUBLISHED_AT DESC then id
         self.num = 0  # the record's number in the store, for life (store/db.py RecordTable)
@@ -273,12 +280,15 @@ class Article:
     # Saved in an image (store/image.py): without details, which stay in the
     # store file, and with other articles as positions, so pickling an
     # article never recurses through the articles it links to.
-    _LINKS = ("_details", "_records", "related_from_all", "_targets")
+    _LINKS = ("_details", "_records", "related_from_all", "_targets", "items_all", "playlists_all")
 
     def __getstate__(self) -> tuple:
         state = {name: getattr(self, name) for name in _ARTICLE_STATE}
         state["_details"] = state["_records"] = None
         state["related_from_all"] = [a.ord for a in self.related_from_all]
+        for name in ("items_all", "playlists_all"):
+            linked = getattr(self, name)
+            state[name] = linked and [a.ord for a in linked]
         state["_targets"] = self._targets and tuple(-1 if t is None else t.ord for t in self._targets)
         # pickle sets slots from this in C: much faster than a __setstate__.
         return None, state
@@ -357,6 +367,8 @@ class View:
             for provider in related[article][1]:
                 if provider is not None:
                     providers.setdefault(provider.key, provider)
+            if article.person is not None and article.person.affiliation is not None:
+                providers.setdefault(article.person.affiliation.key, article.person.affiliation)
         self.related_count = related_count
         self.providers = dict(sorted(providers.items()))
         self.topics = dict(sorted(topics.items()))
@@ -368,6 +380,11 @@ class View:
         # The sites this audience has articles of: a site known only by
         # unpublished articles is not shown.
         self.sites = {name: model.sites[name] for name in sorted(self.by_site)}
+        # People and events whose articles this audience sees, in the default order.
+        self.people = [p for p in model.people if preview or p.article.visible]
+        self.events = [e for e in model.events if preview or e.article.visible]
+        self.people_by_id = {p.id: p for p in self.people}
+        self.events_by_id = {e.id: e for e in self.events}
         self.site_collections = {name: _collections(site, self.by_site[name])
                                  for name, site in self.sites.items()}
         # Facet counts of whole-index selections, counted when an image is
@@ -389,6 +406,12 @@ class View:
         if article is None:
             return None
         return article if (self.preview or article.visible) else None
+
+    def linked(self, articles: list[Article] | None) -> list[Article]:
+        """Of ``articles`` (a playlist's items, say), those this audience sees."""
+        if not articles:
+            return []
+        return list(articles) if self.preview else [a for a in articles if a.visible]
 
     def related_from(self, article: Article) -> list[Article]:
         if self.preview:
@@ -514,6 +537,12 @@ class ReadModel:
         # the article is published: the public may see only what published
         # ones say; unpublished ones describe only what no published one names.
         self._said = {True: _Mentions(), False: _Mentions()}
+        # Typed views of some articles, in the default order once sorted:
+        # people (with the name each gives its affiliation, until platforms
+        # are known), events, and playlists with their items' names.
+        self.people: list = []
+        self.events: list[Event] = []
+        self._playlists: list[tuple[Article, list[str]]] = []
         # Per article while building: its related items' URLs and providers.
         related: dict[Article, tuple[list, list]] = {}
         keep = "all" if details else "body" if bodies else None
@@ -544,12 +573,19 @@ class ReadModel:
                 self.providers.update((p.key, p) for p in per_name.values())
         if self._platforms:
             self._credit_names(articles, related, details)
+        for person, name in self.people:
+            if person.affiliation is not None:
+                person.affiliation = self.provider_for(person.affiliation.domain, name)
+        self.people = [person for person, _ in self.people]
+        self.people.sort(key=lambda p: p.article.ord)
+        self.events.sort(key=lambda e: e.article.ord)
         for slug, topic in self.topics.items():
             if not topic._declared and slug in public.topic_names:
                 topic.name = public.topic_names[slug]
         del self._said
         self.all_articles = articles
         if not linked:
+            del self._playlists
             return
 
         # Each URL's key once: the views index the same keys, and related
@@ -580,6 +616,18 @@ class ReadModel:
                     for item, target in zip(article._details.related, targets):
                         item.target = target
 
+        if self._playlists:
+            by_id = {article.id: article for article in articles}
+            for playlist, names in self._playlists:
+                found = resolve_items(playlist, names, by_id, url_index, url_key)
+                if found:
+                    playlist.items_all = found
+                    for article in found:
+                        if article.playlists_all is None:
+                            article.playlists_all = []
+                        article.playlists_all.append(playlist)
+        del self._playlists
+
         self.preview = View(self, articles, True, url_keys, related)
         self.public = View(self, [a for a in articles if a.visible], False, url_keys, related)
 
@@ -602,6 +650,10 @@ class ReadModel:
                 article.related_from_all = list(map(at, article.related_from_all))
             if article._targets:
                 article._targets = tuple(map(at, article._targets))
+            if article.items_all:
+                article.items_all = list(map(at, article.items_all))
+            if article.playlists_all:
+                article.playlists_all = list(map(at, article.playlists_all))
 
     def site_of(self, record: dict) -> Site | None:
         source = record.get("source")
@@ -691,6 +743,16 @@ class ReadModel:
         related[article] = ([r.get("url") for r in items], providers,
                             [(r.get("provider") or {}).get("name") for r in items])
         article.related_count = len(items)
+        if is_profile(record):
+            ref = record.get("affiliation")
+            article.person = Person(article, record, self._provider_ref(ref, said, base))
+            self.people.append((article.person, ref and ref.get("name")))
+        if is_event(record):
+            article.event = Event(article, record)
+            self.events.append(article.event)
+        names = item_names(record)
+        if names:
+            self._playlists.append((article, names))
         if keep == "all":
             article._details = Details(record, [RelatedItem(r, p, base) for r, p in zip(items, providers)])
         elif keep == "body":

@@ -31,7 +31,7 @@ from tests.conftest import AZURE, FROZEN_NOW, POWER_APPS, SEED, TOKEN, make_clie
 # Slots holding other objects, described apart; every other slot is a plain value
 # (a slot added later is compared without anyone listing it here).
 _LINKED = {"provider", "topics", "images", "related_from_all", "_details", "_span", "_records",
-           "_targets", "site"}
+           "_targets", "site", "person", "event", "items_all", "playlists_all"}
 PLAIN = tuple(name for name in Article.__slots__ if name not in _LINKED)
 
 
@@ -56,6 +56,10 @@ def eager(article: Article) -> dict:
     facts = {name: _plain(getattr(article, name)) for name in PLAIN}
     facts["provider"] = article.provider and article.provider.key
     facts["site"] = article.site and article.site.name
+    facts["items_all"] = article.items_all and [a.id for a in article.items_all]
+    facts["playlists_all"] = article.playlists_all and [a.id for a in article.playlists_all]
+    facts["person"] = article.person and person_facts(article.person)
+    facts["event"] = article.event and event_facts(article.event)
     facts["topics"] = [t.slug for t in article.topics]
     facts["images"] = [_image(i) for i in article.images]
     facts["image"] = article.image and _image(article.image)
@@ -76,6 +80,20 @@ def provider_facts(p: Provider) -> dict:
         {"images": [_image(i) for i in p.images]}
 
 
+def person_facts(person) -> dict:
+    facts = {name: getattr(person, name) for name in person.__slots__ if name not in ("article", "affiliation", "links")}
+    facts["article"] = person.article.id
+    facts["affiliation"] = person.affiliation and person.affiliation.key
+    facts["links"] = [(link.network, link.url, link.username, link.followers) for link in person.links]
+    return facts
+
+
+def event_facts(event) -> dict:
+    facts = {name: getattr(event, name) for name in event.__slots__ if name != "article"}
+    facts["article"] = event.article.id
+    return facts
+
+
 def site_facts(site: Site) -> dict:
     facts = {name: getattr(site, name) for name in Site.__slots__ if name != "collections"}
     facts["collections"] = [(c.name, c.title, c.output, c.extra) for c in site.collections]
@@ -94,6 +112,7 @@ def view_facts(view) -> dict:
             "by_topic": ids(view.by_topic), "by_provider": ids(view.by_provider),
             "by_type": ids(view.by_type), "by_collection": ids(view.by_collection),
             "by_site": ids(view.by_site), "sites": list(view.sites), "by_domain": ids(view.by_domain),
+            "people": [p.id for p in view.people], "events": [e.id for e in view.events],
             "providers_by_domain": {d: [p.key for p in ps] for d, ps in view.providers_by_domain.items()},
             "providers": {d: provider_facts(p) for d, p in view.providers.items()},
             "topics": {s: topic_facts(t) for s, t in view.topics.items()},
@@ -117,6 +136,8 @@ def assert_same_model(mine: ReadModel, slow: ReadModel) -> None:
           {s: topic_facts(t) for s, t in slow.topics.items()}, "topics")
     _same({n: site_facts(s) for n, s in mine.sites.items()},
           {n: site_facts(s) for n, s in slow.sites.items()}, "sites")
+    _same([person_facts(p) for p in mine.people], [person_facts(p) for p in slow.people], "people")
+    _same([event_facts(e) for e in mine.events], [event_facts(e) for e in slow.events], "events")
     for a, b in zip(mine.all_articles, slow.all_articles):
         _same(eager(a), eager(b), f"eager fields of {a.id}")
         _same(lazy(a), lazy(b), f"details of {a.id}")
@@ -136,6 +157,14 @@ def assert_linked_within(model: ReadModel) -> None:
         for item in article.related:
             assert item.provider is None or item.provider is model.providers[item.provider.key]
             assert item.target is None or item.target is articles[item.target.ord]
+        for linked in (article.items_all or [], article.playlists_all or []):
+            assert all(a is articles[a.ord] for a in linked)
+        for typed in (article.person, article.event):
+            assert typed is None or typed.article is article
+        if article.person is not None and article.person.affiliation is not None:
+            assert article.person.affiliation is model.providers[article.person.affiliation.key]
+    assert all(p is p.article.person for p in model.people)
+    assert all(e is e.article.event for e in model.events)
     for view in (model.public, model.preview):
         assert view.model is model
         assert all(a is articles[a.ord] for a in view.articles)

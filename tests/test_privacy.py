@@ -185,9 +185,10 @@ def test_search_cursor_of_an_unpublished_article_reveals_nothing(gql, stripped):
 
 
 COUNTS = """{
-  stats { articles providers topics relatedItems collections { value count } }
+  stats { articles providers topics relatedItems collections { value count } sites people events }
   facets { total topics { value label count } providers { value label count }
-           types { value count } months { value count } }
+           types { value count } months { value count } tags { value count } sites { value label count } }
+  sites { name articleCount collections { name declared articleCount } }
   all: facets(where: {published: false}) { total }
 }"""
 
@@ -220,6 +221,45 @@ def test_providers_and_topics_equal_the_corpus_without_unpublished_files(gql, st
     known) through an unpublished article."""
     for query, path in ((PROVIDERS, ("providers",)), (TOPICS, ("topics",))):
         assert _walk(gql, query, path=path) == _walk(stripped, query, path=path)
+
+
+SIDEBAR = """query($after: String, $order: [ListOrder!]) {
+  providers(first: 100, after: $after, where: {hasArticles: true}, orderBy: $order) {
+    totalCount pageInfo { hasNextPage endCursor } edges: nodes { key name articleCount } }
+}"""
+TOPIC_SIDEBAR = SIDEBAR.replace("providers(", "topics(").replace("key name", "slug name")
+PEOPLE = """query($after: String) {
+  people(first: 2, after: $after, orderBy: [{field: FOLLOWERS}]) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id name affiliation { key name names articleCount } followers } } }
+}"""
+LINKS = """query($after: String) {
+  articles(first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { id items { id } playlists { id } person { id } event { id } } } }
+}"""
+
+
+@pytest.mark.parametrize("order", [None, [{"field": "ARTICLE_COUNT"}], [{"field": "NAME", "direction": "DESC"}]],
+                         ids=["key", "count", "name"])
+def test_sidebar_lists_equal_the_corpus_without_unpublished_files(gql, stripped, order):
+    for query, path in ((SIDEBAR, ("providers",)), (TOPIC_SIDEBAR, ("topics",))):
+        full = _walk(gql, query, {"order": order}, path=path)
+        assert full and full == _walk(stripped, query, {"order": order}, path=path)
+
+
+def test_people_and_playlists_equal_the_corpus_without_unpublished_files(gql, stripped):
+    assert _walk(gql, PEOPLE, path=("people",)) == _walk(stripped, PEOPLE, path=("people",))
+    full = _walk(gql, LINKS)
+    assert full == _walk(stripped, LINKS)
+    listed = {i["id"] for e in full for i in e["node"]["items"] + e["node"]["playlists"]}
+    assert listed and not listed & HIDDEN.keys()
+    # The hidden playlists and items are there for the preview.
+    seen = _walk(gql, LINKS.replace("articles(", "articles(where: {published: false}, "))
+    assert seen == []
+    preview = gql('{ articles(first: 100, where: {published: false, type: {eq: "collection"}}) { nodes { items { id } } } }',
+                  preview=True)
+    assert any(n["items"] for n in preview["articles"]["nodes"])
 
 
 def test_lookups_of_providers_and_topics_named_by_unpublished_articles(gql, stripped):
