@@ -259,6 +259,7 @@ def _measure(query: Query, mode: str, server: Server, bare: Server, driver: str,
            "bare_rps": statistics.median(r["rps"] for r in bare_runs), "ratio": ratio,
            "cpu_us": cpu, "bare_cpu_us": bare_cpu, "cpu_ratio": bare_cpu / cpu,
            "first_pass_s": sum(first.took), "first_max_ms": max(first.took) * 1000,
+           "load": os.getloadavg()[0],  # the machine is shared: how busy it was
            "requests": [r["requests"] for r in app_runs],
            "runs": [round(r["rps"], 1) for r in app_runs], "bare_runs": [round(r["rps"]) for r in bare_runs]}
     print(f"  {query.name} {mode:8} {row['rps']:8.1f} req/s  p50 {row['p50_ms']:.2f} ms  "
@@ -304,15 +305,16 @@ def report(results: dict) -> str:
         lines += [f"### N = {label} ({data['articles']:,} articles)", "",
                   "| query | mode | req/s | p50 ms | p99 ms | bare req/s | ratio | target | "
                   "CPU µs/req (bare) | CPU ratio | answer bytes (median) | same as the one before | "
-                  "first pass s (slowest ms) |",
-                  "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
+                  "first pass s (slowest ms) | load |",
+                  "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
         for row in data["rows"]:
             verdict = _verdict(row["ratio"], _target(row, data["articles"]))
             repeats = f"{row['repeats']:.0%} of {row['sample']}" if row["mode"] == "fresh" else ""
             lines.append(f"| {row['query']} {row['label']} | {row['mode']} | {_rate(row['rps'])} | "
                          f"{row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {_rate(row['bare_rps'])} | "
                          f"{_ratio(row['ratio'])} | {verdict} | {row['cpu_us']:,.0f} ({row['bare_cpu_us']:.0f}) | "
-                         f"{_ratio(row['cpu_ratio'])} | {row['bytes']:,} | {repeats} | {_first_pass(row)} |")
+                         f"{_ratio(row['cpu_ratio'])} | {row['bytes']:,} | {repeats} | {_first_pass(row)} | "
+                         f"{row.get('load', float('nan')):.1f} |")
         lines.append("")
     labels = list(sizes)
     base = next((label for label in labels if sizes[label]["articles"] == SIZES["10k"]), None)
