@@ -136,11 +136,11 @@ class Shape:
         for slot, kind, token in zip(self.slots, self.kinds, tokens):
             if slot.variable is None:
                 continue
-            value = _untyped(kind, token)
-            if value is Undefined:
-                return None
             leaf = slot.leaf
             try:
+                value = _untyped(kind, token)  # int() refuses 4,300 digits and more
+                if value is Undefined:
+                    return None
                 literal = (leaf.coerce_input_literal or leaf.parse_literal)(_node(kind, token, value))
                 variable = leaf.coerce_input_value(value)
             except Exception:  # noqa: BLE001 (any failure: the document answers with its error)

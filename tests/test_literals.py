@@ -77,6 +77,8 @@ def test_the_values_are_the_literals(shared, corpus_model):
      '{ a: articles(first: 100) { nodes { relatedFrom(first: 100) { relatedFrom(first: 100) { id } } } } }',
      "QUERY_TOO_COMPLEX", ()),
     (LISTING % (10, 5, 5), LISTING % (10, 5, 99999999999), "BAD_USER_INPUT", ("Int",)),
+    (LISTING % (10, 5, 5), (LISTING % (10, 5, 5)).replace("gte: 5", "gte: " + "9" * 5000),
+     "BAD_USER_INPUT", ()),
     ('{ articles(where: {publishedAt: {gte: "2021-01-01T00:00:00Z"}}) { totalCount } }',
      '{ articles(where: {publishedAt: {gte: "junk"}}) { totalCount } }', "BAD_USER_INPUT", ("DateTime",)),
     ('{ articles(where: {title: {contains: "a"}}) { totalCount } }',
@@ -86,7 +88,7 @@ def test_the_values_are_the_literals(shared, corpus_model):
      ("within",)),
     ('{ articles(first: 3, where: {heat: {lte: 5}}) { nodes { id } } }',
      '{ articles(first: 3, where: {heat: {lte: 5.5}}) { nodes { id } } }', "BAD_USER_INPUT", ("Int",)),
-], ids=["page size", "cost", "Int out of range", "bad date", "bad escape", "bad duration", "Float for Int"])
+], ids=["page size", "cost", "Int out of range", "5,000 digits", "bad date", "bad escape", "bad duration", "Float for Int"])
 def test_limits_and_errors_see_the_document_as_written(shared, alone, corpus_model, learned, sent, code,
                                                        words):
     _same(shared, alone, corpus_model, learned)
