@@ -22,7 +22,7 @@ from .errors import (PERSISTED_QUERY_NOT_FOUND, QUERY_TOO_COMPLEX, UNAUTHENTICAT
                      HttpError)
 from .executor import Executor
 from .negotiation import GRAPHQL_RESPONSE, JSON, negotiate, request_error_status
-from .observe import APQ, BATCH, NOTE, Note, limit_of
+from .observe import APQ, BATCH, NOTE, Note, executed, from_cache, refused, worst
 from .settings import Settings
 from .state import DataHolder
 
@@ -103,7 +103,7 @@ class GraphQLHTTP:
                 raw, media = await self._read_body(scope["headers"], receive)
                 status, body = self._post(raw, media, False, self.holder.model, scope, answer)
             except HttpError as exc:
-                _note_refusal(scope, exc)
+                refused(scope, exc)
                 await http_error_response(exc, answer)(scope, receive, send)
                 return
             await send({"type": "http.response.start", "status": status,
@@ -118,7 +118,7 @@ class GraphQLHTTP:
         try:
             return await self._handle(request, answer)
         except HttpError as exc:
-            _note_refusal(request.scope, exc)
+            refused(request.scope, exc)
             return http_error_response(exc, answer)
 
     async def _handle(self, request: Request, answer: str) -> Response:
@@ -159,7 +159,7 @@ class GraphQLHTTP:
         raw_key = ("raw", preview, media, raw)
         hit = self.cache.get(model.data_version, raw_key)
         if hit is not None:
-            scope[NOTE] = _from_cache(hit[2])
+            scope[NOTE] = from_cache(hit[2])
             return _negotiated(hit[0], answer), hit[1]
         payload = self._decode_body(raw, media)
         if not isinstance(payload, list):
@@ -174,7 +174,7 @@ class GraphQLHTTP:
                             f"got {len(payload)}", code=QUERY_TOO_COMPLEX)
         notes: list[Note] = []
         bodies = [self._batched(op, model, preview, scope, notes) for op in payload]
-        scope[NOTE] = Note(BATCH, _worst(n.outcome for n in notes),
+        scope[NOTE] = Note(BATCH, worst(n.outcome for n in notes),
                            tuple(c for n in notes for c in n.codes),
                            limit=next((n.limit for n in notes if n.limit), None))
         return 200, b"[" + b",".join(bodies) + b"]"
@@ -184,7 +184,7 @@ class GraphQLHTTP:
         try:
             body = self._execute(op, model, preview, scope)[1]
         except HttpError as exc:
-            _note_refusal(scope, exc)
+            refused(scope, exc)
             body = orjson.dumps(exc.body())
         notes.append(scope[NOTE])
         return body
@@ -314,7 +314,7 @@ class GraphQLHTTP:
         key = (preview, query, var_bytes, name or "")
         hit = self.cache.get(model.data_version, key)
         if hit is not None:
-            scope[NOTE] = _from_cache(hit[2])
+            scope[NOTE] = from_cache(hit[2])
             return hit[0], hit[1], key, True
         prepared = self.executor.prepare(query)
         if op.get("_get") and not prepared.errors:
@@ -333,7 +333,7 @@ class GraphQLHTTP:
         status = (500 if internal else 400) if failed else 200
         clock = prepared.uses_clock or b"within" in var_bytes
         cacheable = not internal and not clock and not context.timed_out
-        scope[NOTE] = note = _note(body, name, prepared, failed, internal,
+        scope[NOTE] = note = executed(body, name, prepared.operations, failed, internal,
                                    False if self.cache.max_bytes else None)
         if cacheable:
             self.cache.put(model.data_version, key, status, raw, note)
@@ -359,38 +359,6 @@ def _etag_matches(header: str | None, etag: str) -> bool:
         return True
     tags = [t.strip().removeprefix("W/") for t in header.split(",")]
     return etag in tags
-
-
-def _note(body: dict, name: str | None, prepared, failed: bool, internal: bool,
-          cache: bool | None) -> Note:
-    """What an executed request answered, for graph/observe.py."""
-    if name is None and len(prepared.operations) == 1:
-        operation = next(iter(prepared.operations.values()))
-        name = operation.name.value if operation.name else None
-    errors = body.get("errors")
-    if not errors:
-        return Note(name, "ok", cache=cache)
-    codes = tuple(e.get("extensions", {}).get("code", "") for e in errors)
-    outcome = "internal" if internal else ("refused" if failed else "field_error")
-    limit = next((found for e in errors if (found := limit_of(e.get("message", "")))), None)
-    return Note(name, outcome, codes, cache, limit)
-
-
-def _from_cache(note: Note | None) -> Note:
-    if note is None:  # put by a caller that had none: say only that it was a hit
-        return Note(None, "ok", cache=True)
-    return Note(note.operation, note.outcome, note.codes, True, note.limit)
-
-
-def _note_refusal(scope: dict, exc: HttpError) -> None:
-    scope[NOTE] = Note(None, "bad_request", (exc.code,), limit=limit_of(exc.message))
-
-
-_OUTCOMES = ("ok", "field_error", "refused", "bad_request", "internal")
-
-
-def _worst(outcomes) -> str:
-    return max(outcomes, key=_OUTCOMES.index, default="ok")
 
 
 _LOADING = Response(orjson.dumps({"errors": [{"message": "the server is still loading its data; "

@@ -61,6 +61,41 @@ class Note:
     limit: str | None = None         # the limit that refused it (LIMITS)
 
 
+def executed(body: dict, name: str | None, operations: dict, failed: bool, internal: bool,
+             cache: bool | None) -> Note:
+    """What an executed request answered: ``operations`` are the document's
+    (by name), ``failed`` says it had no data, ``cache`` whether it was
+    looked up in the response cache (None: the cache is off)."""
+    if name is None and len(operations) == 1:
+        operation = next(iter(operations.values()))
+        name = operation.name.value if operation.name else None
+    errors = body.get("errors")
+    if not errors:
+        return Note(name, "ok", cache=cache)
+    codes = tuple(e.get("extensions", {}).get("code", "") for e in errors)
+    outcome = "internal" if internal else ("refused" if failed else "field_error")
+    limit = next((found for e in errors if (found := limit_of(e.get("message", "")))), None)
+    return Note(name, outcome, codes, cache, limit)
+
+
+def from_cache(note: Note | None) -> Note:
+    if note is None:  # put by a caller that had none: say only that it was a hit
+        return Note(None, "ok", cache=True)
+    return Note(note.operation, note.outcome, note.codes, True, note.limit)
+
+
+def refused(scope: dict, exc) -> None:
+    """A request refused before GraphQL (graph/errors.HttpError)."""
+    scope[NOTE] = Note(None, "bad_request", (exc.code,), limit=limit_of(exc.message))
+
+
+_OUTCOMES = ("ok", "field_error", "refused", "bad_request", "internal")
+
+
+def worst(outcomes) -> str:
+    return max(outcomes, key=_OUTCOMES.index, default="ok")
+
+
 def stdout_access_log() -> logging.Logger:
     """The access logger, writing bare lines to standard output."""
     if not any(getattr(h, "newsgraph_access", False) for h in access_logger.handlers):
