@@ -24,6 +24,7 @@ import uvicorn
 from store.db import Store
 
 from .app import SETTINGS_ENV, create_app
+from .protocol import OneWriteHttpToolsProtocol
 from .settings import Settings
 from .state import read_model
 
@@ -76,7 +77,8 @@ def run(settings: Settings, on_ready=None) -> None:
         settings = dataclasses.replace(settings, metrics_dir=scratch)
     # uvicorn builds each access-log line's parts before the logger drops it;
     # below "info" nothing would be printed, so do not build them at all.
-    common = dict(log_level=settings.log_level, proxy_headers=False, server_header=False,
+    common = dict(http=OneWriteHttpToolsProtocol, log_level=settings.log_level,
+                  proxy_headers=False, server_header=False,
                   access_log=settings.access_log == "text" and settings.log_level in ("info", "debug"),
                   timeout_graceful_shutdown=settings.shutdown_timeout)
     announced = threading.Event()
