@@ -38,6 +38,8 @@ from pathlib import Path
 
 import orjson
 
+from store.db import Store
+
 from . import scale
 from .loading import libyaml_rate, reload_one_changed, timed_load
 from .procs import Server, baseline_server, drive, measure, newsgraph_server, put_bytes
@@ -171,14 +173,14 @@ def _bench_size(label: str, n: int, work: Path, bare: Server, driver: str, wante
     out: dict = {"articles": n}
     if not args.skip_load or not db.exists():
         files, rate = libyaml_rate(site)
-        db.unlink(missing_ok=True)
+        Store(db).remove()
         seconds = timed_load(site, db)
         out.update(files=files, libyaml_files_per_s=rate, load_s=seconds, load_files_per_s=files / seconds)
         print(f"load: {files} files in {seconds:.1f} s = {files / seconds:.0f} files/s; "
               f"libyaml alone {rate:.0f} files/s", file=sys.stderr)
         out["reload_one_changed_s"] = reload_one_changed(site, db)
         print(f"re-load with one file changed: {out['reload_one_changed_s']:.2f} s", file=sys.stderr)
-    out["store_mb"] = db.stat().st_size / 1e6
+    out["store_mb"] = Store(db).size_on_disk() / 1e6
     out["startup_s"], out["rss_start_mb"], out["rss_end_mb"] = [], [], []
     rows = []
     queries: list[Query] | None = None

@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from store.db import Store
+
 
 def grow(site: Path, store: Path, steps: int) -> list[dict]:
     grown = site.with_name(site.name + "-grown")
@@ -42,8 +44,7 @@ def grow(site: Path, store: Path, steps: int) -> list[dict]:
     for loose in (site / "_news").iterdir():
         if loose.is_file():
             os.link(loose, grown / "_news" / loose.name)
-    for path in (store, Path(str(store) + ".image")):
-        path.unlink(missing_ok=True)
+    Store(store).remove()
     results = []
     per_step = -(-len(news) // steps)
     for step in range(steps):
@@ -56,7 +57,7 @@ def grow(site: Path, store: Path, steps: int) -> list[dict]:
         if done.returncode != 0:
             raise SystemExit(f"step {step + 1} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6
-        row = {"step": step + 1, "seconds": seconds, "store_gb": store.stat().st_size / 1e9,
+        row = {"step": step + 1, "seconds": seconds, "store_gb": Store(store).size_on_disk() / 1e9,
                "peak_rss_gb_so_far": peak}
         results.append(row)
         print(f"step {row['step']}/{steps}: {seconds:.1f} s, store {row['store_gb']:.2f} GB, "

@@ -41,7 +41,7 @@ def store_error(exc: Exception) -> ExitError:
 
 db_option = click.option("--db", envvar="NEWSGRAPH_DB", show_envvar=True, default=None,
                          type=click.Path(dir_okay=False),
-                         help=f"The store file (TinyDB JSON). Default: ./{DEFAULT_DB}.")
+                         help=f"The store: a manifest at this path, its segments in PATH.d/ (TinyDB JSON). Default: ./{DEFAULT_DB}.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -1,12 +1,15 @@
-"""SIGKILL `newsgraph load` 20 times at random moments and check the store.
+"""SIGKILL `newsgraph load` and compactions at random moments and check the store.
 
-    .venv/bin/python scripts/killtest.py [--kills 20] [--articles 3000] [--seed 1]
+    .venv/bin/python scripts/killtest.py [--kills 20] [--compactions 10] [--articles 3000] [--seed 1]
 
 A store holding one generated site is loaded with a second one; each run is
-killed either at a random moment of the whole load or while the new store
-file is being written. After every kill the store must parse and hold
-exactly the old data or exactly the new (data version and article ids); at
-the end one load completes and no temporary file is left behind.
+killed either at a random moment of the whole load or while the new
+segment or manifest is being written. Then a store with the second site
+published onto it in several segments is compacted, and each compaction
+killed at a random moment. After every kill the store must read (with
+TinyDB alone) as exactly the old data or exactly the new (data version,
+article ids, numbers and hashes); at the end one load completes and no
+temporary file or unnamed segment is left behind.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from tests.killing import Scenario  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--kills", type=int, default=20, help="half anywhere, half while writing")
+    parser.add_argument("--compactions", type=int, default=10, help="compactions to kill")
     parser.add_argument("--articles", type=int, default=3000, help="articles in each of the two sites")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
@@ -40,9 +44,13 @@ def main(argv: list[str] | None = None) -> int:
         for number, during_write in enumerate(modes, 1):
             outcome = scenario.kill_once(rng, during_write)
             print(f"kill {number:2d} ({'while writing' if during_write else 'anywhere'}): store holds the {outcome} version")
+        for number in range(1, args.compactions + 1):
+            outcome = scenario.kill_compaction_once(rng)
+            print(f"compaction kill {number:2d}: the {'merged' if outcome == 'new' else 'unmerged'} segments, same data")
         scenario.finish()
     tally = Counter(scenario.outcomes)
     print(f"{len(scenario.outcomes)} kills: {tally['old']} left the old store, {tally['new']} the new, "
+          f"{tally['compaction old']} compactions left the segments unmerged, {tally['compaction new']} merged, "
           f"0 a mix or a broken file; a final load completed and left no temporary file "
           f"({time.monotonic() - started:.0f} s)")
     return 0

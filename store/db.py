@@ -1,8 +1,10 @@
-"""The store file: one TinyDB database, read whole and written whole.
+"""The store: TinyDB files behind one path (store/segments.py), read into a
+snapshot and published by writing what changed.
 
-Loads are rare and reads are many, so the store is read once into a snapshot
-(the read model is built from it) and written once per load with an atomic
-replace. A lock file keeps two loads from writing at the same time.
+A load reads the store once into a snapshot, changes it, and publishes the
+records it set or removed as one more segment and a new manifest; a
+compaction (store/compaction.py) writes the segments it merges as one. A
+lock file keeps two writers from writing at the same time.
 
 Article records are most of the file and a load changes few of them, so a
 snapshot keeps each article record as the bytes the file has, and parses one
@@ -29,10 +31,11 @@ from dataclasses import dataclass, field
 import orjson
 
 from .errors import StoreCorrupt, StoreError, StoreLocked
+from .segments import (FORMAT, Manifest, folder_of, read_manifest, remove_strays, segment_name, segment_path,
+                       used_generations, write_manifest, write_segment)
 from .storage import AtomicOrjsonStorage, Raw, remove_temps
 
 ENTITY_TABLES = ("articles", "topics", "providers")
-FORMAT = 1
 
 
 class RecordTable(MutableMapping):
@@ -53,6 +56,9 @@ class RecordTable(MutableMapping):
         self._items: dict[str, dict | Raw] = {}
         self.nums: dict[str, int] = {}
         self.next_num = 1
+        # Keys set and removed since the records were read: what a publish writes.
+        self.changed: set[str] = set()
+        self.dropped: set[str] = set()
 
     def __getitem__(self, key: str) -> dict:
         item = self._items[key]
@@ -75,6 +81,8 @@ class RecordTable(MutableMapping):
         self._items[key] = raw
 
     def _number(self, key: str) -> None:
+        self.changed.add(key)
+        self.dropped.discard(key)
         if key not in self.nums:
             self.nums[key] = self.next_num
             self.next_num += 1
@@ -86,10 +94,13 @@ class RecordTable(MutableMapping):
         self._items = items
         self.nums = nums
         self.next_num = max(next_num, max(nums.values(), default=0) + 1)
+        self.changed, self.dropped = set(), set()
 
     def __delitem__(self, key: str) -> None:
         del self._items[key]
         del self.nums[key]
+        self.dropped.add(key)
+        self.changed.discard(key)
 
     def __contains__(self, key) -> bool:
         return key in self._items
@@ -116,15 +127,45 @@ class RecordTable(MutableMapping):
         return self._items[key]
 
 
+class Table(dict):
+    """A table's records by key, noting the keys set or removed since it
+    was read (what a publish writes). A record changed in place is marked
+    with ``touch``."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)  # what is read is not a change
+        self.changed: set[str] = set()
+        self.dropped: set[str] = set()
+
+    def __setitem__(self, key: str, record: dict) -> None:
+        super().__setitem__(key, record)
+        self.touch(key)
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.dropped.add(key)
+        self.changed.discard(key)
+
+    def touch(self, key: str) -> None:
+        self.changed.add(key)
+        self.dropped.discard(key)
+
+
 @dataclass
 class Snapshot:
     """Everything in the store, as plain records."""
 
     articles: RecordTable = field(default_factory=RecordTable)  # by article id
-    topics: dict[str, dict] = field(default_factory=dict)     # by slug (from _data/topics)
-    providers: dict[str, dict] = field(default_factory=dict)  # by domain (from _data/organizations)
-    files: dict[str, dict] = field(default_factory=dict)      # by "root\0path"
+    topics: Table = field(default_factory=Table)     # by slug (from _data/topics)
+    providers: Table = field(default_factory=Table)  # by domain (from _data/organizations)
+    files: Table = field(default_factory=Table)      # by "root\0path"
     meta: dict = field(default_factory=dict)
+    # The version it was read from (None: a store of format 1, or none).
+    manifest: Manifest | None = None
+
+    def forget_changes(self) -> None:
+        for table in (self.articles, self.topics, self.providers, self.files):
+            table.changed, table.dropped = set(), set()
 
     @property
     def data_version(self) -> str:
@@ -146,6 +187,7 @@ class Snapshot:
                 digest.update(f"{table}\0{key}\0{hash_of(key)}\n".encode())
         self.meta = {
             "format": FORMAT,
+            "generation": self.meta.get("generation", 0),
             "dataVersion": digest.hexdigest()[:16],
             "loadedAt": dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
             "nextArticleNum": self.articles.next_num,
@@ -200,7 +242,41 @@ def file_key(root: str, path: str) -> str:
     return f"{root}\0{path}"
 
 
+def record_key(table: str, doc: dict) -> str:
+    """The key a record of ``table`` (not articles) is known by."""
+    if table == "files":
+        return file_key(doc["root"], doc["path"])
+    return doc["slug"] if table == "topics" else doc["domain"]
+
+
+def read_file(path: str) -> tuple[dict, dict[str, dict | Raw], dict[str, int]]:
+    """One TinyDB file of a store: its tables but articles (documents by
+    number), its articles by id, and their numbers."""
+    raw = _map(path)
+    split = _split_lines(raw)
+    del raw
+    if split is not None:  # its articles are keyed by id already
+        tables, nums = split
+        return tables, tables.pop("articles", {}), nums
+    # Not the layout storage.py writes (another TinyDB writer, an older
+    # newsgraph, a damaged file): parse it whole, which also names the line
+    # of any JSON error.
+    tables = AtomicOrjsonStorage(path).read() or {}
+    articles, nums = {}, {}
+    try:
+        for number, doc in (tables.pop("articles", None) or {}).items():
+            articles[_doc(doc)["id"]] = doc
+            nums[doc["id"]] = int(number)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreCorrupt(path, f"unexpected record shape ({type(exc).__name__}: {exc})") from None
+    return tables, articles, nums
+
+
 class Store:
+    """The store at ``path``: its manifest, with its segments beside it in
+    ``path + ".d"`` (store/segments.py). A store of format 1, everything in
+    the one file at ``path``, is read as it is and written as segments."""
+
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = os.fspath(path)
 
@@ -215,57 +291,104 @@ class Store:
             return None
         return st.st_ino, st.st_mtime_ns, st.st_size
 
+    def size_on_disk(self) -> int:
+        """Bytes of the manifest and the segments it names."""
+        manifest = self.manifest()
+        names = [segment_path(self.path, s["name"]) for s in manifest.segments] if manifest else []
+        return sum(os.path.getsize(path) for path in [self.path] + names if os.path.exists(path))
+
+    def remove(self) -> None:
+        """Remove the store: its manifest, segments and image (a bench or a
+        test starting from nothing)."""
+        import shutil
+
+        shutil.rmtree(folder_of(self.path), ignore_errors=True)
+        for path in (self.path, self.path + ".image"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
+    def manifest(self) -> Manifest | None:
+        """The manifest in place now; None when there is none (no store, or
+        a store of format 1)."""
+        try:
+            return read_manifest(self.path)
+        except FileNotFoundError:
+            return None
+
     def read(self) -> Snapshot:
-        if not self.exists():
-            return Snapshot(articles=RecordTable(self.path))
-        with paused_gc():
-            raw = _map(self.path)
-            split = _split_lines(raw)
-            del raw
-            snapshot = Snapshot(articles=RecordTable(self.path))
+        # A compaction removes the segments it replaced once its manifest is
+        # in place: a reader that read the manifest before then may find one
+        # gone, and reads the new manifest.
+        for attempt in range(3):
             try:
-                if split is not None:  # its articles are keyed by id already
-                    tables, nums = split
-                    articles = tables.pop("articles", {})
-                else:
-                    # Not the layout storage.py writes (another TinyDB writer,
-                    # an older newsgraph, a damaged file): parse it whole, which
-                    # also names the line of any JSON error.
-                    tables = AtomicOrjsonStorage(self.path).read() or {}
-                    articles, nums = {}, {}
-                    for number, doc in (tables.get("articles") or {}).items():
-                        articles[_doc(doc)["id"]] = doc
-                        nums[doc["id"]] = int(number)
-                for table, key in (("topics", "slug"), ("providers", "domain")):
-                    setattr(snapshot, table, {_doc(doc)[key]: doc
-                                              for doc in (tables.get(table) or {}).values()})
-                snapshot.files = {file_key(_doc(doc)["root"], doc["path"]): doc
-                                  for doc in (tables.get("files") or {}).values()}
-                metas = [_doc(doc) for doc in (tables.get("meta") or {}).values()]
-            except StoreError:
-                raise
-            except (KeyError, TypeError, AttributeError, ValueError) as exc:
-                raise StoreCorrupt(self.path, f"unexpected record shape ({type(exc).__name__}: {exc})") from None
-        snapshot.meta = dict(metas[0]) if metas else {}
-        snapshot.articles.take(articles, nums, snapshot.meta.get("nextArticleNum", 1))
-        if snapshot.meta.get("format", FORMAT) != FORMAT:
-            raise StoreCorrupt(self.path, f"store format {snapshot.meta.get('format')} is not {FORMAT}")
+                return self._read()
+            except FileNotFoundError:
+                if attempt == 2 or not self.exists():
+                    raise
+        raise AssertionError("unreachable")
+
+    def _read(self) -> Snapshot:
+        try:
+            manifest = read_manifest(self.path)
+        except FileNotFoundError:
+            return Snapshot(articles=RecordTable(self.path))
+        if manifest is None:  # format 1: one file
+            return self._read_files([self.path], None)
+        return self._read_files([segment_path(self.path, s["name"]) for s in manifest.segments], manifest)
+
+    def _read_files(self, paths: list[str], manifest: Manifest | None) -> Snapshot:
+        """The data of ``paths`` (segments, oldest first, or one whole file)."""
+        articles: dict[str, dict | Raw] = {}
+        nums: dict[str, int] = {}
+        tables: dict[str, dict] = {"topics": {}, "providers": {}, "files": {}}
+        meta: dict = {}
+        with paused_gc():
+            for path in paths:
+                part, part_articles, part_nums = read_file(path)
+                try:
+                    for doc in (part.get("removed") or {}).values():
+                        if _doc(doc)["table"] == "articles":
+                            articles.pop(doc["key"], None)
+                            nums.pop(doc["key"], None)
+                        else:
+                            tables[doc["table"]].pop(doc["key"], None)
+                    articles.update(part_articles)
+                    nums.update(part_nums)
+                    for table in ("topics", "providers", "files"):
+                        tables[table].update((record_key(table, _doc(doc)), doc)
+                                             for doc in (part.get(table) or {}).values())
+                    metas = [_doc(doc) for doc in (part.get("meta") or {}).values()]
+                except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                    raise StoreCorrupt(path, f"unexpected record shape ({type(exc).__name__}: {exc})") from None
+                if metas:
+                    meta = metas[0]
+                if meta.get("format", FORMAT) not in (1, FORMAT):
+                    raise StoreCorrupt(path, f"store format {meta.get('format')} is not {FORMAT}")
+        if manifest is not None:
+            meta = manifest.meta
+        snapshot = Snapshot(articles=RecordTable(self.path), topics=Table(tables["topics"]),
+                            providers=Table(tables["providers"]), files=Table(tables["files"]),
+                            meta=dict(meta), manifest=manifest)
+        snapshot.articles.take(articles, nums, meta.get("nextArticleNum", 1))
         return snapshot
 
     def write(self, snapshot: Snapshot, before_replace=None, free_records: bool = False) -> None:
-        """Publish a whole snapshot with one atomic replace.
+        """Publish a whole snapshot as one segment, then the manifest naming
+        it alone; the segments it replaces are removed.
 
         The data is TinyDB's (tables of documents under string ids), handed
         to TinyDB's Storage interface directly: TinyDB's Table would copy
         every document into a dict, and unchanged records are bytes here.
-        ``before_replace(spans, file, path)`` runs when the new file is
+        ``before_replace(spans, file, path)`` runs when the new segment is
         complete but not yet in place, with where each record is in it
         ({table: {key: (offset, length)}}, keys as the snapshot's), the
         file's (size, mtime_ns), which the replace keeps, and its temporary
         path. ``free_records`` empties the snapshot's article table once the
         file is written, before the hook: at 1M articles that is 7 GB the
         image builder can use."""
-        data: dict[str, dict] = {"meta": {"1": snapshot.meta}}
+        generation = self._next_generation(snapshot)
+        meta = dict(snapshot.meta, format=FORMAT, generation=generation)
+        data: dict[str, dict] = {"meta": {"1": meta}}
         keys: dict[str, list[tuple[str, int]]] = {}
         # Articles under their numbers for life, in that order (so unchanged
         # records stay where they were, one run of bytes); the other tables
@@ -277,6 +400,7 @@ class Store:
             records = getattr(snapshot, table)
             keys[table] = [(key, n) for n, key in enumerate(sorted(records), 1)]
             data[table] = {str(n): records[key] for key, n in keys[table]}
+        count = len(nums)
 
         def hook(_data, spans, written, path):
             if free_records:
@@ -288,7 +412,46 @@ class Store:
                                (written.st_size, written.st_mtime_ns), path)
 
         with paused_gc():
-            AtomicOrjsonStorage(self.path, before_replace=hook).write(data)
+            entry = write_segment(self.path, segment_name(generation), data, before_replace=hook)
+        entry["articles"] = count
+        manifest = Manifest(meta, [entry])
+        write_manifest(self.path, manifest)
+        snapshot.meta, snapshot.manifest = meta, manifest
+        remove_strays(self.path, manifest)
+
+    def publish(self, snapshot: Snapshot) -> None:
+        """Publish what changed in ``snapshot`` since it was read (records
+        set or removed, by key) as one more segment, then the manifest
+        naming it after the segments the snapshot was read from. A
+        snapshot not read from segments (a new store, one of format 1) is
+        written whole."""
+        if snapshot.manifest is None:
+            self.write(snapshot)
+            return
+        generation = self._next_generation(snapshot)
+        meta = dict(snapshot.meta, format=FORMAT, generation=generation)
+        data: dict[str, dict] = {"meta": {"1": meta}}
+        removed: list[dict] = []
+        articles = snapshot.articles
+        changed = sorted(articles.changed, key=articles.nums.__getitem__)
+        data["articles"] = {str(articles.nums[key]): articles.stored(key) for key in changed}
+        removed += ({"table": "articles", "key": key} for key in sorted(articles.dropped))
+        for table in ("topics", "providers", "files"):
+            records: Table = getattr(snapshot, table)
+            data[table] = {str(n): records[key] for n, key in enumerate(sorted(records.changed), 1)}
+            removed += ({"table": table, "key": key} for key in sorted(records.dropped))
+        data["removed"] = {str(n): doc for n, doc in enumerate(removed, 1)}
+        entry = write_segment(self.path, segment_name(generation), data)
+        manifest = Manifest(meta, snapshot.manifest.segments + [entry])
+        write_manifest(self.path, manifest)
+        snapshot.meta, snapshot.manifest = meta, manifest
+        snapshot.forget_changes()
+
+    def _next_generation(self, snapshot: Snapshot) -> int:
+        """A number no segment of this store has had: the one after the
+        snapshot's, and after every segment file there is (a snapshot
+        made elsewhere, or a whole write over a damaged manifest)."""
+        return max([snapshot.meta.get("generation", 0)] + used_generations(self.path)) + 1
 
     @contextlib.contextmanager
     def lock(self, timeout: float = 60.0, on_wait=None):
@@ -330,9 +493,16 @@ class Store:
 
     def _remove_stale_temps(self) -> None:
         """Only the lock holder writes, so a temporary file found now was
-        left by a load that was killed mid-write (of the store or its image)."""
+        left by a load that was killed mid-write (of the store, a segment or
+        the image), and a segment the manifest does not name by one killed
+        before its manifest was in place."""
         for path in (self.path, self.path + ".image"):
             remove_temps(path)
+        try:
+            manifest = read_manifest(self.path)
+        except (FileNotFoundError, StoreCorrupt):
+            return  # nothing to keep segments for, or a damaged manifest: touch nothing
+        remove_strays(self.path, manifest)
 
 
 def read_written(path: str, spans: dict[str, dict[str, tuple[int, int]]], meta: dict,

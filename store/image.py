@@ -42,6 +42,7 @@ from .db import Snapshot, Store, paused_gc, read_written, release_free_memory
 from .query import precount_facets
 from .readmodel import ReadModel
 from .search import Indexing, SearchIndex
+from .segments import segment_path
 from .storage import remove_temps, temp_prefix
 
 log = logging.getLogger("newsgraph")
@@ -301,12 +302,21 @@ def store_meta(fd: int) -> dict | None:
 
 def load(store: Store) -> ReadModel | None:
     """The store's read model from its image, or None when there is no
-    image that fits this store file and this code."""
+    image that fits this store's version and this code. An image is made
+    for a store of one segment (a whole write: store/compaction.py), and
+    fits while the manifest names that segment alone."""
     target = path_for(store)
-    if not os.path.exists(target) or not store.exists():
+    if not os.path.exists(target):
         return None
-    fd = os.open(store.path, os.O_RDONLY)
+    manifest = store.manifest()
+    if manifest is None or len(manifest.segments) != 1:
+        log.info("read-model image %s is of a compacted store, and the store has %s segments "
+                 "now; building the model", target, len(manifest.segments) if manifest else "no")
+        return None
+    path = segment_path(store.path, manifest.segments[0]["name"])
+    fd = None
     try:
+        fd = os.open(path, os.O_RDONLY)
         meta = store_meta(fd)
         written = os.fstat(fd)
         with open(target, "rb") as handle:
@@ -323,9 +333,10 @@ def load(store: Store) -> ReadModel | None:
                 gc.freeze()
                 gc.unfreeze()
     except Exception as exc:
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
         log.warning("read-model image %s cannot be used (%s: %s); building the model",
                     target, type(exc).__name__, exc)
         return None
-    model.records.open(store.path, fd)
+    model.records.open(path, fd)
     return model

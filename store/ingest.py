@@ -21,17 +21,12 @@ from loaders.parse import RANK_FILE, Parsed, parse, stat
 
 from .db import Raw, Snapshot, Store, file_key, paused_gc, release_free_memory
 from .errors import StrictLoadRejected
-from . import image, sites
-from .image import ImageWriter
+from . import compaction, sites
 from .merge import merge
 
 KIND_TABLE = {"article": "articles", "topic": "topics", "provider": "providers"}
 # Below this many files a process pool costs more than it saves.
 POOL_THRESHOLD = 256
-# Below this many articles a server builds its model from the store about as
-# fast as it reads an image (0.1 s at 1k), and building the image would only
-# make the load slower: none is written.
-IMAGE_MIN_ARTICLES = 5000
 TRIM_EVERY = 10_000  # merged records between returns of freed memory to the system
 DATA_SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES  # parsed in the first pass (_parse_in_two_passes)
 _DATA_TAILS = tuple(DATA_SUFFIXES)
@@ -64,7 +59,10 @@ def _claims(entry: dict) -> list[tuple[str, str, int]]:
 
 def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = False,
          strict: bool = False, workers: int | None = None, progress: Progress | None = None,
-         lock_timeout: float = 60.0, on_lock_wait=None) -> LoadReport:
+         lock_timeout: float = 60.0, on_lock_wait=None, compact: bool = True) -> LoadReport:
+    """Load ``targets`` into ``store``: parse the files that changed and
+    publish the records that changed. ``compact`` compacts the store
+    when that is due (store/compaction.py after_publish)."""
     report = LoadReport()
     candidates: dict[str, Candidate] = {}
     pruned_roots: set[str] = set()
@@ -105,13 +103,13 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
             or any(report.removed.values())
         if changed_entities or report.written or not store.exists():
             snapshot.seal()
-            if len(snapshot.articles) >= IMAGE_MIN_ARTICLES:
-                store.write(snapshot, before_replace=ImageWriter(store, snapshot.meta, snapshot.articles.nums),
-                            free_records=True)
+            if snapshot.manifest is not None:
+                store.publish(snapshot)  # what changed, as one more segment
             else:
-                store.write(snapshot)
-                image.remove(image.path_for(store))  # it could only be stale now
+                compaction.write_whole(store, snapshot)  # a new store, or one of format 1
             report.written = True
+            if compact:
+                compaction.after_publish(store)
         report.data_version = snapshot.data_version
     return report
 
@@ -223,6 +221,7 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
         if old is not None and old["sha1"] == result.sha1:
             # Touched but identical: remember the new stat, parse nothing more.
             old["size"], old["mtime_ns"] = result.size, result.mtime_ns
+            files.touch(key)
             report.written = True
             continue
         changed[key] = result

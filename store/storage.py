@@ -37,10 +37,11 @@ class Raw:
 
 class AtomicOrjsonStorage(Storage):
     def __init__(self, path: str, create_dirs: bool = True, before_replace=None,
-                 **_ignored) -> None:
+                 mode: int | None = None, **_ignored) -> None:
         super().__init__()
         self.path = os.fspath(path)
         self.create_dirs = create_dirs
+        self.mode = mode  # of the new file; None: the mode of the file it replaces
         # Called with the data, the spans, the new file's stat and its
         # temporary path once it is on disk, before it replaces the old one
         # (the read-model image is made from it and published first).
@@ -71,7 +72,7 @@ class AtomicOrjsonStorage(Storage):
         try:
             # mkstemp makes the file private (0600); keep the store's own mode
             # so a server running as another user can still read it.
-            os.fchmod(handle, _mode_of(self.path))
+            os.fchmod(handle, self.mode if self.mode is not None else mode_of(self.path))
             with os.fdopen(handle, "wb") as out:
                 self.spans = _write_lines(out, data)
                 out.flush()
@@ -168,7 +169,7 @@ def remove_temps(path: str) -> None:
                 os.unlink(os.path.join(folder, name))
 
 
-def _mode_of(path: str) -> int:
+def mode_of(path: str) -> int:
     try:
         return stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:

@@ -1,15 +1,14 @@
-"""SIGKILL a `newsgraph load` at chosen moments and check what it left: the
-store file must parse and hold exactly the old data or exactly the new,
-never a mix. Used by tests/test_kill.py (a few kills) and
-scripts/killtest.py (many, on a larger site)."""
+"""SIGKILL a `newsgraph load`, or a compaction, at chosen moments and check
+what it left: the store's files must read (with TinyDB alone) as exactly
+the old data or exactly the new, never a mix. Used by tests/test_kill.py
+(a few kills) and scripts/killtest.py (many, on a larger site)."""
 from __future__ import annotations
 
-import json
 import os
 import random
-import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,16 +17,24 @@ from bench.sitegen import generate_site
 from store.db import Store
 from store.ingest import load
 from store.readmodel import ReadModel
-from store.storage import temp_prefix
 from tests.procs import newsgraph
+from tests.stores import copy_store, plain_tables
+
+COMPACT = [sys.executable, "-m", "store.compaction"]
 
 
-def store_facts(path: Path) -> tuple[str, frozenset[str]]:
-    """(data version, article ids), read with the standard library."""
-    with open(path, encoding="utf-8") as handle:
-        tables = json.load(handle)
-    (meta,) = tables["meta"].values()
-    return meta["dataVersion"], frozenset(r["id"] for r in tables["articles"].values())
+def store_facts(path: Path) -> tuple[str, frozenset[tuple[str, int, str]]]:
+    """(data version, each article's id, number and hash), read with TinyDB."""
+    tables = plain_tables(path)
+    return tables["meta"]["dataVersion"], frozenset(
+        (key, tables["numbers"][key], record["_hash"]) for key, record in tables["articles"].items())
+
+
+def _writing(path: Path) -> bool:
+    """Whether a temporary file of the store's (manifest or segment) is there."""
+    folders = [(path.parent, path.name + ".tmp-"), (Path(f"{path}.d"), "")]
+    return any(".tmp-" in name and name.startswith(prefix)
+               for folder, prefix in folders if folder.exists() for name in os.listdir(folder))
 
 
 @dataclass
@@ -52,9 +59,9 @@ class Scenario:
         base = workdir / "base.json"
         assert load(Store(base), [old_site]).ok
         reference = workdir / "reference.json"
-        shutil.copyfile(base, reference)
+        copy_store(base, reference)
         start = time.monotonic()
-        wrote_at = _run_load(new_site, reference, kill_after=None)
+        wrote_at = _run(_load_command(new_site, reference), reference, kill_after=None)
         end = time.monotonic()
         scenario = cls(workdir, base, new_site, store_facts(base), store_facts(reference),
                        end - start, end - wrote_at)
@@ -67,12 +74,12 @@ class Scenario:
         or ``delay`` seconds after either) and classify what the store
         holds: 'old' or 'new'."""
         target = self.workdir / "target.json"
-        shutil.copyfile(self.base, target)
+        copy_store(self.base, target)
         if during_write:
             kill = ("write", rng.uniform(0, self.write_seconds) if delay is None else delay)
         else:
             kill = ("start", rng.uniform(0, self.load_seconds) if delay is None else delay)
-        _run_load(self.new_site, target, kill_after=kill)
+        _run(_load_command(self.new_site, target), target, kill_after=kill)
         facts = store_facts(target)
         assert facts in (self.old, self.new), f"store holds neither version: {facts[0]}, {len(facts[1])} ids"
         ReadModel(Store(target).read())  # and the project reads it whole
@@ -80,27 +87,63 @@ class Scenario:
         self.outcomes.append(outcome)
         return outcome
 
+    def kill_compaction_once(self, rng: random.Random, segments: int = 4) -> str:
+        """SIGKILL a compaction of the old store with the new site published
+        onto it in ``segments - 1`` loads (none compacted), at a random
+        moment, and check that the store reads as that data, whole: 'old'
+        (the segments as they were) or 'new' (merged), by its segments."""
+        prepared = self.workdir / "segmented.json"
+        if not prepared.exists():
+            copy_store(self.base, prepared)
+            files = sorted(self.new_site.rglob("*.md"))
+            step = max(1, len(files) // (segments - 1))
+            for first in range(0, len(files), step):
+                load(Store(prepared), [str(p) for p in files[first:first + step]], compact=False)
+            reference = self.workdir / "compacted-reference.json"
+            copy_store(prepared, reference)
+            start = time.monotonic()
+            _run(COMPACT + [str(reference)], reference, kill_after=None)
+            self.compact_seconds = time.monotonic() - start
+            self.compacted = store_facts(reference)
+            assert plain_tables(reference)["segments"] != plain_tables(prepared)["segments"], \
+                "the compaction was not due"
+        target = self.workdir / "compacted.json"
+        copy_store(prepared, target)
+        before = plain_tables(target)["segments"]
+        _run(COMPACT + [str(target)], target, kill_after=("start", rng.uniform(0, self.compact_seconds)))
+        assert store_facts(target) == self.compacted, "a killed compaction changed the data"
+        Store(target).read()  # and the project reads it whole
+        outcome = "old" if plain_tables(target)["segments"] == before else "new"
+        self.outcomes.append(f"compaction {outcome}")
+        return outcome
+
     def finish(self) -> None:
-        """After all the kills, a load completes and cleans up after them."""
+        """After all the kills, a load completes and cleans up after them:
+        no temporary file, and no segment its manifest does not name."""
         target = self.workdir / "target.json"
-        _run_load(self.new_site, target, kill_after=None)
+        _run(_load_command(self.new_site, target), target, kill_after=None)
         assert store_facts(target) == self.new
-        leftovers = [n for n in os.listdir(self.workdir) if n.startswith(temp_prefix(str(target)))]
-        assert leftovers == [], leftovers
+        assert not _writing(target)
+        named = plain_tables(target)["segments"]
+        assert sorted(os.listdir(f"{target}.d")) == sorted(named)
 
 
-def _run_load(site: Path, db: Path, kill_after: tuple[str, float] | None) -> float:
-    """Run `newsgraph load`; return when it started writing (monotonic)."""
-    prefix = temp_prefix(str(db))
-    folder = db.parent
+def _load_command(site: Path, db: Path) -> list[str]:
+    return newsgraph("load", str(site), "--db", str(db), "-q")
+
+
+def _run(command: list[str], db: Path, kill_after: tuple[str, float] | None) -> float:
+    """Run ``command`` (a load or a compaction of ``db``); return when it
+    started writing (monotonic). Without a kill, also wait for a
+    compaction the load left running (it holds the store's lock)."""
     # Its own session, so parse workers orphaned by the kill are ours to stop.
-    with subprocess.Popen(newsgraph("load", str(site), "--db", str(db), "-q"), start_new_session=True,
+    with subprocess.Popen(command, start_new_session=True,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
         started = time.monotonic()
         wrote_at = None
         while process.poll() is None:
             now = time.monotonic()
-            if wrote_at is None and any(n.startswith(prefix) for n in os.listdir(folder)):
+            if wrote_at is None and _writing(db):
                 wrote_at = now
             if kill_after is not None:
                 since, delay = kill_after
@@ -110,11 +153,12 @@ def _run_load(site: Path, db: Path, kill_after: tuple[str, float] | None) -> flo
                     break
             time.sleep(0.0005)
         process.wait(timeout=60)
-        _stop_group(process.pid)
         if kill_after is None:
             assert process.returncode == 0, process.stderr.read()
-        else:
-            process.stderr.read()
+            with Store(db).lock(timeout=600):
+                pass
+        _stop_group(process.pid)  # before reading: orphaned parse workers hold its stderr
+        process.stderr.read()
     return wrote_at if wrote_at is not None else time.monotonic()
 
 

@@ -20,6 +20,7 @@ from store.ingest import load
 from tests.conftest import POWER_APPS
 from tests.independent import front_matter
 from tests.procs import newsgraph
+from tests.stores import plain_tables
 
 KEEP = ("_news", "_data", "api", "_learning")  # enough of the site, and quick to copy
 
@@ -199,8 +200,7 @@ def test_load_names_every_bad_file_and_lands_every_good_one(damaged, tmp_path):
             assert named[0].startswith(f"rejected {fault.path}:{fault.line}: "), (fault, named[0])
     assert len(rejected) == len(bad), set(rejected) - {r for f in bad for r in rejected if f.path in r}
 
-    with open(db, encoding="utf-8") as handle:
-        stored = {r["id"]: r["title"] for r in json.load(handle)["articles"].values()}
+    stored = {r["id"]: r["title"] for r in plain_tables(db)["articles"].values()}
     expected = _expected_ids(site, bad, pristine)
     assert set(stored) == set(expected)
     for ident, title in expected.items():

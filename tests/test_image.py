@@ -19,12 +19,13 @@ from tinydb import TinyDB
 
 from graph.settings import Limits
 from graph.state import DataHolder, read_model
-from store import image, ingest, storage
+from store import compaction, image, ingest, storage
 from store.db import Store
 from store.errors import StoreCorrupt
 from store.ingest import load
 from store.readmodel import Article, Provider, ReadModel, Site, Topic
 from tests.conftest import AZURE, FROZEN_NOW, POWER_APPS, SEED, TOKEN, make_client
+from tests.stores import copy_store as copy_files, plain_tables
 
 # --- describing a model as plain data ----------------------------------------------
 
@@ -175,12 +176,24 @@ def slow_model(store: Store) -> ReadModel:
 
 
 def copy_store(source: Store, folder) -> Store:
-    """The store file (with its mtime, which the stamp names) and its image,
-    elsewhere (the stamp names no path)."""
+    """The store's files (with their mtimes, which the stamp names) and its
+    image, elsewhere (the stamp names no path)."""
     target = Store(folder / os.path.basename(source.path))
-    shutil.copy2(source.path, target.path)
+    copy_files(source.path, target.path)
     shutil.copyfile(image.path_for(source), image.path_for(target))
     return target
+
+
+def segment_of(store: Store) -> str:
+    """The file of a store of one segment, which its image is made for."""
+    (name,) = plain_tables(store.path)["segments"]
+    return os.path.join(store.path + ".d", name)
+
+
+def store_files(store: Store) -> list[str]:
+    """What is in the store's folder and in its segments' folder."""
+    folder = os.path.dirname(store.path)
+    return sorted(os.listdir(folder)) + sorted(os.listdir(store.path + ".d"))
 
 
 # --- the corpus, loaded once for this module --------------------------------------------
@@ -189,7 +202,7 @@ def copy_store(source: Store, folder) -> Store:
 def images_at_any_size():
     """The corpus (830 articles) is below the size a load writes images for."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ingest, "IMAGE_MIN_ARTICLES", 0)
+        patch.setattr(compaction, "IMAGE_MIN_ARTICLES", 0)
         yield
 
 
@@ -215,14 +228,14 @@ def test_a_load_leaves_an_image_stamped_for_its_store(corpus):
     with open(image.path_for(corpus), "rb") as handle:
         stamp = json.loads(handle.readline())
     meta = corpus.read().meta
-    written = os.stat(corpus.path)
+    written = os.stat(segment_of(corpus))
     assert stamp == {"code": image.FINGERPRINT, "dataVersion": meta["dataVersion"],
                      "loadedAt": meta["loadedAt"], "file": [written.st_size, written.st_mtime_ns]}
 
 
 def test_the_image_model_holds_no_details_until_asked(corpus):
     model = image.load(corpus)
-    assert model.records.path == corpus.path
+    assert model.records.path == segment_of(corpus)
     assert all(a._details is None and a._span is not None for a in model.all_articles)
     assert model.records.cache == {}
 
@@ -553,10 +566,11 @@ def _indented(path: str, tables: dict) -> None:
 @pytest.mark.parametrize("rewrite", [_plain_tinydb, _indented], ids=["plain TinyDB", "indented JSON"])
 def test_a_store_in_another_layout_never_uses_the_image(two_loads, tmp_path, rewrite):
     store = copy_store(two_loads["store"], tmp_path)
-    with open(store.path, encoding="utf-8") as handle:
+    path = segment_of(store)
+    with open(path, encoding="utf-8") as handle:
         tables = json.load(handle)
-    rewrite(store.path, tables)  # the same data and meta record, other offsets
-    assert json.loads(Path(store.path).read_text(encoding="utf-8")) == tables
+    rewrite(path, tables)  # the same data and meta record, other offsets
+    assert json.loads(Path(path).read_text(encoding="utf-8")) == tables
     assert image.load(store) is None
     model = read_model(store)
     assert model.preview.by_id[two_loads["id"]].title == NEW_TITLE
@@ -593,7 +607,7 @@ def forked(tmp_path_factory) -> Store:
     target = Store(tmp_path_factory.mktemp("forked") / "corpus.json")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(image, "FORK_THRESHOLD", 1)
-        patch.setattr(ingest, "ImageWriter", RecordingWriter)
+        patch.setattr(compaction, "ImageWriter", RecordingWriter)
         RecordingWriter.made.clear()
         report = load(target, [POWER_APPS, AZURE, SEED])
     assert report.ok and report.written
@@ -677,8 +691,8 @@ def test_an_index_made_by_the_indexer_and_its_helper_is_the_index_made_in_one(sp
     whole = models[0]._search_index  # the corpus fixture's image: made in one process
     assert model.data_version == models[0].data_version
     assert model._search_index.to_bytes() == whole.to_bytes()
-    assert sorted(os.listdir(os.path.dirname(split.path))) == ["corpus.json", "corpus.json.image",
-                                                               "corpus.json.lock"], \
+    assert sorted(os.listdir(os.path.dirname(split.path))) == ["corpus.json", "corpus.json.d",
+                                                               "corpus.json.image", "corpus.json.lock"], \
         "the helper's temporary file must be gone"
 
 
@@ -801,7 +815,8 @@ def test_a_failing_image_build_does_not_stop_the_load(small_site, monkeypatch, c
     assert report.ok and report.written and report.data_version != before
     assert store.read().meta["dataVersion"] == report.data_version
     assert "no read-model image written" in caplog.text, caplog.text
-    assert sorted(os.listdir(os.path.dirname(store.path))) == ["news.json", "news.json.lock"], \
+    assert store_files(store)[:3] == ["news.json", "news.json.d", "news.json.lock"] \
+        and len(store_files(store)) == 4, \
         "no image, old or new, and no temporary file may remain"
     assert _children() == [], "no builder or helper process may remain, not even a zombie"
     with make_client(DataHolder(store)) as client:
@@ -831,7 +846,8 @@ def test_a_failed_build_removes_what_a_killed_helper_left(small_site, monkeypatc
         report = load(store, [site])
     assert report.ok and report.written
     assert "no read-model image written" in caplog.text
-    assert sorted(os.listdir(os.path.dirname(store.path))) == ["news.json", "news.json.lock"], \
+    assert store_files(store)[:3] == ["news.json", "news.json.d", "news.json.lock"] \
+        and len(store_files(store)) == 4, \
         "store/image.py ImageWriter: a failed build must remove every temporary file of the image"
 
 
@@ -876,8 +892,9 @@ def test_a_damaged_record_is_named_when_its_details_are_read(small_site, caplog,
     article, neighbour = [a for a in before.all_articles if a.body and len(a.body) > 100][:2]
     article, neighbour = model.preview.by_id[article.id], model.preview.by_id[neighbour.id]
     offset, length = article._span
-    size = os.path.getsize(store.path)
-    with open(store.path, "r+b") as handle:
+    path = segment_of(store)
+    size = os.path.getsize(path)
+    with open(path, "r+b") as handle:
         handle.seek(offset)
         raw = handle.read(length)
         assert json.loads(raw)["id"] == article.id
@@ -885,15 +902,15 @@ def test_a_damaged_record_is_named_when_its_details_are_read(small_site, caplog,
         assert len(damaged) == len(raw) and damaged != raw
         handle.seek(offset)
         handle.write(damaged)
-    assert os.path.getsize(store.path) == size
+    assert os.path.getsize(path) == size
     # An edited store no longer fits its image (the stamp names its mtime),
     # but a model already made from the image reads the damaged bytes.
     assert image.load(store) is None
 
     with pytest.raises(StoreCorrupt) as caught:
         article.body
-    assert caught.value.path == store.path
-    assert store.path in str(caught.value) and repr(article.id) in str(caught.value)
+    assert caught.value.path == path
+    assert path in str(caught.value) and repr(article.id) in str(caught.value)
     assert f"at byte {offset}" in str(caught.value)
     assert neighbour.body == before.preview.by_id[neighbour.id].body  # the rest still reads
 
@@ -903,7 +920,7 @@ def test_a_damaged_record_is_named_when_its_details_are_read(small_site, caplog,
     body = answer.json()
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL"
     assert body["data"]["article"]["body"] is None  # never a wrong body
-    assert store.path in caplog.text  # the operator learns which file
+    assert path in caplog.text  # the operator learns which file
 
 
 # Found while writing the above --------------------------------------------------------------
@@ -912,18 +929,18 @@ def test_a_failed_store_write_leaves_no_forked_builder_holding_the_lock(small_si
     site, store = small_site
     edit(site, "Never published")
     monkeypatch.setattr(image, "FORK_THRESHOLD", 1)
-    monkeypatch.setattr(ingest, "ImageWriter", RecordingWriter)  # to find the child
+    monkeypatch.setattr(compaction, "ImageWriter", RecordingWriter)  # to find the child
     monkeypatch.setattr(storage, "_write_lines", _full_disk)     # before before_replace runs
     RecordingWriter.made.clear()
     with pytest.raises(OSError):
         load(store, [site])
     monkeypatch.undo()
-    (writer,) = RecordingWriter.made
     assert image.load(store) is not None, "the old store and its image stay, and fit"
     # The builder starts only once the store file is written (it builds from
     # that file); an earlier version forked it first, and it then waited
-    # for ever holding the flock of store.lock() it inherited.
-    assert writer.process is None
+    # for ever holding the flock of store.lock() it inherited. (A load now
+    # writes its segment before any compaction makes an image.)
+    assert all(writer.process is None for writer in RecordingWriter.made)
     report = load(store, [site], lock_timeout=0.5)
     assert report.written
     assert image.load(store).preview.by_id  # the next load made an image that fits
@@ -931,8 +948,8 @@ def test_a_failed_store_write_leaves_no_forked_builder_holding_the_lock(small_si
 
 def test_a_dropped_image_model_is_freed_like_a_built_one(small_site, tmp_path):
     _, store = small_site
-    plain = Store(tmp_path / "plain.json")  # the same store file without an image: the slow path
-    shutil.copyfile(store.path, plain.path)
+    plain = Store(tmp_path / "plain.json")  # the same store without an image: the slow path
+    copy_files(store.path, plain.path)
     built = weakref.ref(read_model(plain))
     gc.collect()
     assert built() is None

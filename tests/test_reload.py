@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -21,35 +20,37 @@ from store.db import Store
 from store.ingest import load
 from tests.conftest import AZURE, POWER_APPS, SEED, make_client
 from tests.live_server import serve
+from tests.stores import plain_tables
 from tests.procs import newsgraph
 
 VERSION_QUERY = "{ stats { dataVersion articles } articles { totalCount } facets { total } }"
 
 
 def publish(source: str, target: str) -> None:
-    """Replace ``target`` the way a load does: a whole new file, renamed in."""
+    """Publish the data of the store at ``source`` at ``target``, the way a
+    load does: new segments, then the manifest naming them renamed in."""
+    Store(target).write(Store(source).read())
+
+
+def replace_manifest(target: str, raw: bytes) -> None:
+    """Put ``raw`` at the store's path with one rename, as a publish would."""
     part = target + ".part"
-    shutil.copyfile(source, part)
+    with open(part, "wb") as handle:
+        handle.write(raw)
     os.replace(part, target)
 
 
-def _tables(path: str) -> dict:
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
-
-
 def article_ids(path: str) -> set[str]:
-    return {record["id"] for record in _tables(path)["articles"].values()}
+    return set(plain_tables(path)["articles"])
 
 
 def store_facts(path: str) -> tuple[str, int]:
-    """(data version, published articles), read with the standard library
-    from the TinyDB file rather than through the project's code."""
-    tables = _tables(path)
-    (meta,) = tables["meta"].values()
+    """(data version, published articles), read with TinyDB from the
+    store's files rather than through the project's code."""
+    tables = plain_tables(path)
     visible = [a for a in tables["articles"].values()
                if a.get("published", True) is not False and not a.get("removed")]
-    return meta["dataVersion"], len(visible)
+    return tables["meta"]["dataVersion"], len(visible)
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +109,7 @@ def test_a_store_that_cannot_be_read_at_reload_keeps_the_old_version(tmp_path, v
     publish(versions[0], db)
     holder = DataHolder(Store(db))
     with make_client(holder) as client:
-        (tmp_path / "bad.json").write_bytes(broken)
-        publish(str(tmp_path / "bad.json"), db)
+        replace_manifest(db, broken)
         with caplog.at_level(logging.WARNING, logger="newsgraph"):
             assert holder.reload_if_changed() is False
         old_version = store_facts(versions[0])

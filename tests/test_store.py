@@ -9,13 +9,15 @@ import sys
 
 import orjson
 import pytest
+from tinydb import TinyDB
 
 from store.db import Store, read_written
 from store.errors import StoreCorrupt, StrictLoadRejected
-from store import ingest, storage
+from store import compaction, ingest, storage
 from store.ingest import load
 from store.readmodel import ReadModel
 from tests.conftest import AZURE, POWER_APPS, SEED
+from tests.stores import copy_store, plain_tables
 
 
 @pytest.fixture
@@ -108,17 +110,40 @@ def test_duplicate_ids_reject_the_later_file(tmp_path, site):
     assert report.added["article"] == 40
 
 
-def test_the_store_is_tinydb_json_written_by_replace(tmp_path, site):
+def test_the_store_is_tinydb_files_and_a_load_writes_what_changed(tmp_path, site):
+    """The store's path holds a manifest naming its segments, each a TinyDB
+    database; a load that changes one article writes one more segment with
+    that article and its file alone, and replaces the manifest."""
     path = tmp_path / "db.json"
     store = Store(path)
-    load(store, [site])
-    inode = os.stat(path).st_ino
-    data = orjson.loads(path.read_bytes())
-    assert set(data) == {"articles", "topics", "providers", "files", "meta"}
-    assert len(data["articles"]) == 40
-    sorted((site / "_news").glob("*.md"))[0].write_text("---\ntitle: changed\n---\n")
-    load(store, [site])
-    assert os.stat(path).st_ino != inode  # a new file renamed into place
+    load(store, [site], compact=False)
+    first = plain_tables(path)
+    assert len(first["articles"]) == 40 and len(first["segments"]) == 1
+    base = path.parent / "db.json.d" / first["segments"][0]
+    base_bytes, inode = base.read_bytes(), os.stat(path).st_ino
+    edited = sorted((site / "_news").glob("*.md"))[0]
+    edited.write_text("---\ntitle: changed\n---\n")
+    (site / "_news" / "2099-01-01-new.md").write_text("---\ntitle: New\n---\nA body.\n")
+    removed = sorted((site / "_news").glob("*.md"))[5]
+    removed.unlink()
+    report = load(store, [site], prune=True, compact=False)
+    assert (report.added["article"], report.updated["article"], report.removed["article"]) == (1, 1, 1)
+    second = plain_tables(path)
+    assert second["segments"][0] == first["segments"][0] and len(second["segments"]) == 2
+    assert base.read_bytes() == base_bytes, "a segment never changes once written"
+    assert os.stat(path).st_ino != inode  # the manifest: a new file renamed into place
+    with TinyDB(path.parent / "db.json.d" / second["segments"][1], access_mode="r") as delta:
+        assert sorted(d["id"] for d in delta.table("articles").all()) == \
+            [f"news/{edited.stem}", "news/2099-01-01-new"]
+        assert sorted(d["path"] for d in delta.table("files").all()) == \
+            sorted([str(edited.relative_to(site)), "_news/2099-01-01-new.md"])
+        assert sorted((d["table"], d["key"]) for d in delta.table("removed").all()) == \
+            sorted([("articles", f"news/{removed.stem}"), ("files", f"{site}\0{removed.relative_to(site)}")])
+    assert second["meta"]["dataVersion"] == report.data_version != first["meta"]["dataVersion"]
+    snapshot = store.read()
+    assert {k: snapshot.articles[k] for k in snapshot.articles} == second["articles"]
+    assert (dict(snapshot.files), dict(snapshot.topics), dict(snapshot.providers)) == \
+        (second["files"], second["topics"], second["providers"])
     assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
 
 
@@ -128,15 +153,16 @@ def test_a_file_just_written_reads_by_its_spans_as_a_whole_read_does(tmp_path):
     written = Store(tmp_path / "first.json")
     load(written, [POWER_APPS, AZURE, SEED])
     whole = written.read()
+    meta = dict(whole.meta)
     seen = {}
 
     def hook(spans, file, path):
-        seen.update(read=read_written(path, spans, whole.meta, whole.articles.nums), size=os.path.getsize(path), file=file)
+        seen.update(read=read_written(path, spans, meta, whole.articles.nums), size=os.path.getsize(path), file=file)
 
     Store(tmp_path / "second.json").write(whole, before_replace=hook)
     snapshot = seen["read"]
     assert seen["file"][0] == seen["size"]
-    assert snapshot.meta == whole.meta and snapshot.data_version == whole.data_version
+    assert snapshot.meta == meta and snapshot.data_version == whole.data_version
     assert len(snapshot.articles) == len(whole.articles) > 40
     assert {key: snapshot.articles[key] for key in snapshot.articles} == \
         {key: whole.articles[key] for key in whole.articles}
@@ -148,8 +174,14 @@ def test_a_file_just_written_reads_by_its_spans_as_a_whole_read_does(tmp_path):
 def _written(store: Store, snapshot) -> tuple[bytes, dict]:
     seen = {}
     store.write(snapshot, before_replace=lambda spans, file, path: seen.update(spans=spans))
-    with open(store.path, "rb") as handle:
+    with open(plain_segment(store), "rb") as handle:
         return handle.read(), seen["spans"]
+
+
+def plain_segment(store: Store) -> str:
+    """The file of a store of one segment."""
+    (name,) = plain_tables(store.path)["segments"]
+    return os.path.join(store.path + ".d", name)
 
 
 def _per_line(snapshot):
@@ -239,14 +271,18 @@ def test_article_ids_with_quotes_and_backslashes_read_back(tmp_path):
 
 
 def test_a_store_laid_out_otherwise_is_read_whole(tmp_path):
-    """A TinyDB file another writer laid out (here: all on one line) is
-    read by parsing it whole, with the same records."""
+    """A segment another writer laid out (here: all on one line) is read
+    by parsing it whole, with the same records."""
     store = Store(tmp_path / "db.json")
     load(store, [AZURE])
     snapshot = store.read()
     other = Store(tmp_path / "other.json")
-    with open(other.path, "wb") as handle:
-        handle.write(orjson.dumps(orjson.loads((tmp_path / "db.json").read_bytes())))
+    copy_store(store.path, other.path)
+    segment = plain_segment(other)
+    with open(segment, "rb") as handle:
+        data = orjson.loads(handle.read())
+    with open(segment, "wb") as handle:
+        handle.write(orjson.dumps(data))
     again = other.read()
     assert {key: again.articles[key] for key in again.articles} == \
         {key: snapshot.articles[key] for key in snapshot.articles}
@@ -296,7 +332,7 @@ def test_read_model_counts_power_apps(tmp_path):
 
 
 def test_a_load_removes_temporary_files_a_killed_load_left(tmp_path, site, monkeypatch):
-    monkeypatch.setattr(ingest, "IMAGE_MIN_ARTICLES", 0)  # a site this small gets no image otherwise
+    monkeypatch.setattr(compaction, "IMAGE_MIN_ARTICLES", 0)  # a site this small gets no image otherwise
     path = tmp_path / "db.json"
     load(Store(path), [site])
     left = [tmp_path / "db.json.tmp-killed", tmp_path / "db.json.image.tmp-killed"]
@@ -311,12 +347,11 @@ def test_a_load_removes_temporary_files_a_killed_load_left(tmp_path, site, monke
 
 def test_a_small_store_gets_no_image_and_loses_a_stale_one(tmp_path, site, monkeypatch):
     path = tmp_path / "db.json"
-    monkeypatch.setattr(ingest, "IMAGE_MIN_ARTICLES", 0)
+    monkeypatch.setattr(compaction, "IMAGE_MIN_ARTICLES", 0)
     load(Store(path), [site])
     assert (tmp_path / "db.json.image").exists()
-    monkeypatch.setattr(ingest, "IMAGE_MIN_ARTICLES", 41)  # the site has 40 articles
-    sorted((site / "_news").glob("*.md"))[0].write_text("---\ntitle: changed\n---\n")
-    load(Store(path), [site])
+    monkeypatch.setattr(compaction, "IMAGE_MIN_ARTICLES", 41)  # the site has 40 articles
+    compaction.write_whole(Store(path), Store(path).read())
     assert not (tmp_path / "db.json.image").exists()
 
 
@@ -393,10 +428,7 @@ def test_articles_merged_alone_by_workers_are_the_records_the_loader_merges(
 
 def _tinydb_numbers(path) -> dict[str, int]:
     """Each article's document id, as TinyDB itself reads the store."""
-    from tinydb import TinyDB
-
-    with TinyDB(path, access_mode="r") as db:
-        return {doc["id"]: doc.doc_id for doc in db.table("articles").all()}
+    return plain_tables(path)["numbers"]
 
 
 def test_an_article_keeps_its_number_for_life_and_no_number_is_given_twice(tmp_path, site):
@@ -404,7 +436,7 @@ def test_an_article_keeps_its_number_for_life_and_no_number_is_given_twice(tmp_p
     edits, other articles' arrivals and removals, and never given again
     once its article is gone, not even the highest."""
     store = Store(tmp_path / "db.json")
-    load(store, [site])
+    load(store, [site], compact=False)
     first = _tinydb_numbers(store.path)
     assert sorted(first.values()) == list(range(1, 41))
     files = sorted((site / "_news").glob("*.md"))
@@ -417,8 +449,9 @@ def test_an_article_keeps_its_number_for_life_and_no_number_is_given_twice(tmp_p
     edited.write_text(edited.read_text(encoding="utf-8").replace("title: \"", "title: \"Edited ", 1),
                       encoding="utf-8")
     shutil.copy(files[2], site / "_news" / "0000-first.md")
-    report = load(store, [site], prune=True)
+    report = load(store, [site], prune=True, compact=False)
     assert (report.added["article"], report.updated["article"], report.removed["article"]) == (1, 1, 1)
+    compaction.write_whole(store, store.read())  # one segment again, for the file of format 1 below
     second = _tinydb_numbers(store.path)
     assert {k: n for k, n in second.items() if k in first} == {k: n for k, n in first.items() if k in second}
     assert second["news/0000-first"] == 41, "the removed article's number 40 is not given again"
@@ -428,6 +461,10 @@ def test_an_article_keeps_its_number_for_life_and_no_number_is_given_twice(tmp_p
     # which become its articles' numbers from then on.
     snapshot = store.read()
     del snapshot.meta["nextArticleNum"]
-    assert Store(tmp_path / "old.json").write(snapshot) is None
+    with open(plain_segment(store), "rb") as whole:
+        data = orjson.loads(whole.read())
+    data["meta"] = {"1": {k: v for k, v in snapshot.meta.items() if k not in ("nextArticleNum", "generation")}
+                    | {"format": 1}}
+    (tmp_path / "old.json").write_bytes(orjson.dumps(data))
     again = Store(tmp_path / "old.json").read()
     assert again.articles.nums == second and again.articles.next_num == 42

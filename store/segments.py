@@ -1,0 +1,129 @@
+"""The files of a store: a manifest at the store's path, naming segments.
+
+    news.json              the manifest: a TinyDB database with a ``meta``
+                           table (data version, load time, next article
+                           number, generation) and a ``segments`` table
+                           (one document per segment, oldest first)
+    news.json.d/00000007.json
+                           a segment: a TinyDB database in storage.py's
+                           layout with the tables of a store (``articles``
+                           under their numbers for life, ``topics``,
+                           ``providers``, ``files``, its own ``meta``) and
+                           ``removed``: keys it takes out of older segments
+
+The data of a version is its segments applied oldest first: a record
+replaces the record of the same key in older segments, a ``removed``
+document drops it. Segments never change once written; a publish writes one
+more and replaces the manifest (one ``os.replace``: the commit point), so a
+reader that reads the manifest sees one version, and a kill at any moment
+leaves the old manifest or the new one, each naming only whole files.
+See docs/store.md.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+
+import orjson
+
+from .errors import StoreCorrupt
+from .storage import AtomicOrjsonStorage, mode_of
+
+FORMAT = 2  # a manifest and segments; 1 was one file holding everything
+
+
+@dataclass
+class Manifest:
+    meta: dict
+    segments: list[dict] = field(default_factory=list)  # oldest first: {"name", "articles", "bytes"}
+
+    @property
+    def generation(self) -> int:
+        return int(self.meta.get("generation", 0))
+
+
+def folder_of(path: str) -> str:
+    return path + ".d"
+
+
+def segment_path(path: str, name: str) -> str:
+    return os.path.join(folder_of(path), name)
+
+
+def segment_name(generation: int) -> str:
+    return f"{generation:08d}.json"
+
+
+def read_manifest(path: str) -> Manifest | None:
+    """The manifest at ``path``; None when the file is a store of format 1
+    (everything in one file) or any other TinyDB file without segments.
+    FileNotFoundError when there is no file."""
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    if not raw:
+        return None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise StoreCorrupt(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    if not isinstance(data, dict) or "segments" not in data:
+        return None
+    try:
+        (meta,) = data["meta"].values()
+        segments = [data["segments"][key] for key in sorted(data["segments"], key=int)]
+        if any(not isinstance(s, dict) or not isinstance(s.get("name"), str)
+               or os.sep in s["name"] for s in segments):
+            raise ValueError("a segment without a plain file name")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise StoreCorrupt(path, f"not a manifest of segments ({exc})") from None
+    if meta.get("format") != FORMAT:
+        raise StoreCorrupt(path, f"store format {meta.get('format')} is not {FORMAT}")
+    return Manifest(dict(meta), segments)
+
+
+def write_manifest(path: str, manifest: Manifest) -> None:
+    """Put ``manifest`` in place with one atomic replace (the commit point of
+    a publish or a compaction); every segment it names is on disk before."""
+    AtomicOrjsonStorage(path).write({
+        "meta": {"1": manifest.meta},
+        "segments": {str(n): segment for n, segment in enumerate(manifest.segments, 1)},
+    })
+
+
+def write_segment(path: str, name: str, data: dict, before_replace=None) -> dict:
+    """Write the tables ``data`` as segment ``name`` of the store at
+    ``path`` (whole and synced before it takes its name); returns its
+    manifest entry. ``before_replace`` as AtomicOrjsonStorage's."""
+    target = segment_path(path, name)
+    # A segment is as readable as the manifest naming it: whoever may read the store.
+    AtomicOrjsonStorage(target, before_replace=before_replace, mode=mode_of(path)).write(data)
+    return {"name": name, "articles": len(data.get("articles", ())), "bytes": os.path.getsize(target)}
+
+
+def used_generations(path: str) -> list[int]:
+    """The generations of the segment files in the store's folder."""
+    try:
+        names = os.listdir(folder_of(path))
+    except FileNotFoundError:
+        return []
+    return [int(name[:-5]) for name in names if name.endswith(".json") and name[:-5].isdigit()]
+
+
+def remove_strays(path: str, manifest: Manifest | None) -> None:
+    """Remove segment files the manifest does not name: left by a publish
+    or a compaction killed before its manifest was in place, or replaced
+    by a compaction. Only for the holder of the store's lock. A server
+    still reading a removed segment keeps it open (its pages stay until it
+    closes it); one that read the manifest naming it but opened it too late
+    reads the manifest again (Store.read)."""
+    folder = folder_of(path)
+    keep = {segment["name"] for segment in manifest.segments} if manifest else set()
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in names:
+        if name not in keep:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))

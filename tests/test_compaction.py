@@ -1,0 +1,116 @@
+"""Compaction bounds the segments and what a record is rewritten, and never
+changes the data (store/compaction.py). Kills during one: tests/test_kill.py."""
+from __future__ import annotations
+
+import math
+import shutil
+
+import pytest
+
+from store import compaction
+from store.db import Store
+from store.ingest import load
+from tests.conftest import AZURE
+from tests.stores import plain_tables
+
+
+def _publishes(count: int, size: int, base: int) -> tuple[int, float, int]:
+    """(most segments at once, bytes written per byte published, whole
+    rewrites) over ``count`` publishes of ``size`` bytes onto ``base``."""
+    segments = [{"bytes": base}]
+    written = most = wholes = 0
+    for _ in range(count):
+        segments.append({"bytes": size})
+        written += size
+        first = compaction.plan(segments)
+        if first is not None:
+            merged = sum(s["bytes"] for s in segments[first:])
+            written += merged
+            wholes += first == 0
+            segments = segments[:first] + [{"bytes": merged}]
+        most = max(most, len(segments))
+    return most, written / (count * size), wholes
+
+
+@pytest.mark.parametrize("count, size, base", [(5000, 8 << 10, 760 << 20), (5000, 8 << 10, 64 << 20),
+                                               (300, 1 << 20, 100 << 20)])
+def test_a_stream_of_publishes_keeps_few_segments_and_rewrites_each_byte_a_few_times(count, size, base):
+    most, amplification, _ = _publishes(count, size, base)
+    assert most <= compaction.MAX_SEGMENTS + 1
+    # Each merge at least doubles what it merges: a byte is rewritten at
+    # most about log2 of how many publishes it has seen merged.
+    assert amplification <= math.log2(count) + 2, amplification
+
+
+def test_the_oldest_segment_is_rewritten_only_when_the_newer_ones_add_up_to_it():
+    _, _, wholes = _publishes(5000, 8 << 10, 760 << 20)
+    assert wholes == 0  # 40 MB published onto 760 MB
+    _, _, wholes = _publishes(5000, 8 << 10, 32 << 20)  # 40 MB onto 32 MB
+    assert 1 <= wholes <= 2
+
+
+@pytest.fixture
+def segmented(tmp_path, monkeypatch):
+    """A store of AZURE in four segments: the base, one with an article
+    edited and one added, one with the added one removed and a base one
+    removed, one with another edit."""
+    monkeypatch.setattr(compaction, "SMALL_STORE_BYTES", 0)  # no store is small: merges by plan
+    site = tmp_path / "site"
+    shutil.copytree(AZURE, site)
+    for path in site.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    store = Store(tmp_path / "db.json")
+    news = sorted((site / "_news").glob("*.md"))
+    load(store, [site], compact=False)
+    news[0].write_text(news[0].read_text(encoding="utf-8").replace("title: ", "title: Edited ", 1))
+    added = site / "_news" / "2099-01-01-added.md"
+    added.write_text("---\ntitle: Added\n---\nBody.\n")
+    load(store, [site], compact=False)
+    added.unlink()
+    news[3].unlink()
+    load(store, [site], prune=True, compact=False)
+    news[1].write_text(news[1].read_text(encoding="utf-8").replace("title: ", "title: Again ", 1))
+    load(store, [site], compact=False)
+    assert len(plain_tables(store.path)["segments"]) == 4
+    return store
+
+
+def _data(store: Store) -> dict:
+    tables = plain_tables(store.path)
+    return {key: tables[key] for key in ("articles", "numbers", "topics", "providers", "files")} | \
+        {"version": tables["meta"]["dataVersion"]}
+
+
+def test_merging_the_newest_segments_keeps_the_data_and_the_removals_older_ones_need(segmented):
+    before = _data(segmented)
+    manifest = segmented.manifest()
+    compaction._merge_newest(segmented, manifest, 1)
+    tables = plain_tables(segmented.path)
+    assert tables["segments"][0] == manifest.segments[0]["name"] and len(tables["segments"]) == 2
+    assert _data(segmented) == before
+    assert "news/2099-01-01-added" not in tables["articles"]
+    snapshot = segmented.read()
+    assert {k: snapshot.articles[k] for k in snapshot.articles} == before["articles"]
+    assert snapshot.articles.nums == before["numbers"]
+
+
+def test_a_whole_compaction_leaves_one_segment_with_no_removals(segmented, tmp_path):
+    before = _data(segmented)
+    with segmented.lock():
+        compaction.write_whole(segmented, segmented.read())
+    tables = plain_tables(segmented.path)
+    assert len(tables["segments"]) == 1 and _data(segmented) == before
+    assert sorted(p.name for p in (tmp_path / "db.json.d").iterdir()) == tables["segments"]
+    from tinydb import TinyDB
+    with TinyDB(tmp_path / "db.json.d" / tables["segments"][0], access_mode="r") as db:
+        assert db.table("removed").all() == []
+
+
+def test_compact_merges_what_the_plan_says_and_then_nothing(segmented):
+    before = _data(segmented)
+    merged = 0
+    while compaction.compact(segmented):
+        merged += 1
+        assert _data(segmented) == before
+    assert merged >= 1
+    assert compaction.plan(segmented.manifest().segments) is None
