@@ -17,7 +17,7 @@ KINDS = ("article", "topic", "provider")
 
 
 def run_load(paths, db: str, *, prune: bool = False, strict: bool = False, workers=None,
-             lock_timeout: float = 60.0, quiet: bool = False) -> int:
+             lock_timeout: float = 60.0, quiet: bool = False, changed=None) -> int:
     from .cli import EXIT_LOCKED, EXIT_REJECTED, EXIT_STORE, EXIT_STRICT
 
     out = Console(highlight=False)
@@ -38,7 +38,7 @@ def run_load(paths, db: str, *, prune: bool = False, strict: bool = False, worke
     try:
         report = load(store, paths, prune=prune, strict=strict, workers=workers,
                       progress=on_progress if err.is_terminal and not quiet else None,
-                      lock_timeout=lock_timeout,
+                      lock_timeout=lock_timeout, changed=changed,
                       on_lock_wait=lambda holder: err.print(f"waiting for the store lock held by {holder}"))
     except StrictLoadRejected as exc:
         _stop(bar)
@@ -97,7 +97,9 @@ def watch_and_load(paths, db: str, **options) -> None:
                 err.print(f"watching {', '.join(map(str, paths))} for changes (Ctrl-C to stop)")
                 announced = True
             if changes:
-                run_load(paths, db, **options)
+                # The events name what changed: no walk of the sites, no stat
+                # of the files they do not name (store/ingest.py load).
+                run_load(paths, db, changed=sorted({path for _, path in changes}), **options)
     except KeyboardInterrupt:
         sys.exit(0)
 

@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 import orjson
 
 from loaders.errors import LoadError
-from loaders.files import JSON_SUFFIXES, YAML_SUFFIXES, Candidate, discover
+from loaders.files import JSON_SUFFIXES, YAML_SUFFIXES, Candidate, candidate_at, discover
 from loaders.parse import RANK_FILE, Parsed, parse, stat
 
 from .db import Raw, Snapshot, Store, file_key, paused_gc, release_free_memory
@@ -59,22 +59,36 @@ def _claims(entry: dict) -> list[tuple[str, str, int]]:
 
 def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = False,
          strict: bool = False, workers: int | None = None, progress: Progress | None = None,
-         lock_timeout: float = 60.0, on_lock_wait=None, compact: bool = True) -> LoadReport:
+         lock_timeout: float = 60.0, on_lock_wait=None, compact: bool = True,
+         changed: Iterable[str] | None = None) -> LoadReport:
     """Load ``targets`` into ``store``: parse the files that changed and
     publish the records that changed. ``compact`` compacts the store
-    when that is due (store/compaction.py after_publish)."""
+    when that is due (store/compaction.py after_publish).
+
+    ``changed``: the only paths (files or folders) that may have changed in
+    the folders of ``targets`` since they were last loaded (``load
+    --watch`` knows them from the system's file events). Every other file
+    the store has of those folders is taken as it was, without a look at
+    it (no walk of the folders, no stat); a folder never loaded before is
+    looked at whole. None: look at every file."""
     report = LoadReport()
     candidates: dict[str, Candidate] = {}
     pruned_roots: set[str] = set()
     folders: list[str] = []
+    told: list[str] = []  # folders whose changed paths we were told
     for target in targets:
+        if changed is not None and Path(target).is_dir():
+            root = os.path.abspath(target)
+            pruned_roots.add(root)
+            folders.append(root)
+            told.append(root)
+            continue
         root, found = discover(Path(target))
         if Path(target).is_dir():
             pruned_roots.add(str(root))
             folders.append(str(root))
         for candidate in found:
             candidates[file_key(candidate.root, candidate.path)] = candidate
-    report.files_seen = len(candidates)
     configs, bad_configs = sites.read_configs(folders)
     report.rejected.extend(bad_configs)
 
@@ -82,6 +96,8 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
     # rescanning them meanwhile (see paused_gc).
     with store.lock(timeout=lock_timeout, on_wait=on_lock_wait), paused_gc():
         snapshot = store.read()
+        assumed = _told(snapshot, told, list(changed or ()), candidates)
+        report.files_seen = len(candidates)
         known = snapshot.meta.get("sites")
         if known is None and snapshot.files:
             held = sites.held_configs((entry["root"] for entry in snapshot.files.values()), configs)
@@ -92,7 +108,7 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
             candidates = {key: replace(c, id_prefix=prefixes[c.root]) if c.root in prefixes else c
                           for key, c in candidates.items()}
         _apply(snapshot, candidates, pruned_roots if prune else set(), report, workers, progress,
-               prefixes)
+               prefixes, assumed)
         snapshot.meta["sites"] = registered
         if registered != (known or {}):
             report.written = True
@@ -112,6 +128,56 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
                 compaction.after_publish(store)
         report.data_version = snapshot.data_version
     return report
+
+
+def _told(snapshot: Snapshot, roots: list[str], changed: list[str],
+          candidates: dict[str, Candidate]) -> frozenset[str]:
+    """Add to ``candidates`` the files of the folders ``roots`` when only
+    the paths ``changed`` may have changed there: the files the store has
+    of them, taken as they were (the keys returned), and what ``changed``
+    names, to be looked at. A folder the store has no file of is
+    discovered whole."""
+    if not roots:
+        return frozenset()
+    known: set[str] = set()
+    stored = {entry["root"] for entry in snapshot.files.values()}
+    for key, entry in snapshot.files.items():
+        if entry["root"] in roots:
+            candidates[key] = Candidate(entry["root"], entry["path"])
+            known.add(key)
+    for root in roots:
+        if root not in stored:
+            for candidate in discover(Path(root))[1]:
+                candidates[file_key(candidate.root, candidate.path)] = candidate
+    for path in changed:
+        path = os.path.abspath(path)
+        for root in roots:
+            if not (path + os.sep).startswith(root + os.sep):
+                continue
+            found = candidate_at(root, path)
+            if os.path.isdir(path) or (found is None and not os.path.lexists(path)):
+                # A folder made, moved or removed: its files as they are now,
+                # and every file the store had under it.
+                below = path + os.sep
+                for key in [k for k in known if f"{root}/{candidates[k].path}".startswith(below)]:
+                    known.discard(key)
+                    if not os.path.lexists(f"{root}/{candidates[key].path}"):
+                        del candidates[key]
+                if os.path.isdir(path):
+                    for candidate in discover(Path(path))[1]:
+                        inner = candidate_at(root, os.path.join(path, candidate.path))
+                        if inner is not None:
+                            candidates[file_key(root, inner.path)] = inner
+                continue
+            if found is None:
+                continue
+            key = file_key(root, found.path)
+            known.discard(key)
+            if os.path.lexists(path):
+                candidates[key] = found
+            else:
+                candidates.pop(key, None)  # gone: kept in the store unless pruned, as a walk would
+    return frozenset(known)
 
 
 def _merge_alone(result: Parsed, shared: frozenset[str] | None) -> Parsed:
@@ -196,12 +262,16 @@ def _is_data(path: str) -> bool:
 
 def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: set[str],
            report: LoadReport, workers: int | None, progress: Progress | None,
-           prefixes: dict[str, str] | None = None) -> None:
+           prefixes: dict[str, str] | None = None, assumed: frozenset[str] = frozenset()) -> None:
+    """``assumed``: keys of candidates known not to have changed (``load``'s
+    ``changed``), not even looked at."""
     files = snapshot.files
 
     # 1. Which files may have changed: new ones, or size/mtime differ.
     todo: list[Candidate] = []
     for key, candidate in candidates.items():
+        if key in assumed:
+            continue
         old = files.get(key)
         now = stat(candidate)
         if old is None or now is None or (old["size"], old["mtime_ns"]) != now:

@@ -61,16 +61,16 @@ def segmented(tmp_path, monkeypatch):
         path.chmod(0o755 if path.is_dir() else 0o644)
     store = Store(tmp_path / "db.json")
     news = sorted((site / "_news").glob("*.md"))
-    load(store, [site], compact=False)
-    news[0].write_text(news[0].read_text(encoding="utf-8").replace("title: ", "title: Edited ", 1))
+    assert load(store, [site], compact=False).ok
+    news[0].write_text(news[0].read_text(encoding="utf-8").replace("title: \"", "title: \"Edited ", 1))
     added = site / "_news" / "2099-01-01-added.md"
     added.write_text("---\ntitle: Added\n---\nBody.\n")
-    load(store, [site], compact=False)
+    assert load(store, [site], compact=False).ok
     added.unlink()
     news[3].unlink()
-    load(store, [site], prune=True, compact=False)
-    news[1].write_text(news[1].read_text(encoding="utf-8").replace("title: ", "title: Again ", 1))
-    load(store, [site], compact=False)
+    assert load(store, [site], prune=True, compact=False).ok
+    news[1].write_text(news[1].read_text(encoding="utf-8").replace("title: \"", "title: \"Again ", 1))
+    assert load(store, [site], compact=False).ok
     assert len(plain_tables(store.path)["segments"]) == 4
     return store
 

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import orjson
 import pytest
@@ -468,3 +469,49 @@ def test_an_article_keeps_its_number_for_life_and_no_number_is_given_twice(tmp_p
     (tmp_path / "old.json").write_bytes(orjson.dumps(data))
     again = Store(tmp_path / "old.json").read()
     assert again.articles.nums == second and again.articles.next_num == 42
+
+
+def test_a_load_told_what_changed_looks_at_nothing_else(tmp_path, site, monkeypatch):
+    """``load --watch`` names the paths its file events name: those are
+    looked at, and no other file is walked to or stat'ed; the result is
+    what a load looking at everything gives for the same changes."""
+    store = Store(tmp_path / "db.json")
+    load(store, [site])
+    news = sorted((site / "_news").glob("*.md"))
+    edited, removed, unnamed = news[0], news[1], news[2]
+    edited.write_text(edited.read_text(encoding="utf-8").replace("title: \"", "title: \"Edited ", 1))
+    removed.unlink()
+    (site / "_news" / "deeper").mkdir()
+    added = site / "_news" / "deeper" / "2099-01-01-added.md"
+    added.write_text("---\ntitle: Added\n---\nBody.\n")
+    unnamed.write_text(unnamed.read_text(encoding="utf-8").replace("title: \"", "title: \"Unseen ", 1))
+    looked: list[str] = []
+    real_stat = ingest.stat
+    monkeypatch.setattr(ingest, "stat", lambda candidate: looked.append(candidate.path) or real_stat(candidate))
+    real_discover = ingest.discover
+
+    def discover(target):  # only a folder named as changed may be walked
+        assert Path(target) == added.parent, f"walked {target}"
+        return real_discover(target)
+
+    monkeypatch.setattr(ingest, "discover", discover)
+    told = load(store, [site], prune=True, changed=[str(edited), str(removed), str(added.parent)])
+    monkeypatch.undo()
+    assert sorted(looked) == sorted(str(p.relative_to(site)) for p in (edited, added))
+    assert (told.added["article"], told.updated["article"], told.removed["article"]) == (1, 1, 1)
+    assert told.files_parsed == 2
+    snapshot = store.read()
+    assert snapshot.articles[f"news/{edited.stem}"]["title"].startswith("Edited ")
+    assert not snapshot.articles[f"news/{unnamed.stem}"]["title"].startswith("Unseen ")
+    # A load that looks at everything then finds only the file it was not told of.
+    full = load(store, [site], prune=True)
+    assert (full.added["article"], full.updated["article"], full.removed["article"]) == (0, 1, 0)
+    assert store.read().articles[f"news/{unnamed.stem}"]["title"].startswith("Unseen ")
+
+
+def test_a_load_told_of_a_folder_it_never_loaded_looks_at_all_of_it(tmp_path, site):
+    store = Store(tmp_path / "db.json")
+    report = load(store, [site], changed=[])
+    assert report.added["article"] == 40
+    again = load(store, [site], changed=[])
+    assert again.files_parsed == 0 and not again.written
