@@ -73,9 +73,12 @@ def main() -> None:
               help="Seconds to wait for another load that holds the store's lock.")
 @click.option("--watch", is_flag=True, envvar="NEWSGRAPH_WATCH", show_envvar=True,
               help="Keep running and load again whenever a file changes.")
+@click.option("--git", "use_git", is_flag=True, envvar="NEWSGRAPH_GIT", show_envvar=True,
+              help="In PATHs that are git work trees, look only at the files git says changed "
+              "since the last load with --git (committed since, or not committed).")
 @click.option("--quiet", "-q", is_flag=True, envvar="NEWSGRAPH_QUIET", show_envvar=True,
               help="Print only rejections and errors.")
-def load(paths, db, prune, strict, workers, lock_timeout, watch, quiet):
+def load(paths, db, prune, strict, workers, lock_timeout, watch, use_git, quiet):
     """Load sites, folders or files into the store.
 
     Each PATH is a Jekyll site (collections such as _news/, _data/topics,
@@ -96,7 +99,7 @@ def load(paths, db, prune, strict, workers, lock_timeout, watch, quiet):
     if missing:
         raise click.UsageError(f"no such path: {', '.join(missing)}")
     code = run_load(paths, db, prune=prune, strict=strict, workers=workers,
-                    lock_timeout=lock_timeout, quiet=quiet)
+                    lock_timeout=lock_timeout, quiet=quiet, git=use_git)
     if watch:
         watch_and_load(paths, db, prune=prune, workers=workers, lock_timeout=lock_timeout, quiet=quiet)
     sys.exit(code)

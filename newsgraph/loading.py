@@ -17,7 +17,7 @@ KINDS = ("article", "topic", "provider")
 
 
 def run_load(paths, db: str, *, prune: bool = False, strict: bool = False, workers=None,
-             lock_timeout: float = 60.0, quiet: bool = False, changed=None) -> int:
+             lock_timeout: float = 60.0, quiet: bool = False, changed=None, git: bool = False) -> int:
     from .cli import EXIT_LOCKED, EXIT_REJECTED, EXIT_STORE, EXIT_STRICT
 
     out = Console(highlight=False)
@@ -38,7 +38,7 @@ def run_load(paths, db: str, *, prune: bool = False, strict: bool = False, worke
     try:
         report = load(store, paths, prune=prune, strict=strict, workers=workers,
                       progress=on_progress if err.is_terminal and not quiet else None,
-                      lock_timeout=lock_timeout, changed=changed,
+                      lock_timeout=lock_timeout, changed=changed, git=git,
                       on_lock_wait=lambda holder: err.print(f"waiting for the store lock held by {holder}"))
     except StrictLoadRejected as exc:
         _stop(bar)

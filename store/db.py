@@ -177,6 +177,7 @@ class Snapshot:
         digest = hashlib.sha256()
         # The sites' settings shape answers (an article's site, its images'
         # absolute URLs), so they are part of the data's version.
+        git = self.meta.get("git")  # what load --git asks git from (store/ingest.py)
         sites = self.meta.get("sites")
         if sites:
             digest.update(orjson.dumps(sites, option=orjson.OPT_SORT_KEYS))
@@ -194,6 +195,8 @@ class Snapshot:
         }
         if sites:
             self.meta["sites"] = sites
+        if git:
+            self.meta["git"] = git
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 
 import orjson
 
+from loaders import git as gitstate
 from loaders.errors import LoadError
 from loaders.files import JSON_SUFFIXES, YAML_SUFFIXES, Candidate, candidate_at, discover
 from loaders.parse import RANK_FILE, Parsed, parse, stat
@@ -60,7 +61,7 @@ def _claims(entry: dict) -> list[tuple[str, str, int]]:
 def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = False,
          strict: bool = False, workers: int | None = None, progress: Progress | None = None,
          lock_timeout: float = 60.0, on_lock_wait=None, compact: bool = True,
-         changed: Iterable[str] | None = None) -> LoadReport:
+         changed: Iterable[str] | None = None, git: bool = False) -> LoadReport:
     """Load ``targets`` into ``store``: parse the files that changed and
     publish the records that changed. ``compact`` compacts the store
     when that is due (store/compaction.py after_publish).
@@ -70,13 +71,27 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
     --watch`` knows them from the system's file events). Every other file
     the store has of those folders is taken as it was, without a look at
     it (no walk of the folders, no stat); a folder never loaded before is
-    looked at whole. None: look at every file."""
+    looked at whole. None: look at every file.
+
+    ``git``: ask git what changed in each folder of ``targets`` that is the
+    top of a work tree and was loaded with ``git`` before: the files whose
+    content differs between the commit recorded then (the store's meta)
+    and the one checked out, those git reports changed or untracked, and
+    those it reported so at the last load; only those are looked at, as
+    with ``changed``."""
     report = LoadReport()
     candidates: dict[str, Candidate] = {}
     pruned_roots: set[str] = set()
     folders: list[str] = []
     told: list[str] = []  # folders whose changed paths we were told
+    asked: list[str] = []  # folders to ask git about once the store is read
     for target in targets:
+        if git and Path(target).is_dir():
+            root = os.path.abspath(target)
+            asked.append(root)
+            pruned_roots.add(root)
+            folders.append(root)
+            continue
         if changed is not None and Path(target).is_dir():
             root = os.path.abspath(target)
             pruned_roots.add(root)
@@ -96,7 +111,17 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
     # rescanning them meanwhile (see paused_gc).
     with store.lock(timeout=lock_timeout, on_wait=on_lock_wait), paused_gc():
         snapshot = store.read()
-        assumed = _told(snapshot, told, list(changed or ()), candidates)
+        changed = list(changed or ())
+        recorded = snapshot.meta.get("git")
+        for root in asked:
+            paths = _ask_git(snapshot, root)
+            if paths is None:
+                for candidate in discover(Path(root))[1]:
+                    candidates[file_key(candidate.root, candidate.path)] = candidate
+            else:
+                told.append(root)
+                changed += paths
+        assumed = _told(snapshot, told, changed, candidates)
         report.files_seen = len(candidates)
         known = snapshot.meta.get("sites")
         if known is None and snapshot.files:
@@ -110,7 +135,7 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
         _apply(snapshot, candidates, pruned_roots if prune else set(), report, workers, progress,
                prefixes, assumed)
         snapshot.meta["sites"] = registered
-        if registered != (known or {}):
+        if registered != (known or {}) or snapshot.meta.get("git") != recorded:
             report.written = True
         if strict and report.rejected:
             raise StrictLoadRejected(
@@ -128,6 +153,25 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
                 compaction.after_publish(store)
         report.data_version = snapshot.data_version
     return report
+
+
+def _ask_git(snapshot: Snapshot, root: str) -> list[str] | None:
+    """The paths git says may have changed in the work tree at ``root``
+    since its last load with ``git``, or None: look at every file. Notes
+    in the meta what to ask from next time (a commit, and what was not
+    committed)."""
+    now = gitstate.state(root)
+    recorded = (snapshot.meta.get("git") or {}).get(root)
+    if now is not None:
+        commit, dirty = now
+        snapshot.meta["git"] = {**(snapshot.meta.get("git") or {}),
+                                root: {"commit": commit, "dirty": sorted(os.path.relpath(p, root) for p in dirty)}}
+    if now is None or recorded is None:
+        return None
+    since = gitstate.changed_since(root, recorded["commit"])
+    if since is None:
+        return None
+    return since + now[1] + [os.path.join(root, path) for path in recorded["dirty"]]
 
 
 def _told(snapshot: Snapshot, roots: list[str], changed: list[str],

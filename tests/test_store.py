@@ -515,3 +515,48 @@ def test_a_load_told_of_a_folder_it_never_loaded_looks_at_all_of_it(tmp_path, si
     assert report.added["article"] == 40
     again = load(store, [site], changed=[])
     assert again.files_parsed == 0 and not again.written
+
+
+def _git(site, *args) -> None:
+    subprocess.run(["git", "-C", str(site), *args], check=True, capture_output=True,
+                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"})
+
+
+def test_a_load_asks_git_what_changed_in_a_work_tree(tmp_path, site, monkeypatch):
+    """``load --git``: the files changed between the commit of the last
+    load and the one checked out, and those not committed (now or at the
+    last load), are all that is looked at."""
+    _git(site, "init", "-q")
+    _git(site, "add", "-A")
+    _git(site, "commit", "-q", "-m", "first")
+    store = Store(tmp_path / "db.json")
+    first = load(store, [site], git=True)  # no commit recorded yet: every file
+    assert first.added["article"] == 40
+    news = sorted((site / "_news").glob("*.md"))
+    committed, uncommitted, untracked = news[0], news[1], site / "_news" / "2099-01-01-new.md"
+    committed.write_text(committed.read_text(encoding="utf-8").replace('title: "', 'title: "Committed ', 1))
+    _git(site, "commit", "-q", "-am", "second")
+    uncommitted.write_text(uncommitted.read_text(encoding="utf-8").replace('title: "', 'title: "Dirty ', 1))
+    untracked.write_text("---\ntitle: New\n---\nBody.\n")
+    looked: list[str] = []
+    real_stat = ingest.stat
+    monkeypatch.setattr(ingest, "stat", lambda candidate: looked.append(candidate.path) or real_stat(candidate))
+    report = load(store, [site], git=True)
+    assert sorted(looked) == sorted(str(p.relative_to(site)) for p in (committed, uncommitted, untracked))
+    assert (report.added["article"], report.updated["article"]) == (1, 2)
+    # The file that was not committed is reverted: git no longer names it,
+    # but it was named at the last load, so it is looked at again.
+    _git(site, "checkout", "--", str(uncommitted.relative_to(site)))
+    looked.clear()
+    again = load(store, [site], git=True)
+    assert str(uncommitted.relative_to(site)) in looked and again.updated["article"] == 1
+    assert not store.read().articles[f"news/{uncommitted.stem}"]["title"].startswith("Dirty ")
+
+
+def test_a_load_asked_to_use_git_outside_a_work_tree_looks_at_every_file(tmp_path, site):
+    store = Store(tmp_path / "db.json")
+    load(store, [site], git=True)
+    path = sorted((site / "_news").glob("*.md"))[0]
+    path.write_text(path.read_text(encoding="utf-8").replace('title: "', 'title: "Edited ', 1))
+    assert load(store, [site], git=True).updated["article"] == 1
