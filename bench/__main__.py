@@ -40,7 +40,7 @@ import orjson
 
 from store.db import Store
 
-from . import scale
+from . import publish, scale
 from .loading import libyaml_rate, reload_one_changed, timed_load
 from .procs import Server, baseline_server, drive, measure, newsgraph_server, put_bytes
 from .queries import FRESH_NAMES, Query, build, first_pass, wait_for_search
@@ -67,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     scale_p = sub.add_parser("scale", help="throughput at the last size against the first, "
                                            "both servers measured side by side (stores must exist)")
     _options(scale_p, sizes="10k,1M", queries=scale.DEFAULT_QUERIES, modes="fresh", rounds=5)
+    publish.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "publish":
+        return publish.run(args, SIZES, _site)
     return run(args) if args.command == "run" else run_scale(args)
 
 

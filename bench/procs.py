@@ -106,12 +106,14 @@ def _healthy(port: int) -> bool:
         return False
 
 
-def newsgraph_server(db: Path, log: Path, *, response_cache_mb: int) -> Server:
+def newsgraph_server(db: Path, log: Path, *, response_cache_mb: int, reload_interval: float = 0) -> Server:
     """``newsgraph serve`` as a user runs it (uvicorn picks uvloop and
-    httptools when installed), quiet, with the file watcher off."""
+    httptools when installed), quiet, with the file watcher off unless
+    ``reload_interval`` says how often to look for a new version."""
     port = free_port()
     return Server([str(BIN / "newsgraph"), "serve", "--db", str(db), "--port", str(port),
-                   "--log-level", "warning", "--reload-interval", "0",
+                   "--log-level", "info" if reload_interval else "warning",
+                   "--reload-interval", str(reload_interval),
                    "--response-cache-mb", str(response_cache_mb)], port, log)
 
 
