@@ -177,7 +177,6 @@ class Snapshot:
         digest = hashlib.sha256()
         # The sites' settings shape answers (an article's site, its images'
         # absolute URLs), so they are part of the data's version.
-        git = self.meta.get("git")  # what load --git asks git from (store/ingest.py)
         sites = self.meta.get("sites")
         if sites:
             digest.update(orjson.dumps(sites, option=orjson.OPT_SORT_KEYS))
@@ -186,17 +185,18 @@ class Snapshot:
             hash_of = records.hash_of if table == "articles" else (lambda key: records[key]["_hash"])
             for key in sorted(records):
                 digest.update(f"{table}\0{key}\0{hash_of(key)}\n".encode())
+        # Every other key stays: what a load records beside the data (the
+        # sites, git's commits, the search index's directory of this version).
         self.meta = {
+            **self.meta,
             "format": FORMAT,
             "generation": self.meta.get("generation", 0),
             "dataVersion": digest.hexdigest()[:16],
             "loadedAt": dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
             "nextArticleNum": self.articles.next_num,
         }
-        if sites:
-            self.meta["sites"] = sites
-        if git:
-            self.meta["git"] = git
+        if not sites:
+            self.meta.pop("sites", None)
 
 
 @contextlib.contextmanager
