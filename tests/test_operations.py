@@ -19,6 +19,7 @@ from store.ingest import load
 from tests.live_server import serve
 from tests.ops import wrk
 from tests.procs import newsgraph, worker_pids
+from tests.stores import copy_store
 
 COUNTED = "query Counted { articles(first: 3) { totalCount nodes { id } } }"
 # Some milliseconds of work a request, so that SIGTERM finds requests in flight.
@@ -35,7 +36,7 @@ def samples(base_url: str) -> dict:
 
 def test_metrics_add_up_across_two_workers(tmp_path, corpus_db):
     db = tmp_path / "news.json"
-    db.write_bytes(Path(corpus_db).read_bytes())
+    copy_store(corpus_db, db)
     with serve("--db", str(db), "--workers", "2", "--metrics", "--reload-interval", "0.2") as server:
         for _ in range(40):  # a connection each: the kernel spreads them over both workers
             assert httpx.post(server.url, json={"query": COUNTED}).status_code == 200
@@ -110,7 +111,7 @@ def test_readyz_says_503_until_the_store_is_read(tmp_path, corpus_db):
     store takes a fraction of a second, so a start may be over before the
     first request: then it is tried again, and one of a few must be seen."""
     db = tmp_path / "news.json"
-    db.write_bytes(Path(corpus_db).read_bytes())
+    copy_store(corpus_db, db)
     for _ in range(6):
         seen = _watch_a_start(db)
         assert seen[-1][2] == 200 and seen[-1][0] == 200, seen
