@@ -25,6 +25,7 @@ import pytest
 from tests.conftest import ROOT, SEED
 from tests.ops import wrk
 from tests.procs import newsgraph
+from tests.stores import plain_tables
 
 SECONDS = 60
 PROPAGATION = 2.0  # seconds a replica may take to answer a new version
@@ -51,17 +52,25 @@ def _haproxy() -> str:
 
 
 def publish_elsewhere(source: Path, target: Path) -> None:
-    """docs/deploy.md's "replicas on other machines", for the store layout
-    of one file: every file of the version goes to a temporary name beside
-    its place, then each is renamed in, the store itself last (its rename is
-    what a replica notices, and it must find the rest already there)."""
-    names = sorted((p.name for p in source.parent.glob(source.name + ".*")
-                    if not p.name.endswith((".lock", ".part")) and ".tmp" not in p.name))
-    names.append(source.name)
+    """docs/deploy.md's "replicas on other machines": the segments the
+    replica lacks (a segment never changes once named), then the image, each
+    copied to a temporary name beside its place and renamed in, the manifest
+    last (its rename is what a replica notices, and it must find the rest
+    already there); then the segments it no longer names are removed."""
+    have, want = Path(f"{target}.d"), Path(f"{source}.d")
+    have.mkdir(exist_ok=True)
+    named = plain_tables(source)["segments"]
+    for name in named:
+        if not (have / name).exists():
+            shutil.copy2(want / name, have / (name + ".incoming"))
+            os.replace(have / (name + ".incoming"), have / name)
+    names = [p.name for p in source.parent.glob(source.name + ".image")] + [source.name]
     for name in names:
         shutil.copy2(source.parent / name, target.parent / (name + ".incoming"))
     for name in names:
         os.replace(target.parent / (name + ".incoming"), target.parent / name)
+    for stale in set(os.listdir(have)) - set(named):
+        os.unlink(have / stale)
 
 
 class Replica:
