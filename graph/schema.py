@@ -19,8 +19,9 @@ from .scalars import SCALAR_MAP
 from .types import (Article, ArticleConnection, ArticleFacets, FacetCount, Info, Node, Provider,
                     ProviderConnection, Site, Stats, Topic, TopicConnection, facet_counts, page_info,
                     search_articles, select_articles)
+from store import facets as facet_counting
 from store import lists
-from store import query as q
+from store.predicates import provider_predicate
 from store.providers import name_key
 
 
@@ -85,7 +86,7 @@ class Query:
                   after: str | None = None) -> ProviderConnection:
         info.context.model.lookups += 1
         view = info.context.view
-        test = q.provider_predicate(plain(where) if where else None, view.provider_counts)
+        test = provider_predicate(plain(where) if where else None, view.provider_counts)
         items = [p for p in view.providers.values() if test(p)]
         page = _entity_page(info, items, lambda p: p.key, view.provider_counts, "provider", order_by, first, after)
         return ProviderConnection(nodes=page.items, page_info=page_info(page), total_count=page.total)
@@ -182,7 +183,7 @@ def _facets(ctx, where: dict | None) -> ArticleFacets:
 
 
 def _count_facets(ctx, where: dict | None) -> ArticleFacets:
-    counts = q.facets_of(ctx.view, where, ctx.now)
+    counts = facet_counting.facets_of(ctx.view, where, ctx.now)
     return ArticleFacets(total=counts["total"], topics=facet_counts(counts["topics"]),
                          providers=facet_counts(counts["providers"]),
                          types=facet_counts(counts["types"]), months=facet_counts(counts["months"]),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Callable
 
 import strawberry
 from strawberry.scalars import JSON
 
-from store import query as q
+from loaders.normalize import slugify
+from store import paging, planner
 from store import readmodel as rm
+from store.errors import BadQuery
 from store.search import find as find_hits
 
 from .context import Context
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 
 def _limit(info: Info, first: int | None) -> None:
     """`first` on the lists that do not page (connections check in paginate)."""
-    q.check_page_args(first, None, info.context.settings.limits.max_page)
+    paging.check_page_args(first, None, info.context.settings.limits.max_page)
 
 
 def batched(info: Info, name: str, fetch):
@@ -90,22 +92,27 @@ class ArticleEdge:
 class ArticleConnection:
     edges: list[ArticleEdge]
     page_info: PageInfo
-    total_count: int
+    count: strawberry.Private[Callable[[], int]]
+
+    @strawberry.field
+    def total_count(self) -> int:
+        # Counted only when asked for.
+        return self.count()
 
     @strawberry.field
     def nodes(self) -> list["Article"]:
         return [edge.node for edge in self.edges]
 
 
-def _connection(page: q.Page, scores: list[float] | None = None) -> ArticleConnection:
+def _connection(page: paging.Page, scores: list[float] | None = None) -> ArticleConnection:
     if scores is None:
         edges = [ArticleEdge(cursor=c, node=a) for a, c in zip(page.items, page.cursors)]
     else:
         edges = [ArticleEdge(cursor=c, node=a, score=s) for a, c, s in zip(page.items, page.cursors, scores)]
-    return ArticleConnection(edges=edges, page_info=page_info(page), total_count=page.total)
+    return ArticleConnection(edges=edges, page_info=page_info(page), count=page.count)
 
 
-def page_info(page: q.Page) -> PageInfo:
+def page_info(page: paging.Page) -> PageInfo:
     return PageInfo(has_next_page=page.has_next, has_previous_page=page.has_previous,
                     start_cursor=page.cursors[0] if page.cursors else None,
                     end_cursor=page.cursors[-1] if page.cursors else None)
@@ -120,8 +127,9 @@ def select_articles(info: Info, where: ArticleWhere | None, order_by: list[Artic
     if narrow:
         condition = {"AND": [condition, narrow]} if condition else narrow
     ctx.model.lookups += 1
-    selection = q.Selection(ctx.view, condition, order_pairs(order_by), ctx.now)
-    return _connection(selection.page(first, after, last, before, limit=ctx.settings.limits.max_page))
+    members = planner.matching(ctx.view, condition, ctx.now)
+    return _connection(paging.page_of(ctx.view, members, order_pairs(order_by), first, after, last, before,
+                                      limit=ctx.settings.limits.max_page))
 
 
 def search_articles(info: Info, query: str, where: ArticleWhere | None, first: int | None,
@@ -131,21 +139,23 @@ def search_articles(info: Info, query: str, where: ArticleWhere | None, first: i
     ctx.model.lookups += 1
     hits = find_hits(ctx.view, query)
     if where is not None:
-        hits = hits.where(q.compile_where(plain(where), ctx.view, ctx.now))
+        members = planner.matching(ctx.view, plain(where), ctx.now)
+        hits = hits.where(lambda a: a.num in members)
     tag = "search"
-    q.check_page_args(first, None, ctx.settings.limits.max_page)
+    paging.check_page_args(first, None, ctx.settings.limits.max_page)
     cursor = None
     if after is not None:
-        score, ident = q.decode_cursor(after, tag, 2)
+        score, ident = paging.decode_cursor(after, tag, 2)
         if not isinstance(score, (int, float)) or not isinstance(ident, str):
-            raise q.BadQuery(f"invalid cursor {after[:60]!r}")
+            raise BadQuery(f"invalid cursor {after[:60]!r}")
         cursor = (-score, ident)
     # The page in (score, id) order without sorting every hit; totalCount
     # and hasNextPage as if the whole list had been sorted and bisected.
-    window, start = hits.page(q.DEFAULT_PAGE if first is None else first, cursor)
-    page = q.Page(items=[a for a, _ in window],
-                  cursors=[q.encode_cursor(tag, [s, a.id]) for a, s in window],
-                  has_next=start + len(window) < len(hits), has_previous=start > 0, total=len(hits))
+    window, start = hits.page(paging.DEFAULT_PAGE if first is None else first, cursor)
+    page = paging.Page(items=[a for a, _ in window],
+                       cursors=[paging.encode_cursor(tag, [s, a.id]) for a, s in window],
+                       has_next=start + len(window) < len(hits), has_previous=start > 0,
+                       count=hits.__len__)
     return _connection(page, [s for _, s in window])
 
 
@@ -264,7 +274,7 @@ class Topic(Node):
         name = (self.extra or {}).get("parent")
         if not isinstance(name, str):
             return None
-        return batched(info, "topics", lambda view: view.topics).get(q.slugify(name))
+        return batched(info, "topics", lambda view: view.topics).get(slugify(name))
 
     @strawberry.field
     def article_count(self, info: Info) -> int:
@@ -388,7 +398,7 @@ class ArticleFacets:
     topics: list[FacetCount]
     providers: list[FacetCount]
     types: list[FacetCount]
-    months: list[FacetCount] = strawberry.field(description="Publication months, YYYY-MM.")
+    months: list[FacetCount] = strawberry.field(description="Publication months, YYYY-MM, newest first.")
     tags: list[FacetCount]
     sites: list[FacetCount] = strawberry.field(description="Site names, labelled with their titles.")
 

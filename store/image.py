@@ -37,9 +37,8 @@ import orjson
 
 from loaders import normalize
 
-from . import query, readmodel, search
+from . import indexes, numbersets, ordering, predicates, readmodel, search
 from .db import Snapshot, Store, paused_gc, read_written, release_free_memory
-from .query import precount_facets
 from .readmodel import ReadModel
 from .search import Indexing, SearchIndex
 from .segments import segment_path
@@ -59,10 +58,11 @@ HEAD_BYTES = 1 << 16
 
 
 def _fingerprint() -> str:
-    """Changes with the code that shapes the model, the facet counts and
-    the search index saved with it, and with Python."""
+    """Changes with the code that shapes the model, its indexes and the
+    search index saved with it, and with Python."""
     digest = hashlib.sha256(repr(sys.version_info[:2]).encode())
-    for module in (normalize, readmodel, query, search, sys.modules[__name__]):
+    for module in (normalize, readmodel, indexes, numbersets, ordering, predicates, search,
+                   sys.modules[__name__]):
         with open(module.__file__, "rb") as handle:
             digest.update(handle.read())
     return digest.hexdigest()[:16]
@@ -175,9 +175,6 @@ def build(target: str, written: str, spans: dict[str, dict[str, tuple[int, int]]
                 # Saved in its own compact form: a server that had to build
                 # the index would read every article's body back from the store.
                 search = SearchIndex(model).to_bytes()
-            # The public view's, which frontends ask for (1 s at 1M; editors'
-            # preview requests count theirs when asked).
-            precount_facets(model.public)
             where = spans["articles"]
             for article in model.all_articles:
                 article._span = tuple(where[article.id])

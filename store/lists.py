@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from .errors import BadQuery
-from .query import (Page, _date_filter, _Desc, _string_filter, compile_where, decode_cursor,
-                    encode_cursor, paginate, provider_predicate)
+from .ordering import Desc
+from .paging import Page, decode_cursor, encode_cursor, paginate
+from .predicates import compile_where, date_filter, provider_predicate, string_filter
 
 # A field: its value, the direction it sorts in when the order gives none,
 # and the type of its value in a cursor.
@@ -31,7 +32,7 @@ def topic_predicate(spec: dict | None, counts: dict[str, int]) -> Callable:
     tests: list[Callable] = []
     for field in ("slug", "name"):
         if spec.get(field) is not None:
-            test = _string_filter(spec[field])
+            test = string_filter(spec[field])
             tests.append(lambda t, test=test, field=field: test(getattr(t, field)))
     if spec.get("hasArticles") is not None:
         tests.append(lambda t, want=bool(spec["hasArticles"]): (counts.get(t.slug, 0) > 0) == want)
@@ -97,14 +98,14 @@ def _component(value, direction: str) -> tuple:
         return (1,)
     if direction == "ASC":
         return (0, value)
-    return (0, -value) if isinstance(value, (int, float)) else (0, _Desc(value))
+    return (0, -value) if isinstance(value, (int, float)) else (0, Desc(value))
 
 
 # --- people and events --------------------------------------------------------------
 
 def _typed_predicate(where: dict | None, view, now, own: dict[str, Callable], shared: frozenset[str]) -> Callable:
     """A filter on people or events: ``own`` fields test the typed object;
-    ``shared`` ones are the article filter's (store/query.py), applied to
+    ``shared`` ones are the article filter's (store/predicates.py), applied to
     the object's article, so they mean what they mean for articles."""
     if not where:
         return lambda item: True
@@ -131,7 +132,7 @@ def _typed_predicate(where: dict | None, view, now, own: dict[str, Callable], sh
 
 def _attribute(attr: str) -> Callable:
     def make(spec: dict) -> Callable:
-        test = _string_filter(spec)
+        test = string_filter(spec)
         return lambda item: test(getattr(item, attr))
     return make
 
@@ -145,7 +146,7 @@ def _affiliation(view) -> Callable:
 
 def _moment(attr: str, now) -> Callable:
     def make(spec: dict) -> Callable:
-        test = _date_filter(spec, now)
+        test = date_filter(spec, now)
         return lambda event: test(getattr(event, attr))
     return make
 

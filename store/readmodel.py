@@ -387,11 +387,8 @@ class View:
         self.events_by_id = {e.id: e for e in self.events}
         self.site_collections = {name: _collections(site, self.by_site[name])
                                  for name, site in self.sites.items()}
-        # Facet counts of whole-index selections, counted when an image is
-        # made (store/query.py precount_facets); None: count on request.
-        self.index_facets: dict | None = None
         self.cache_lock = Lock()
-        self.cache: dict = {}  # per-view memo of filtered, sorted lists (see query.py)
+        self.cache: dict = {}  # per-view memo of answer parts and cursors (graph/compiled.py, store/paging.py)
 
     def __getstate__(self) -> dict:
         # Saved in an image: the memo and its lock belong to one process.
@@ -630,6 +627,8 @@ class ReadModel:
 
         self.preview = View(self, articles, True, url_keys, related)
         self.public = View(self, [a for a in articles if a.visible], False, url_keys, related)
+        from .indexes import Indexes  # which reads this module's classes
+        self.indexes = Indexes(articles)
 
     def __getstate__(self) -> dict:
         # Articles first, so the views' lists refer to articles already saved;

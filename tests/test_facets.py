@@ -34,7 +34,8 @@ def independent_facets(where):
         "topics": ranked(Counter(s for r in rows for s in r.topic_slugs)),
         "providers": ranked(Counter(r.provider_key for r in rows if r.provider_key)),
         "types": ranked(Counter(r.type for r in rows)),
-        "months": ranked(Counter(r.month for r in rows if r.month)),
+        # Months by date, newest first.
+        "months": sorted(Counter(r.month for r in rows if r.month).items(), reverse=True),
     }
 
 

@@ -247,21 +247,20 @@ def test_the_image_model_equals_the_model_built_from_the_store(models):
     assert_linked_within(from_image)
 
 
-def test_the_image_holds_the_facets_of_the_public_view_and_of_each_topic(models):
-    from store import query as q
+def indexes_facts(model: ReadModel) -> dict:
+    indexes = model.indexes
+    return {"numbers": [a and a.id for a in indexes.by_num],
+            "postings": {key: {value: list(bits) for value, bits in values.items()}
+                         for key, values in indexes.postings.items()},
+            "rankings": {order: list(ranking.nums) for order, ranking in indexes.rankings.items()}}
+
+
+def test_the_image_holds_the_models_indexes(models):
     from_image, slow = models
-    counted = from_image.public.index_facets
-    assert counted is not None and from_image.preview.index_facets is None
-    view = slow.public
-    assert set(counted) == {("all", None)} | {("topic", slug) for slug in view.by_topic}
-    assert counted[("all", None)] == q.facets(view.articles)
-    for slug, items in view.by_topic.items():
-        assert counted[("topic", slug)] == q.facets(items), slug
-    # A request takes them as they are, and counts what is not there.
-    where = {"topics": {"some": [slug]}}
-    assert q.facets_of(from_image.public, where, FROZEN_NOW) is counted[("topic", slug)]
-    other = {"type": {"eq": "video"}}
-    assert q.facets_of(from_image.public, other, FROZEN_NOW) == q.facets(view.by_type["video"])
+    _same(indexes_facts(from_image), indexes_facts(slow), "indexes")
+    articles = set(map(id, from_image.all_articles))
+    assert all(id(a) in articles for a in from_image.indexes.by_num if a is not None)
+    assert from_image.indexes.visible == from_image.indexes.postings["visible"][True]
 
 
 def test_the_corpus_exercises_every_lazy_field(models):

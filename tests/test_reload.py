@@ -75,21 +75,21 @@ def test_a_request_in_flight_finishes_on_the_version_it_started_with(tmp_path, v
     """The store is republished and reloaded in the middle of a request
     (inside its `facets` resolver): the answer is all old version, and the
     next request is all new."""
-    import store.query
+    import store.facets
 
     db = str(tmp_path / "live.json")
     publish(versions[0], db)
     holder = DataHolder(Store(db))
-    real_facets = store.query.facets
+    real_facets = store.facets.count
     swapped = []
 
-    def facets_then_publish(items):
+    def facets_then_publish(view, members):
         if not swapped:
             publish(versions[1], db)
             swapped.append(holder.reload_if_changed())
-        return real_facets(items)
+        return real_facets(view, members)
 
-    monkeypatch.setattr(store.query, "facets", facets_then_publish)
+    monkeypatch.setattr(store.facets, "count", facets_then_publish)
     query = """{ before: stats { dataVersion articles } facets(where: {NOT: {heat: {eq: -1003}}}) { total }
                  after: stats { dataVersion articles } }"""
     with make_client(holder) as client:

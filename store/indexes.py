@@ -1,0 +1,488 @@
+"""Posting sets and rankings of article numbers: what the planner
+(store/planner.py), paging and facets answer from.
+
+An article is named by its number (``Article.num``), which the store gives
+it for life; a number is never a position in any order. One ``Indexes``
+serves a whole read model: an audience is one more posting set (the
+public's ``visible`` articles, or all of them for a preview), not a copy of
+the indexes per view.
+
+- ``postings[key][value]``: the numbers of the articles with that value
+  (topic, provider (by key), its domain and names, type, collection,
+  month, ...), as
+  ``NumberSet`` objects (store/numbersets.py).
+- ``Ranking``: every article in one order, with prefix sets from which
+  "the numbers at positions [i, j)", "how many members of a set come
+  before position x" and "where is a set's k-th member" cost a few set
+  operations, however large the collection.
+
+Both are patched per article (``Indexes.patched``), copy-on-write, so a
+request holding the previous version keeps seeing it.
+"""
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict, defaultdict
+from itertools import compress, repeat
+from operator import add, attrgetter, sub
+from threading import Lock
+from typing import Callable, Iterable
+
+from .numbersets import EMPTY, NumberSet
+
+from .ordering import ATTRIBUTES, FIELDS, Order, key_function
+from .predicates import provider_names
+from .readmodel import Article
+
+# Block strides of a ranking's three levels, coarse to fine, when it is
+# built; patches let blocks drift from them (see Ranking).
+STRIDES = (1 << 15, 1 << 11, 1 << 7)
+# Labels (``Ranking.labels``) are spaced this far apart when a ranking is
+# built, so an article inserted between two takes the middle.
+LABEL_GAP = 1 << 20
+END_LABEL = (1 << 64) - 1
+# Rank intervals this short become a set straight from the numbers.
+SHORT_SPAN = 512
+# Rankings built on demand (orders of several fields) kept per Indexes.
+LAZY_RANKINGS = 8
+# Orders every Indexes holds a ranking of: the ascending ones serve ranges.
+EAGER = tuple(((field, direction),) for field in FIELDS for direction in ("ASC", "DESC"))
+SINGLE = {order: ATTRIBUTES[order[0][0]] for order in EAGER}
+
+
+def keys_of(article: Article) -> list[tuple[str, object]]:
+    """Every (posting key, value) the article is a member of."""
+    provider = article.provider
+    keys: list[tuple[str, object]] = [("type", article.type), ("collection", article.collection),
+                                      ("provider", provider.key if provider else None),
+                                      ("domain", provider.domain if provider else None)]
+    keys += [("topic", topic.slug) for topic in article.topics]
+    keys += [("providerName", name) for name in provider_names(article)]
+    # Tags as written (facets count each spelling) and case-folded (filters).
+    keys += [("tag", tag) for tag in article.tags]
+    keys += [("tagKey", key) for key in article.tag_keys]
+    keys.append(("site", article.site.name if article.site else None))
+    if article.month is not None:
+        keys.append(("month", article.month))
+    if article.visible:
+        keys.append(("visible", True))
+    if article.images:
+        keys.append(("hasImages", True))
+    if article.related_count:
+        keys.append(("hasRelated", True))
+    return keys
+
+
+POSTING_KEYS = ("type", "collection", "provider", "domain", "topic", "providerName", "tag", "tagKey", "site",
+                "month", "visible", "hasImages", "hasRelated")
+
+
+class Ranking:
+    """Every article in one order: ``nums[position]`` is a number, and
+    ``labels[number]`` increases with the position (it orders a small set
+    without a search; numbers not ranked keep stale labels).
+
+    Positions are cut into blocks on three levels, each block of a level
+    inside one of the level above. ``prefixes[level][b]`` holds the numbers
+    from the start of block b's parent (position 0 on the top level) up to
+    where block b starts. Every prefix of the order, positions [0, x), is
+    then the disjoint union of one prefix set per level and a slice of
+    ``nums`` shorter than a bottom block: ``_pieces``. An insertion or a
+    removal shifts the block starts after it by one and touches the few
+    prefix sets that cover its position, so blocks drift from STRIDES as
+    patches come; ``patches`` counts them so that an owner can rebuild.
+    """
+
+    __slots__ = ("order", "nums", "labels", "present", "starts", "firsts", "prefixes", "patches",
+                 "_owned")
+
+    def __init__(self, order: Order, nums: array, present: int, size: int,
+                 strides: tuple[int, ...] = STRIDES) -> None:
+        self.order = order
+        self.nums = nums
+        self.present = present  # leading positions whose first field has a value
+        self.patches = 0
+        self._owned = None
+        labels = self.labels = array("Q", bytes(8 * size))
+        for position, num in enumerate(nums):
+            labels[num] = (position + 1) * LABEL_GAP
+        n = len(nums)
+        starts: list[array] = []
+        firsts: list[array] = []
+        prefixes: list[list[NumberSet]] = []
+        parents = array("I", [0])
+        for level, stride in enumerate(strides):
+            level_starts = array("I")
+            level_firsts = array("I")
+            level_prefixes: list[NumberSet] = []
+            for p, begin in enumerate(parents):
+                end = parents[p + 1] if p + 1 < len(parents) else n
+                level_firsts.append(len(level_starts))
+                acc = EMPTY if level else NumberSet()
+                for start in range(begin, max(end, begin + 1), stride):
+                    if level == 0:  # the top level's prefixes all start at 0
+                        if level_starts:
+                            acc = acc | NumberSet(nums[level_starts[-1]:start])
+                    elif start > begin:
+                        acc = acc | NumberSet(nums[level_starts[-1]:start])
+                    level_starts.append(start)
+                    level_prefixes.append(acc)
+            level_firsts.append(len(level_starts))
+            starts.append(level_starts)
+            firsts.append(level_firsts)
+            prefixes.append(level_prefixes)
+            parents = level_starts
+        self.starts, self.firsts, self.prefixes = starts, firsts, prefixes
+
+    def __getstate__(self):
+        return {name: getattr(self, name) for name in self.__slots__ if name != "_owned"}
+
+    def __setstate__(self, state) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        self._owned = None
+
+    def __len__(self) -> int:
+        return len(self.nums)
+
+    # --- reading ---------------------------------------------------------------
+
+    def _path(self, x: int) -> list[int]:
+        """The block of each level that position ``x`` falls in (the last
+        block starting at or before it)."""
+        starts, firsts = self.starts, self.firsts
+        block = bisect_right(starts[0], x) - 1
+        path = [block]
+        for level in range(1, len(starts)):
+            block = bisect_right(starts[level], x, firsts[level][block], firsts[level][block + 1]) - 1
+            path.append(block)
+        return path
+
+    def _slice_start(self, path: list[int]) -> int:
+        return self.starts[-1][path[-1]]
+
+    def count(self, members: NumberSet, x: int) -> int:
+        """How many of ``members`` stand at positions before ``x``."""
+        if x <= 0 or not members:
+            return 0
+        if x >= len(self.nums):
+            x = len(self.nums)
+        path = self._path(x)
+        total = 0
+        for level, block in enumerate(path):
+            piece = self.prefixes[level][block]
+            if piece:
+                total += members.intersection_cardinality(piece)
+        begin = self.starts[-1][path[-1]]
+        if x > begin:
+            total += sum(map(members.__contains__, self.nums[begin:x]))
+        return total
+
+    def select(self, members: NumberSet, index: int) -> int:
+        """The position of ``members``' ``index``-th (from 0) in this order,
+        or len(self) when there are not that many."""
+        if index >= len(members):
+            return len(self.nums)
+        prefixes, starts, firsts = self.prefixes, self.starts, self.firsts
+        count = members.intersection_cardinality
+        top = prefixes[0]
+        block = bisect_right(range(len(top)), index, key=lambda b: count(top[b])) - 1
+        base = count(top[block])
+        for level in range(1, len(starts)):
+            pieces = prefixes[level]
+            lo, hi = firsts[level][block], firsts[level][block + 1]
+            block = lo + bisect_right(range(lo, hi), index - base, key=lambda b: count(pieces[b])) - 1
+            base += count(pieces[block])
+        bottom = starts[-1]
+        begin = bottom[block]
+        end = bottom[block + 1] if block + 1 < len(bottom) else len(self.nums)
+        need = index - base
+        nums = self.nums
+        for position in range(begin, end):
+            if nums[position] in members:
+                if not need:
+                    return position
+                need -= 1
+        raise AssertionError("a ranking's prefix sets disagree with its numbers")
+
+    def span(self, i: int, j: int) -> NumberSet:
+        """The numbers at positions [i, j)."""
+        if j - i <= SHORT_SPAN:
+            return NumberSet(self.nums[i:j]) if j > i else NumberSet()
+        upper, lower = self._path(j), self._path(i)
+        level = 0
+        while level < len(upper) and upper[level] == lower[level]:
+            level += 1
+        if level == len(upper):  # one bottom block
+            return NumberSet(self.nums[i:j])
+        nums = self.nums
+        plus = [self.prefixes[at][upper[at]] for at in range(level, len(upper))]
+        plus.append(NumberSet(nums[self.starts[-1][upper[-1]]:j]))
+        result = NumberSet.union(*plus)
+        for at in range(level, len(lower)):
+            piece = self.prefixes[at][lower[at]]
+            if piece:
+                result.difference_update(piece)
+        begin = self.starts[-1][lower[-1]]
+        if i > begin:
+            result.difference_update(NumberSet(nums[begin:i]))
+        return result
+
+    def walk(self, members: NumberSet, start: int, stop: int, want: int, budget: int) -> list[int] | None:
+        """The first ``want`` of ``members`` from position ``start`` on
+        (before ``stop``), reading at most ``budget`` positions; None when
+        that was not enough."""
+        found: list[int] = []
+        nums = self.nums
+        position, chunk = start, max(16, min(budget, 2 * want))
+        limit = min(stop, start + budget)
+        while position < limit:
+            end = min(limit, position + chunk)
+            found += filter(members.__contains__, nums[position:end])
+            if len(found) >= want:
+                return found[:want]
+            position, chunk = end, chunk * 2
+        return found if position >= stop else None
+
+    def walk_back(self, members: NumberSet, stop: int, start: int, want: int, budget: int) -> list[int] | None:
+        """The last ``want`` of ``members`` before position ``stop`` (from
+        ``start`` on), in order; None when ``budget`` positions were not enough."""
+        found: list[int] = []
+        nums = self.nums
+        position, chunk = stop, max(16, min(budget, 2 * want))
+        limit = max(start, stop - budget)
+        while position > limit:
+            begin = max(limit, position - chunk)
+            found = list(filter(members.__contains__, nums[begin:position])) + found
+            if len(found) >= want:
+                return found[len(found) - want:]
+            position, chunk = begin, chunk * 2
+        return found if position <= start else None
+
+    def label_at(self, position: int) -> int:
+        return self.labels[self.nums[position]] if position < len(self.nums) else END_LABEL
+
+    # --- patching --------------------------------------------------------------
+
+    def copy(self) -> "Ranking":
+        """A ranking to patch: arrays copied, prefix sets shared until changed."""
+        other = Ranking.__new__(Ranking)
+        other.order, other.present, other.patches = self.order, self.present, self.patches
+        other.nums, other.labels = array("I", self.nums), array("Q", self.labels)
+        other.starts = [array("I", s) for s in self.starts]
+        other.firsts = self.firsts  # which blocks are children of which: patches keep it
+        other.prefixes = [list(p) for p in self.prefixes]
+        other._owned = set()
+        return other
+
+    def _own(self, level: int, block: int) -> NumberSet:
+        piece = self.prefixes[level][block]
+        if (level, block) not in self._owned:
+            piece = self.prefixes[level][block] = NumberSet(piece)
+            self._owned.add((level, block))
+        return piece
+
+    def _touch(self, x: int, update: str) -> None:
+        """Apply ``update`` (add or discard) of the number at position ``x``
+        to the prefix sets covering it: those of the later blocks in the
+        same parent, on each level."""
+        path = self._path(x)
+        num = self.nums[x]
+        for level, block in enumerate(path):
+            end = self.firsts[level][path[level - 1] + 1] if level else len(self.starts[0])
+            for later in range(block + 1, end):
+                getattr(self._own(level, later), update)(num)
+
+    def _shift(self, x: int, step: int) -> None:
+        """Block starts after position ``x`` move by ``step``: an inserted
+        number joins the block its position falls in, as its first when a
+        block starts there."""
+        for starts in self.starts:
+            first = bisect_right(starts, x)
+            if first < len(starts):
+                starts[first:] = array("I", map(add if step > 0 else sub, starts[first:],
+                                                repeat(1, len(starts) - first)))
+
+    def remove(self, position: int, present: bool) -> None:
+        self._touch(position, "discard")
+        self._shift(position, -1)
+        del self.nums[position]
+        self.present -= present
+        self.patches += 1
+
+    def insert(self, position: int, num: int, present: bool) -> None:
+        if num >= len(self.labels):
+            self.labels.extend(repeat(0, num + 1 - len(self.labels)))
+        before = self.labels[self.nums[position - 1]] if position else 0
+        after = self.labels[self.nums[position]] if position < len(self.nums) else before + 2 * LABEL_GAP
+        self.nums.insert(position, num)
+        if after - before < 2:
+            self._relabel()
+        else:
+            self.labels[num] = (before + after) // 2
+        self._shift(position, +1)
+        self._touch(position, "add")
+        self.present += present
+        self.patches += 1
+
+    def _relabel(self) -> None:
+        labels = self.labels
+        for position, num in enumerate(self.nums):
+            labels[num] = (position + 1) * LABEL_GAP
+
+
+def _rank(articles_by_id: list[Article], order: Order) -> tuple[array, int]:
+    """The numbers of ``articles_by_id`` (in id order) sorted by ``order``,
+    and how many have a value for its first field. One stable sort per
+    field, the last field first, comparing the bare values in C (a tuple
+    key per article took 7 s at 1M): missing values go last in either
+    direction keeping their order from the fields after, and a descending
+    sort keeps ties in order too, so ties go by the later fields, then id."""
+    items = articles_by_id
+    present = len(items)
+    for field, direction in reversed(order):
+        get = attrgetter(ATTRIBUTES[field])
+        values = list(map(get, items))
+        kept = [a for a, v in zip(items, values) if v is not None]
+        missing = [a for a, v in zip(items, values) if v is None] if len(kept) < len(items) else []
+        kept.sort(key=get, reverse=direction == "DESC")
+        items, present = kept + missing, len(kept)
+    return array("I", [a.num for a in items]), present
+
+
+class Indexes:
+    """Every posting set and ranking of one version of the model."""
+
+    def __init__(self, articles: Iterable[Article], strides: tuple[int, ...] = STRIDES) -> None:
+        articles = list(articles)
+        self.strides = strides
+        self.by_num: list[Article | None] = [None] * (max((a.num for a in articles), default=-1) + 1)
+        grouped: dict[str, defaultdict] = {key: defaultdict(list) for key in POSTING_KEYS}
+        for article in articles:
+            if self.by_num[article.num] is not None:
+                raise ValueError(f"two articles numbered {article.num}")
+            self.by_num[article.num] = article
+            for key, value in keys_of(article):
+                grouped[key][value].append(article.num)
+        self.universe = NumberSet(a.num for a in articles)
+        self.postings: dict[str, dict[object, NumberSet]] = {
+            key: {value: NumberSet(nums) for value, nums in values.items()} for key, values in grouped.items()}
+        self.visible = self.postings["visible"].get(True, NumberSet())
+        by_id = sorted(articles, key=attrgetter("id"))
+        self.rankings: dict[Order, Ranking] = {order: self._build(order, by_id) for order in EAGER}
+        self._lazy: OrderedDict[Order, Ranking] = OrderedDict()
+        self._lock = Lock()
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k not in ("_lazy", "_lock")}
+
+    def __setstate__(self, state: dict) -> None:
+        vars(self).update(state)
+        self._lazy = OrderedDict()
+        self._lock = Lock()
+
+    def _build(self, order: Order, by_id: list[Article]) -> Ranking:
+        nums, present = _rank(by_id, order)
+        return Ranking(order, nums, present, len(self.by_num), self.strides)
+
+    def audience(self, preview: bool) -> NumberSet:
+        return self.universe if preview else self.visible
+
+    def posting(self, key: str, value) -> NumberSet:
+        return self.postings[key].get(value, EMPTY)
+
+    def ranking(self, order: Order) -> Ranking:
+        """The ranking of ``order``: one of each field's two, or one built on
+        first use (a few are kept)."""
+        found = self.rankings.get(order)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._lazy.get(order)
+            if found is not None:
+                self._lazy.move_to_end(order)
+                return found
+        by_id = sorted((a for a in self.by_num if a is not None), key=attrgetter("id"))
+        found = self._build(order, by_id)
+        with self._lock:
+            self._lazy[order] = found
+            while len(self._lazy) > LAZY_RANKINGS:
+                self._lazy.popitem(last=False)
+        return found
+
+    def sort_key(self, order: Order) -> Callable[[int], tuple]:
+        """A number's sort key in ``order`` (for bisecting by cursor)."""
+        key, by_num = key_function(order), self.by_num
+        return lambda num: key(by_num[num])
+
+    # --- patching --------------------------------------------------------------
+
+    def patched(self, removed: Iterable[Article], added: Iterable[Article]) -> "Indexes":
+        """The indexes of this version with ``removed`` articles taken out
+        and ``added`` ones put in (an article that changed is removed as it
+        was and added as it is, under its one number). This object is left
+        as it is, for the requests still reading it; unchanged posting sets
+        are shared with it."""
+        removed, added = list(removed), list(added)
+        other = Indexes.__new__(Indexes)
+        other.strides = self.strides
+        other.by_num = list(self.by_num)
+        other._lazy, other._lock = OrderedDict(), Lock()
+        postings = {key: dict(values) for key, values in self.postings.items()}
+        owned: set[tuple[str, object]] = set()
+
+        def posting(key: str, value) -> NumberSet:
+            if (key, value) not in owned:
+                owned.add((key, value))
+                postings[key][value] = NumberSet(postings[key].get(value, EMPTY))
+            return postings[key][value]
+
+        rankings = {order: ranking.copy() for order, ranking in self.rankings.items()}
+        universe = NumberSet(self.universe)
+        for article in removed:
+            if other.by_num[article.num] is not article:
+                raise ValueError(f"article {article.id!r} is not number {article.num} of these indexes")
+            for order, ranking in rankings.items():
+                position = self._position(ranking, other.by_num, article)
+                ranking.remove(position, getattr(article, SINGLE[order]) is not None)
+            for key, value in keys_of(article):
+                posting(key, value).discard(article.num)
+            universe.discard(article.num)
+            other.by_num[article.num] = None
+        for article in added:
+            if article.num >= len(other.by_num):
+                other.by_num.extend(repeat(None, article.num + 1 - len(other.by_num)))
+            if other.by_num[article.num] is not None:
+                raise ValueError(f"two articles numbered {article.num}")
+            for order, ranking in rankings.items():
+                sort_key = key_function(order)
+                position = bisect_left(ranking.nums, sort_key(article),
+                                       key=lambda n: sort_key(other.by_num[n]))
+                ranking.insert(position, article.num, getattr(article, SINGLE[order]) is not None)
+            for key, value in keys_of(article):
+                posting(key, value).add(article.num)
+            universe.add(article.num)
+            other.by_num[article.num] = article
+        for values in postings.values():
+            for value in [v for v, bits in values.items() if not bits]:
+                del values[value]
+        for ranking in rankings.values():
+            ranking._owned = None
+        other.postings, other.universe, other.rankings = postings, universe, rankings
+        other.visible = postings["visible"].get(True, NumberSet())
+        return other
+
+    @staticmethod
+    def _position(ranking: Ranking, by_num: list, article: Article) -> int:
+        key = key_function(ranking.order)
+        position = bisect_left(ranking.nums, key(article), key=lambda n: key(by_num[n]))
+        if position >= len(ranking.nums) or ranking.nums[position] != article.num:
+            raise ValueError(f"article {article.id!r} is not where its ranking says")
+        return position
+
+
+def filtered(members: NumberSet, test: Callable[[Article], bool], by_num: list) -> NumberSet:
+    """The members whose article passes ``test``."""
+    numbers = members.to_array()
+    return NumberSet(compress(numbers, map(test, map(by_num.__getitem__, numbers))))

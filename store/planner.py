@@ -1,0 +1,377 @@
+"""``where`` compiled to set algebra over the indexes (store/indexes.py).
+
+AND is an intersection, OR a union, NOT a difference from what the
+condition is evaluated on (the audience, or what an enclosing AND left).
+A condition an index answers is a posting set or a rank interval of a
+ranking: ranges, dates (``within`` too), a title's prefix. The tests no
+index answers (text operators on titles, excerpts and ids) run only on the
+candidates the other conditions of their AND leave, as every condition of
+an AND runs on what the ones before it left, the most selective first.
+
+The reference evaluator (store/predicates.py) gives the same answers;
+tests/test_planner.py compares the two on generated filters.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from typing import Callable
+
+from .errors import BadQuery
+from .indexes import Indexes, Ranking, filtered
+from .numbersets import EMPTY, NumberSet, union
+from .predicates import SITE_FIELDS, date_bounds, fold, lower_domains, slugs, string_filter, tag_keys
+from .readmodel import Article, View
+
+# A range condition tests the candidates' values one by one, instead of
+# making its set, when there are this many times fewer candidates than
+# articles in the range (and at most SPAN_TESTS).
+SPAN_TEST_RATIO = 8
+SPAN_TESTS = 4096
+UNKNOWN = float("inf")  # the estimated size of a test: it runs last
+
+
+def text_numbers(view: View, text: str) -> NumberSet:
+    """The articles the ``text`` filter keeps, by number: the one place
+    where filters meet the search engine."""
+    from .search import text_matches  # search imports the read model, not the planner
+    articles = view.model.all_articles
+    return NumberSet(articles[ordinal].num for ordinal in text_matches(view, text))
+
+
+class Node:
+    """A compiled condition. ``size`` estimates how many articles of the
+    whole collection it keeps; ``run(domain)`` keeps those of ``domain``."""
+
+    size: float
+
+    def run(self, domain: NumberSet) -> NumberSet:
+        raise NotImplementedError
+
+
+class Everything(Node):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def run(self, domain: NumberSet) -> NumberSet:
+        return domain
+
+
+class Fixed(Node):
+    """A set known from the indexes (a posting set or a union of them)."""
+
+    def __init__(self, members: NumberSet) -> None:
+        self.members = members
+        self.size = len(members)
+
+    def run(self, domain: NumberSet) -> NumberSet:
+        return domain & self.members
+
+
+class Span(Node):
+    """The articles at positions [i, j) of a ranking."""
+
+    def __init__(self, ranking: Ranking, i: int, j: int) -> None:
+        self.ranking, self.i, self.j = ranking, i, max(i, j)
+        self.size = self.j - self.i
+
+    def run(self, domain: NumberSet) -> NumberSet:
+        if not self.size:
+            return NumberSet()
+        if len(domain) * SPAN_TEST_RATIO < min(self.size, SPAN_TESTS):
+            labels = self.ranking.labels
+            low, high = self.ranking.label_at(self.i), self.ranking.label_at(self.j)
+            return NumberSet(n for n in domain if low <= labels[n] < high)
+        return domain & self.ranking.span(self.i, self.j)
+
+
+class Test(Node):
+    """A test of each candidate's article: what no index answers."""
+
+    size = UNKNOWN
+
+    def __init__(self, test: Callable[[Article], bool], by_num: list) -> None:
+        self.test, self.by_num = test, by_num
+
+    def run(self, domain: NumberSet) -> NumberSet:
+        return filtered(domain, self.test, self.by_num)
+
+
+class All(Node):
+    def __init__(self, parts: list[Node], size: int) -> None:
+        self.parts = sorted(parts, key=lambda part: part.size)
+        self.size = min((part.size for part in parts), default=size)
+
+    def run(self, domain: NumberSet) -> NumberSet:
+        for part in self.parts:
+            if not domain:
+                break
+            domain = part.run(domain)
+        return domain
+
+
+class Any(Node):
+    def __init__(self, parts: list[Node]) -> None:
+        self.parts = parts
+        self.size = sum(part.size for part in parts)
+
+    def run(self, domain: NumberSet) -> NumberSet:
+        return union(part.run(domain) for part in self.parts)
+
+
+class Without(Node):
+    def __init__(self, part: Node, size: int) -> None:
+        self.part = part
+        self.size = max(0, size - part.size) if part.size != UNKNOWN else size
+
+    def run(self, domain: NumberSet) -> NumberSet:
+        return domain - self.part.run(domain)
+
+
+@dataclass
+class Compiler:
+    indexes: Indexes
+    view: View
+    now: dt.datetime
+
+    def __post_init__(self) -> None:
+        self.total = len(self.indexes.universe)
+
+    def all(self, parts: list[Node]) -> Node:
+        return parts[0] if len(parts) == 1 else All(parts, self.total)
+
+    def without(self, part: Node) -> Node:
+        return Without(part, self.total)
+
+    def compile(self, where: dict | None) -> Node:
+        if not where:
+            return Everything(self.total)
+        parts: list[Node] = []
+        for key, spec in where.items():
+            if spec is None:
+                continue
+            if key == "AND":
+                parts.append(self.all([self.compile(w) for w in spec]) if spec else Everything(self.total))
+            elif key == "OR":
+                parts.append(Any([self.compile(w) for w in spec]))
+            elif key == "NOT":
+                parts.append(self.without(self.compile(spec)))
+            elif key == "id":
+                parts.append(self.ids(spec))
+            elif key == "title":
+                parts.append(self.titles(spec))
+            elif key == "excerpt":
+                parts.append(self.test(spec, lambda a: a.excerpt))
+            elif key in ("type", "collection"):
+                parts.append(self.keyed(key, spec))
+            elif key in ("quality", "heat"):
+                parts.append(self.numbers(key.upper(), key, spec))
+            elif key == "publishedAt":
+                parts.append(self.numbers("PUBLISHED_AT", "published_ts", date_bounds(spec, self.now)))
+            elif key == "published":
+                # `removed: true` counts as unpublished, as everywhere else.
+                parts.append(self.flag("visible", spec))
+            elif key == "provider":
+                parts.append(self.provider(spec))
+            elif key == "topics":
+                parts.append(self.topics(spec))
+            elif key == "tags":
+                parts.append(self.members_of("tagKey", spec, tag_keys))
+            elif key == "site":
+                parts.append(self.site(spec))
+            elif key in ("hasImages", "hasRelated"):
+                parts.append(self.flag(key, spec))
+            elif key == "text":
+                parts.append(Fixed(text_numbers(self.view, spec)))
+            else:
+                raise BadQuery(f"unknown filter field {key!r}")
+        if not parts:
+            return Everything(self.total)
+        return self.all(parts)
+
+    # --- conditions ------------------------------------------------------------
+
+    def flag(self, key: str, want) -> Node:
+        members = Fixed(self.indexes.posting(key, True))
+        return members if want else self.without(members)
+
+    def keyed(self, key: str, spec: dict, many: bool = False) -> Node:
+        """A StringFilter on a value with a posting set per value (``many``:
+        a set of values per article, where any may match and none may match
+        a negative operator; the sets then overlap, and the rule is the same)."""
+        values = self.indexes.postings[key]
+        parts: list[Node] = []
+        if spec.get("eq") is not None:
+            parts.append(Fixed(values.get(spec["eq"], EMPTY)))
+        if spec.get("in") is not None:
+            parts.append(Fixed(union(values.get(v, EMPTY) for v in spec["in"])))
+        for op in ("contains", "startsWith", "endsWith"):
+            if spec.get(op) is not None:
+                test = string_filter({op: spec[op]})
+                parts.append(Fixed(union(bits for value, bits in values.items()
+                                         if value is not None and test(value))))
+        negatives = []
+        if spec.get("ne") is not None:
+            negatives.append(values.get(spec["ne"], EMPTY))
+        if spec.get("notIn") is not None:
+            negatives.extend(values.get(v, EMPTY) for v in spec["notIn"])
+        if negatives:
+            parts.append(self.without(Fixed(union(negatives))))
+        return self.all(parts) if parts else Everything(self.total)
+
+    def test(self, spec: dict, value: Callable[[Article], object]) -> Node:
+        check = string_filter(spec)
+        return Test(lambda a: check(value(a)), self.indexes.by_num)
+
+    def ids(self, spec: dict) -> Node:
+        by_id = self.view.model.preview.by_id
+
+        def numbers(ids) -> NumberSet:
+            return NumberSet(a.num for a in map(by_id.get, ids) if a is not None)
+
+        parts: list[Node] = []
+        if spec.get("eq") is not None:
+            parts.append(Fixed(numbers([spec["eq"]])))
+        if spec.get("in") is not None:
+            parts.append(Fixed(numbers(spec["in"])))
+        negatives = [spec["ne"]] if spec.get("ne") is not None else []
+        negatives += spec.get("notIn") or []
+        if negatives:
+            parts.append(self.without(Fixed(numbers(negatives))))
+        rest = {op: spec[op] for op in ("contains", "startsWith", "endsWith") if spec.get(op) is not None}
+        if rest:
+            parts.append(self.test(rest, lambda a: a.id))
+        return self.all(parts) if parts else Everything(self.total)
+
+    def titles(self, spec: dict) -> Node:
+        """Titles by the TITLE ranking (titles ignoring case, in order): an
+        exact title within the interval of its case-folded form, a prefix
+        as an interval; contains and endsWith are tested."""
+        ranking = self.indexes.ranking((("TITLE", "ASC"),))
+        by_num = self.indexes.by_num
+
+        def exactly(title: str) -> Node:
+            key = fold(title)
+            return self.all([self.span(ranking, lambda n: by_num[n].title_key, (key, True), (key, True)),
+                             Test(lambda a: a.title == title, by_num)])
+
+        parts: list[Node] = []
+        if spec.get("eq") is not None:
+            parts.append(exactly(spec["eq"]))
+        if spec.get("in") is not None:
+            parts.append(Any([exactly(t) for t in spec["in"]]))
+        if spec.get("startsWith") is not None:
+            prefix = fold(spec["startsWith"])
+            length = len(prefix)
+            parts.append(self.span(ranking, lambda n: by_num[n].title_key[:length],
+                                   (prefix, True), (prefix, True)))
+        negatives = [spec["ne"]] if spec.get("ne") is not None else []
+        negatives += spec.get("notIn") or []
+        if negatives:
+            parts.append(self.without(Any([exactly(t) for t in negatives])))
+        rest = {op: spec[op] for op in ("contains", "endsWith") if spec.get(op) is not None}
+        if rest:
+            parts.append(self.test(rest, lambda a: a.title))
+        return self.all(parts) if parts else Everything(self.total)
+
+    def span(self, ranking: Ranking, value: Callable[[int], object], lower, upper) -> Span:
+        """The interval of ``ranking`` (over its articles with a value) whose
+        values lie between the bounds, each (value, inclusive) or None."""
+        nums, end = ranking.nums, ranking.present
+        i, j = 0, end
+        if lower is not None:
+            i = (bisect_left if lower[1] else bisect_right)(nums, lower[0], 0, end, key=value)
+        if upper is not None:
+            j = (bisect_right if upper[1] else bisect_left)(nums, upper[0], 0, end, key=value)
+        return Span(ranking, i, j)
+
+    def numbers(self, field: str, attribute: str, spec: dict) -> Node:
+        """An IntFilter (or a DateTimeFilter's bounds) by the field's
+        ascending ranking: a missing value fails every operator but ne and
+        notIn, as in the reference."""
+        ranking = self.indexes.ranking(((field, "ASC"),))
+        by_num = self.indexes.by_num
+
+        def value(n: int):
+            return getattr(by_num[n], attribute)
+
+        def equal(x) -> Span:
+            return self.span(ranking, value, (x, True), (x, True))
+
+        lowers = [(spec[op], op != "gt") for op in ("eq", "gt", "gte") if spec.get(op) is not None]
+        uppers = [(spec[op], op != "lt") for op in ("eq", "lt", "lte") if spec.get(op) is not None]
+        parts: list[Node] = []
+        if lowers or uppers:
+            # The tightest bound: the larger lower one (exclusive before
+            # inclusive at one value), the smaller upper one.
+            lower = max(lowers, key=lambda b: (b[0], not b[1])) if lowers else None
+            upper = min(uppers, key=lambda b: (b[0], b[1])) if uppers else None
+            parts.append(self.span(ranking, value, lower, upper))
+        if spec.get("in") is not None:
+            parts.append(Any([equal(x) for x in spec["in"]]))
+        negatives = [spec["ne"]] if spec.get("ne") is not None else []
+        negatives += spec.get("notIn") or []
+        if negatives:
+            parts.append(self.without(Any([equal(x) for x in negatives])))
+        return self.all(parts) if parts else Everything(self.total)
+
+    def provider(self, spec: dict) -> Node:
+        parts: list[Node] = []
+        # Identities are in lower case, so every operator ignores case; a
+        # domain matches each provider of the domain (a platform's names).
+        for field, key in (("domain", "domain"), ("key", "provider")):
+            if spec.get(field) is not None:
+                parts.append(self.keyed(key, lower_domains(spec[field])))
+        providers = self.view.model.providers
+        if spec.get("id") is not None:
+            parts.append(self.valued("provider", spec["id"], lambda key: providers[key].id))
+        if spec.get("name") is not None:
+            # An article's provider answers to its own name and the provider's.
+            parts.append(self.keyed("providerName", spec["name"], many=True))
+        if spec.get("hasArticles") is not None:
+            # As on the providers list; an article without a provider has none.
+            counts, want = self.view.provider_counts, bool(spec["hasArticles"])
+            parts.append(Fixed(union(bits for key, bits in self.indexes.postings["provider"].items()
+                                     if key is not None and (counts.get(key, 0) > 0) == want)))
+        return self.all(parts) if parts else Everything(self.total)
+
+    def valued(self, key: str, spec: dict, value: Callable) -> Node:
+        """A StringFilter on what ``value`` gives for each posting key (not
+        None: no value) of a value that is one per article, tested once per
+        key: an article passes when its key's value does."""
+        test = string_filter(spec)
+        return Fixed(union(bits for k, bits in self.indexes.postings[key].items()
+                           if test(value(k) if k is not None else None)))
+
+    def topics(self, spec: dict) -> Node:
+        return self.members_of("topic", spec, slugs)
+
+    def members_of(self, key: str, spec: dict, keys: Callable) -> Node:
+        """A some/every/none filter on a set of values per article (topics,
+        tags), ``keys`` making the values' keys of what the filter names."""
+        values = self.indexes.postings[key]
+        parts: list[Node] = []
+        if spec.get("some") is not None:
+            parts.append(Fixed(union(values.get(k, EMPTY) for k in keys(spec["some"]))))
+        if spec.get("every") is not None:
+            parts.extend(Fixed(values.get(k, EMPTY)) for k in keys(spec["every"]))
+        if spec.get("none") is not None:
+            parts.append(self.without(Fixed(union(values.get(k, EMPTY) for k in keys(spec["none"])))))
+        return self.all(parts) if parts else Everything(self.total)
+
+    def site(self, spec: dict) -> Node:
+        sites = self.view.model.sites
+        parts = [self.valued("site", spec[field], lambda name, a=attribute: getattr(sites[name], a))
+                 for field, attribute in SITE_FIELDS.items() if spec.get(field) is not None]
+        return self.all(parts) if parts else Everything(self.total)
+
+
+def matching(view: View, where: dict | None, now: dt.datetime) -> NumberSet:
+    """The numbers of the articles of ``view`` that ``where`` keeps. The
+    set may be an index's own: read it, never change it."""
+    indexes = view.model.indexes
+    audience = indexes.audience(view.preview)
+    if not where:
+        return audience
+    return Compiler(indexes, view, now).compile(where).run(audience)
