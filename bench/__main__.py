@@ -224,13 +224,18 @@ def _driver_check(query: Query, bare: Server, driver: str, work: Path, args) -> 
         files[mode] = work / f"bodies-driver-{mode}.txt"
         query.write(mode, files[mode])
     put_bytes(bare, query.repeated)
-    rates: dict[str, list[float]] = {"fresh": [], "repeated": []}
+    runs: dict[str, list[dict]] = {"fresh": [], "repeated": []}
     for k in range(args.rounds):
         for mode in (("fresh", "repeated") if k % 2 == 0 else ("repeated", "fresh")):
-            rates[mode].append(measure(bare, files[mode], args.duration, driver, "driver")["rps"])
-    check = {mode: statistics.median(values) for mode, values in rates.items()}
-    print(f"driver: bare app {check['fresh']:.0f} req/s with values drawn per request, "
-          f"{check['repeated']:.0f} with one fixed body", file=sys.stderr)
+            runs[mode].append(measure(bare, files[mode], args.duration, driver, "driver"))
+    check = {mode: statistics.median(r["rps"] for r in found) for mode, found in runs.items()}
+    for mode, found in runs.items():
+        check[f"{mode}_driver_cpu_us"] = statistics.median(r["driver_cpu_us"] for r in found)
+        check[f"{mode}_bare_cpu_us"] = statistics.median(r["cpu_us"] for r in found)
+    print(f"driver: bare app {check['fresh']:.0f} req/s with values drawn per request "
+          f"({check['fresh_driver_cpu_us']:.0f} us of the driver's CPU a request, "
+          f"{check['fresh_bare_cpu_us']:.0f} of the app's), {check['repeated']:.0f} with one fixed body "
+          f"({check['repeated_driver_cpu_us']:.0f}, {check['repeated_bare_cpu_us']:.0f})", file=sys.stderr)
     return check
 
 
@@ -344,7 +349,11 @@ def report(results: dict) -> str:
             check = data["driver"]
             lines += [f"Driver check (N = {label}): the bare app answered {check['fresh']:,.0f} req/s "
                       f"with the driver drawing values per request and {check['repeated']:,.0f} with "
-                      f"one fixed body ({check['fresh'] / check['repeated']:.2f}).", ""]
+                      f"one fixed body ({check['fresh'] / check['repeated']:.2f}); the driver spent "
+                      f"{check.get('fresh_driver_cpu_us', float('nan')):.0f} and "
+                      f"{check.get('repeated_driver_cpu_us', float('nan')):.0f} µs of CPU a request, "
+                      f"the bare app {check.get('fresh_bare_cpu_us', float('nan')):.0f} and "
+                      f"{check.get('repeated_bare_cpu_us', float('nan')):.0f}.", ""]
     lines += ["### Loading, start-up and memory", "",
               "| N | files | load s | files/s | libyaml files/s | ratio (>= 0.7) | re-load, 1 changed, s "
               "| start-up s (search ready) | RSS MB after start / after queries | store MB | RSS / store (<= 2) |",

@@ -26,8 +26,9 @@ def create_app() -> Starlette:
 
     async def answer(request: Request) -> Response:
         # Deliberately neither reads nor parses the request: the floor.
+        payload = payloads[turn[0]]
         turn[0] = (turn[0] + 1) % len(payloads)
-        return Response(payloads[turn[0]], media_type="application/json")
+        return Response(payload, media_type="application/json")
 
     async def set_bytes(request: Request) -> Response:
         payloads[:] = [line for line in (await request.body()).split(b"\n") if line]
@@ -39,7 +40,7 @@ def create_app() -> Starlette:
 
     return Starlette(routes=[Route("/graphql", answer, methods=["GET", "POST"]),
                              Route("/_bytes", set_bytes, methods=["PUT"]),
-                             Route("/healthz", healthz)])
+                             Route("/healthz", healthz), Route("/readyz", healthz)])
 
 
 def main(argv: list[str] | None = None) -> None:

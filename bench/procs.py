@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -144,12 +145,18 @@ def drive(url: str, bodies_file: Path, duration: float, driver: str, connections
         cmd = [sys.executable, "-m", "bench.pyload", url, str(bodies_file),
                "--connections", str(connections), "--duration", str(duration), "--seed", seed]
         env = None
+    began = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(pinned(cmd, CLIENT_CORE), capture_output=True, text=True, env=env, cwd=ROOT,
                          timeout=duration + 300)
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
     for line in out.stdout.splitlines():
         if line.startswith("BENCH "):
             result = json.loads(line[6:])
             result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+            # The driver's own CPU per request (taskset execs it in place, so
+            # it is the child waited for): whether it can keep up.
+            spent = ended.ru_utime + ended.ru_stime - began.ru_utime - began.ru_stime
+            result["driver_cpu_us"] = spent / max(1, result["requests"]) * 1e6
             return result
     raise RuntimeError(f"{cmd[0]} gave no result: {out.stdout[-500:]} {out.stderr[-500:]}")
 

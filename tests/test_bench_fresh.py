@@ -143,3 +143,24 @@ def test_wrk_draws_new_values_for_every_request(queries, tmp_path):
         assert len({(v["h"], v["d"]) for v in values}) == len(values)  # no value came back
         assert json.loads(bodies[0])["query"] == orjson.loads(template.expand(random.Random(0)))["query"]
     assert seen[0][:5] != seen[1][:5]
+
+
+def test_the_bare_app_starts_as_the_benchmark_waits_for_it_and_cycles_answers(tmp_path):
+    """The benchmark starts it as it starts newsgraph (waiting for its
+    readiness route), then sets the answers newsgraph gave: it answers
+    with each in turn."""
+    import http.client
+
+    from bench.procs import baseline_server, put_bytes
+    bare = baseline_server(tmp_path / "bare.log")
+    try:
+        put_bytes(bare, b'{"data":{"n":1}}\n{"data":{"n":2}}\n')
+        answers = []
+        for _ in range(4):
+            conn = http.client.HTTPConnection("127.0.0.1", bare.port, timeout=10)
+            conn.request("POST", "/graphql", b"{}", {"Content-Type": "application/json"})
+            answers.append(conn.getresponse().read())
+            conn.close()
+    finally:
+        bare.stop()
+    assert answers == [b'{"data":{"n":1}}', b'{"data":{"n":2}}'] * 2
