@@ -19,7 +19,8 @@ change. Its commit point
 is the manifest, as a publish's: a kill leaves the segments before or after
 the merge, never a mix.
 
-    python -m store.compaction STORE     # compact now, if due (tests, operators)
+    python -m store.compaction STORE           # compact now, if due (tests, operators)
+    python -m store.compaction STORE --whole   # one segment, and a new image
 """
 from __future__ import annotations
 
@@ -152,12 +153,18 @@ def after_publish(store: Store) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m store.compaction STORE", file=sys.stderr)
+    whole = "--whole" in argv
+    paths = [arg for arg in argv if arg != "--whole"]
+    if len(paths) != 1:
+        print("usage: python -m store.compaction STORE [--whole]", file=sys.stderr)
         return 2
-    store = Store(argv[0])
+    store = Store(paths[0])
     with store.lock():
-        merged = compact(store)
+        if whole:  # one segment, and the image a server starts from
+            write_whole(store, store.read())
+            merged = True
+        else:
+            merged = compact(store)
     print("compacted" if merged else "nothing to compact")
     return 0
 
