@@ -120,7 +120,10 @@ class Watcher:
             raise RuntimeError(f"load --watch did not start: {line}")
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
+        # SIGTERM, not SIGINT: a process started in the background of a
+        # shell without job control ignores SIGINT. A load killed anywhere
+        # leaves the store whole (tests/test_kill.py).
+        self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=600)
 
 

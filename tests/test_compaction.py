@@ -3,6 +3,8 @@ changes the data (store/compaction.py). Kills during one: tests/test_kill.py."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import shutil
 
 import pytest
@@ -114,3 +116,11 @@ def test_compact_merges_what_the_plan_says_and_then_nothing(segmented):
         assert _data(segmented) == before
     assert merged >= 1
     assert compaction.plan(segmented.manifest().segments) is None
+
+
+def test_an_operator_compacts_the_store_whole_at_once(segmented):
+    before = _data(segmented)
+    done = subprocess.run([sys.executable, "-m", "store.compaction", segmented.path, "--whole"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "compacted" in done.stdout, done.stderr
+    assert len(plain_tables(segmented.path)["segments"]) == 1 and _data(segmented) == before
