@@ -25,4 +25,9 @@ class LoadError(Exception):
 
     def __reduce__(self):
         # Rejections cross process boundaries when parsing runs in a pool.
-        return (LoadError, (self.path, self.reason, self.line))
+        return (type(self), (self.path, self.reason, self.line))
+
+
+class LoadWarning(LoadError):
+    """A fault the loader worked around: the file loads, and the warning
+    says what was changed. ``--strict`` makes it a rejection."""

@@ -8,13 +8,24 @@ from pathlib import Path
 FRONT_MATTER_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm"})
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 JSON_SUFFIXES = frozenset({".json"})
-SUFFIXES = FRONT_MATTER_SUFFIXES | YAML_SUFFIXES | JSON_SUFFIXES
+# Files a site holds beside its news that are never news data: found so
+# the summary counts them, and skipped.
+NOT_DATA_SUFFIXES = frozenset({".csv", ".tsv"})
+PLACEHOLDERS = frozenset({".keep", ".gitkeep"})  # keep an empty folder in git
+SUFFIXES = FRONT_MATTER_SUFFIXES | YAML_SUFFIXES | JSON_SUFFIXES | NOT_DATA_SUFFIXES
 
 # Jekyll folders that hold templates, build output or assets, never news.
 NOT_CONTENT = frozenset({"_layouts", "_includes", "_sass", "_site", "_plugins", "assets",
                          "node_modules", "vendor"})
 # Of `_data`, only these describe news entities (others are navigation etc.).
 DATA_FOLDERS = frozenset({"topics", "organizations"})
+# Taxonomy terms of older sites: `_terms/<folder>/*.md`, by folder.
+TERM_FOLDERS = {"topics": "topic", "providers": "provider", "organizations": "provider"}
+# Jekyll collections that hold the site's own pages (about, sign-up...), not news.
+PAGE_COLLECTIONS = frozenset({"_pages"})
+JEKYLL_CONFIGS = ("_config.yml", "_config.yaml", "_config.toml")
+HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml")
+HUGO_CONTENT = "content"
 
 
 @dataclass(frozen=True)
@@ -40,7 +51,9 @@ def discover(target: Path) -> tuple[Path, list[Candidate]]:
         return target.parent, [Candidate(str(target.parent), target.name, explicit=True)]
     root = str(target)
     found: list[Candidate] = []
-    for folder, dirs, names in os.walk(target, onerror=None):
+    # A Hugo site's news is under content/; the rest is its theme and build.
+    walked = target / HUGO_CONTENT if layout_of(root) == "hugo" else target
+    for folder, dirs, names in os.walk(walked, onerror=None):
         rel = os.path.relpath(folder, root)
         parts = () if rel == "." else tuple(Path(rel).parts)
         dirs[:] = sorted(d for d in dirs if _keep_dir(parts, d))
@@ -69,9 +82,12 @@ def candidate_at(root: str, path: str) -> Candidate | None:
 
 def _keep_file(parts: tuple[str, ...], name: str) -> bool:
     # os.path, not a Path per file: 0.43 -> 0.29 s for 100k files.
-    if name.startswith(".") or os.path.splitext(name)[1].lower() not in SUFFIXES:
+    if name.startswith("."):
+        return name in PLACEHOLDERS
+    if os.path.splitext(name)[1].lower() not in SUFFIXES:
         return False
-    return bool(parts) or not name.startswith("_config")  # site settings, not content
+    # Site settings and the mapping file (keymap.py), not content.
+    return bool(parts) or not (name.startswith("_config") or name == "newsgraph.yaml")
 
 
 def _keep_dir(parts: tuple[str, ...], name: str) -> bool:
@@ -80,6 +96,39 @@ def _keep_dir(parts: tuple[str, ...], name: str) -> bool:
     if parts == ("_data",):
         return name in DATA_FOLDERS
     return True
+
+
+def layout_of(root: str) -> str | None:
+    """"jekyll" for a Jekyll site's root, "hugo" for a Hugo site's, None for
+    a plain folder (where every front-matter file is an article)."""
+    if any(os.path.isfile(os.path.join(root, name)) for name in JEKYLL_CONFIGS):
+        return "jekyll"
+    if os.path.isdir(os.path.join(root, HUGO_CONTENT)) and \
+            any(os.path.isfile(os.path.join(root, name)) for name in HUGO_CONFIGS):
+        return "hugo"
+    return None
+
+
+def place(path: str, layout: str | None) -> str:
+    """What a file of a site is, by where it lies: "collection" (documents:
+    articles and the like), "data" (_data/topics, _data/organizations),
+    "terms" (_terms/*), "api" (the static API), "site-data" (other _data),
+    or "page" (the site's own pages and sources, never news). In a plain
+    folder every file is a "collection" file."""
+    first, sep, rest = path.partition("/")
+    if first == "_data":
+        return "data" if data_kind(path) else "site-data"
+    if first == "_terms" and sep:
+        return "terms"
+    if layout is None:
+        return "collection"
+    if layout == "hugo":
+        return "collection" if first == HUGO_CONTENT and sep else "page"
+    if first == "api" and sep:
+        return "api"
+    if first.startswith("_") and len(first) > 1 and sep and first not in PAGE_COLLECTIONS:
+        return "collection"
+    return "page"
 
 
 def collection_of(path: str) -> str:
@@ -103,4 +152,6 @@ def data_kind(path: str) -> str | None:
     parts = path.split("/")
     if len(parts) >= 3 and parts[0] == "_data":
         return {"topics": "topic", "organizations": "provider"}.get(parts[1])
+    if len(parts) >= 3 and parts[0] == "_terms":
+        return TERM_FOLDERS.get(parts[1])
     return None

@@ -1,15 +1,8 @@
-"""Split a Jekyll file into YAML front matter and body, and parse YAML safely.
-
-Only libyaml's safe loader is used (yamlfast.py makes its Python half
-faster): front matter comes from the web and ``yaml.load`` with a full
-loader would construct arbitrary Python objects.
-"""
+"""Decode a Jekyll file and split it into YAML front matter and body
+(yamldoc.py parses the front matter)."""
 from __future__ import annotations
 
-import yaml
-
 from .errors import LoadError
-from .yamlfast import SafeLoader as _Loader
 
 FENCE = "---"
 
@@ -36,43 +29,23 @@ def has_front_matter(text: str) -> bool:
     return first.rstrip() == FENCE
 
 
-def split(path: str, text: str) -> tuple[str, str]:
-    """Return (front matter, body). The closing fence is a line that is exactly
-    ``---``: real excerpts contain ``-----`` and must not end the block."""
-    if not has_front_matter(text):
+def split(path: str, text: str, fence: str = FENCE) -> tuple[str, str]:
+    """Return (front matter, body). The closing fence is a line that is
+    ``---`` (``+++`` for TOML), blanks after it allowed, or YAML's ``...``,
+    as Jekyll reads it: real excerpts contain ``-----`` and must not end the
+    block."""
+    if fence == FENCE and not has_front_matter(text):
         raise LoadError(path, "no front matter: the file must start with a '---' line", 1)
+    closers = (fence, "...") if fence == FENCE else (fence,)  # "...": YAML's own end, as Jekyll
     start = text.index("\n") + 1 if "\n" in text else len(text)
     pos = start
     while True:
         end = text.find("\n", pos)
         line = text[pos:] if end < 0 else text[pos:end]
-        if line == FENCE:
+        # The usual fence first: a test per line of every file.
+        if line == fence or (line[:1] in "-.+" and line and line.rstrip() in closers):
             body = "" if end < 0 else text[end + 1 :]
             return text[start:pos], body
         if end < 0:
-            raise LoadError(path, "front matter is not closed: no line that is exactly '---'", 1)
+            raise LoadError(path, f"front matter is not closed: no line that is exactly '{fence}'", 1)
         pos = end + 1
-
-
-def parse_yaml(path: str, text: str, first_line: int = 1):
-    """Parse one YAML document; ``first_line`` is the file line of ``text``'s
-    first line, so errors point into the file rather than the fragment."""
-    try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = first_line + mark.line if mark is not None else None
-        reason = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise LoadError(path, f"invalid YAML: {reason}", line) from None
-    except yaml.YAMLError as exc:
-        raise LoadError(path, f"invalid YAML: {exc}") from None
-
-
-def key_line(front_matter: str, key: str, first_line: int = 2) -> int | None:
-    """The file line where a top-level key is defined, for error messages."""
-    prefix = f"{key}:"
-    quoted = (f'"{key}":', f"'{key}':")
-    for number, line in enumerate(front_matter.split("\n")):
-        if line.startswith(prefix) or line.startswith(quoted):
-            return first_line + number
-    return None

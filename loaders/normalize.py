@@ -50,7 +50,11 @@ def format_datetime(moment: dt.datetime) -> str:
 
 
 def _text(key: str, value, *, path: str | None = None):
-    if value is None or isinstance(value, str):
+    if isinstance(value, str):
+        # A stray byte-order mark inside a value (pasted text) is invisible
+        # and breaks equality and search: removed.
+        return value.replace("\ufeff", "") if "\ufeff" in value else value
+    if value is None:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)  # `title: 2020` is a title, not a type error
@@ -144,7 +148,9 @@ PROVIDER_KEYS = ("name", "domain", "images")
 
 
 def provider_ref(key: str, value, where: str | None = None) -> dict | None:
-    """A provider as an article names it: {name, domain, images, extra}."""
+    """A provider as an article names it: {name, domain, images, extra}.
+    Older sites give the domain as ``id`` ({name, id: example.com}); where
+    the id is a name of their own (``gatech``), it still identifies them."""
     where = where or key
     if value is None:
         return None
@@ -154,6 +160,9 @@ def provider_ref(key: str, value, where: str | None = None) -> dict | None:
         raise FieldError(key, f"{where} must be a mapping, got {_kind(value)}")
     name = _text(key, value.get("name"), path=f"{where}.name")
     domain = _text(key, value.get("domain"), path=f"{where}.domain")
+    used = PROVIDER_KEYS
+    if not domain and isinstance(value.get("id"), str) and value["id"].strip():
+        domain, used = value["id"], PROVIDER_KEYS + ("id",)
     domain = domain.strip().lower() if domain else None
     if not name and not domain:
         return None
@@ -161,8 +170,9 @@ def provider_ref(key: str, value, where: str | None = None) -> dict | None:
         "name": name,
         "domain": domain,
         "images": images(key, value.get("images"), f"{where}.images"),
-        "extra": _drop_none({k: v for k, v in value.items() if k not in PROVIDER_KEYS}),
+        "extra": _drop_none({k: v for k, v in value.items() if k not in used}),
     }
+
 
 
 def topic_names(key: str, value) -> list[str]:
@@ -191,6 +201,8 @@ def tags(key: str, value) -> list[str]:
         value = [value]
     found: list[str] = []
     for i, item in enumerate(_list(key, value)):
+        if item is False:
+            item = "NO"  # Norway, unquoted, is YAML 1.1's false: the one region code that is
         text = _text(key, item, path=f"{key}[{i}]")
         text = text.strip() if text else ""
         if _REGION.match(text):
@@ -207,6 +219,7 @@ RELATED_KEYS = ("title", "excerpt", "publishedDateTime", "webUrl", "ampWebUrl", 
 def related_item(key: str, value, where: str) -> dict:
     if not isinstance(value, dict):
         raise FieldError(key, f"{where} must be a mapping, got {_kind(value)}")
+    value, aliased = _aliased(value)
     try:
         published = _date(key, value.get("publishedDateTime"))
     except FieldError as exc:
@@ -222,7 +235,7 @@ def related_item(key: str, value, where: str) -> dict:
         "quality": _int(key, value.get("quality"), path=f"{where}.quality"),
         "provider": provider_ref(key, value.get("provider"), f"{where}.provider"),
         "images": images(key, value.get("images"), f"{where}.images"),
-        "extra": _drop_none({k: v for k, v in value.items() if k not in RELATED_KEYS}),
+        "extra": _drop_none({k: v for k, v in value.items() if k not in RELATED_KEYS and k not in aliased}),
     }
 
 
@@ -236,16 +249,47 @@ ARTICLE_KEYS = frozenset({
 # An event's start and end (store/events.py), under the first key given.
 EVENT_DATES = {"startsAt": ("startDateTime", "startDate"), "endsAt": ("endDateTime", "endDate")}
 
+# Keys that stand for a typed one in some generations of the family, in the
+# order they are tried after it. An alias that gives the value leaves
+# `extra`; one that does not (a sourceUrl beside a webUrl) stays there.
+ALIASES = {
+    "webUrl": ("sourceUrl", "originalUrl"),  # `url` is the first present of the three
+    "ampWebUrl": ("ampUrl",),
+    "cdnAmpWebUrl": ("cdnAmpUrl",),
+    "excerpt": ("abstract",),
+    "quality": ("score",),
+}
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+def _aliased(data: dict) -> tuple[dict, frozenset[str]]:
+    """``data`` with each typed key given by its first present alias, and
+    the alias keys so used."""
+    used = None
+    for key, aliases in ALIASES.items():
+        if data.get(key) is None:
+            for alias in aliases:
+                if data.get(alias) is not None:
+                    if used is None:
+                        data, used = dict(data), set()
+                    data[key] = data[alias]
+                    used.add(alias)
+                    break
+    return data, (frozenset(used) - ARTICLE_KEYS if used else _NONE)
+
 
 def article(data: dict, *, id: str, slug: str, collection: str, body: str | None) -> dict:
     """A front-matter mapping (or API item) to an article record; the caller
     adds ``source``."""
+    data, aliased = _aliased(data)
     title = _text("title", data.get("title"))
     if title is None:
         # People and communities are named, not titled.
         title = _text("name", data.get("name"))
     provider = provider_ref("provider", data.get("provider"))
-    extra = _drop_none({k: v for k, v in data.items() if k not in ARTICLE_KEYS})
+    extra = _drop_none({k: v for k, v in data.items() if k not in ARTICLE_KEYS and k not in aliased})
     if provider and provider["extra"]:
         extra["provider"] = provider["extra"]
     if "name" in data and data.get("title") is not None:

@@ -3,26 +3,51 @@
 A fragment is ``{"kind", "key", "rank", "data"}``: several files may describe
 the same entity (the static API pages repeat every article), and the store
 merges fragments by key, higher ``rank`` winning.
+
+What a file is depends on where it lies in the site (files.place) and on
+what it holds: a front-matter document, a YAML data file, a JSON page of
+the site's static API in one of the family's shapes, or site source that
+is not news data (a template, a page, a CSV file, a placeholder), which is
+skipped and counted, never rejected.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import tomllib
 from dataclasses import dataclass, field
 
-import orjson
-
-from . import normalize
-from .errors import LoadError
-from .files import (FRONT_MATTER_SUFFIXES, JSON_SUFFIXES, YAML_SUFFIXES, Candidate, article_id,
-                    collection_of, data_kind)
-from .frontmatter import decode, has_front_matter, key_line, parse_yaml, split
+from . import jsonapi, normalize
+from .errors import LoadError, LoadWarning
+from .files import (FRONT_MATTER_SUFFIXES, JSON_SUFFIXES, NOT_DATA_SUFFIXES, PLACEHOLDERS,
+                    YAML_SUFFIXES, Candidate, article_id, collection_of, data_kind, place)
+from .frontmatter import decode, has_front_matter, split
+from .keymap import KeyMap
+from .yamldoc import key_line, parse_yaml
 
 # The static API repeats what the markdown says; the markdown wins.
 RANK_API = 0
 RANK_FILE = 1
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
+TAXONOMIES = {"topic": "topic", "provider": "provider", "organization": "provider"}
+TOML_FENCE = "+++"
+
+
+@dataclass
+class ParseOptions:
+    """What a load tells the parser beyond the file itself. ``layouts`` and
+    ``keymaps`` are by loaded root (files.layout_of, keymap.py)."""
+
+    keep_stale: bool = False
+    layouts: dict[str, str] = field(default_factory=dict)
+    keymaps: dict[str, KeyMap] = field(default_factory=dict)
+    # Whether a collection file exists, by absolute path: one stat per file
+    # an API page names, however many pages name it (per load and process).
+    exists: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+
+
+DEFAULT_OPTIONS = ParseOptions()
 
 
 @dataclass
@@ -34,6 +59,10 @@ class Parsed:
     fragments: list[dict] = field(default_factory=list)
     error: LoadError | None = None
     skipped: str | None = None  # not news data; reported, not rejected
+    template: bool = False      # skipped as a Jekyll template (Liquid or front matter in .json)
+    warnings: list[LoadWarning] = field(default_factory=list)
+    # API items naming a collection file that is gone: (article id, path named).
+    stale: list[tuple[str, str]] = field(default_factory=list)
 
 
 def stat(candidate: Candidate) -> tuple[int, int] | None:
@@ -46,7 +75,8 @@ def stat(candidate: Candidate) -> tuple[int, int] | None:
     return st.st_size, st.st_mtime_ns
 
 
-def parse(candidate: Candidate, max_bytes: int = MAX_FILE_BYTES) -> Parsed:
+def parse(candidate: Candidate, options: ParseOptions = DEFAULT_OPTIONS,
+          max_bytes: int = MAX_FILE_BYTES) -> Parsed:
     """Never raises for a bad file: the fault is returned in ``error``."""
     path = candidate.path
     result = Parsed(path)
@@ -61,9 +91,10 @@ def parse(candidate: Candidate, max_bytes: int = MAX_FILE_BYTES) -> Parsed:
             raw = handle.read(max_bytes + 1)
         result.size, result.mtime_ns = st.st_size, st.st_mtime_ns
         result.sha1 = hashlib.sha1(raw).hexdigest()
-        result.fragments, result.skipped = _fragments(candidate, raw)
+        _fill(result, candidate, raw, options)
     except LoadError as exc:
         result.error = exc
+        result.fragments, result.warnings, result.stale = [], [], []
     except OSError as exc:
         result.error = LoadError(path, f"cannot read: {exc.strerror or exc}")
     except RecursionError:
@@ -71,44 +102,106 @@ def parse(candidate: Candidate, max_bytes: int = MAX_FILE_BYTES) -> Parsed:
     return result
 
 
-def _fragments(candidate: Candidate, raw: bytes) -> tuple[list[dict], str | None]:
+def _fill(result: Parsed, candidate: Candidate, raw: bytes, options: ParseOptions) -> None:
     path = candidate.path
-    suffix = os.path.splitext(path)[1].lower()
-    if suffix in JSON_SUFFIXES:
-        return _api_page(candidate, raw)
-    text = decode(path, raw)
-    if suffix in YAML_SUFFIXES:
-        data = parse_yaml(path, text)
-        return _documents(candidate, data, text, first_line=1), None
-    if suffix in FRONT_MATTER_SUFFIXES or candidate.explicit:
-        if not has_front_matter(text):
-            if candidate.explicit or path.startswith("_"):
-                raise LoadError(path, "no front matter: the file must start with a '---' line", 1)
-            return [], "no front matter"  # a plain page or README beside the content
-        front, body = split(path, text)
-        data = parse_yaml(path, front, first_line=2)
+    name = path.rsplit("/", 1)[-1]
+    suffix = os.path.splitext(name)[1].lower()
+    layout = options.layouts.get(candidate.root)
+    where = "collection" if candidate.explicit else place(path, layout)
+    if name in PLACEHOLDERS:
+        result.skipped = "a placeholder that keeps a folder in git"
+    elif suffix in NOT_DATA_SUFFIXES:
+        result.skipped = f"a {suffix[1:].upper()} file, not news data"
+    elif raw.isspace() or not raw:
+        result.skipped = "an empty file"
+    elif suffix in JSON_SUFFIXES:
+        jsonapi.fill(result, candidate, raw, options, RANK_API)
+    elif where == "page":
+        result.skipped = "a page of the site, not a collection document"
+    elif where == "site-data":
+        result.skipped = "site data (navigation, settings), not news"
+    elif suffix in YAML_SUFFIXES:
+        text = decode(path, raw)
+        data = parse_yaml(path, text, 1, result.warnings)
         if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            raise LoadError(path, f"front matter must be a mapping, got {type(data).__name__}", 2)
-        return [_fragment_for(candidate, data, front, body=body, first_line=2)], None
-    raise LoadError(path, f"unsupported file type {suffix or '(none)'}")
+            result.skipped = "an empty YAML document"
+        else:
+            result.fragments = _documents(candidate, data, text, layout, options)
+    elif suffix in FRONT_MATTER_SUFFIXES or candidate.explicit:
+        _front_matter(result, candidate, decode(path, raw), layout, options)
+    else:
+        raise LoadError(path, f"unsupported file type {suffix or '(none)'}")
 
 
-def _documents(candidate: Candidate, data, text: str, first_line: int) -> list[dict]:
+def _front_matter(result: Parsed, candidate: Candidate, text: str, layout: str | None,
+                  options: ParseOptions) -> None:
+    path = candidate.path
+    if layout == "hugo" and path.rsplit("/", 1)[-1].startswith("_index."):
+        result.skipped = "a Hugo section page, not an article"
+        return
+    if text.split("\n", 1)[0].rstrip() == TOML_FENCE:
+        front, body = split(path, text, TOML_FENCE)
+        data = _parse_toml(path, front)
+    elif has_front_matter(text):
+        front, body = split(path, text)
+        data = parse_yaml(path, front, 2, result.warnings)
+    elif candidate.explicit or path.startswith("_") or layout == "hugo":
+        raise LoadError(path, "no front matter: the file must start with a '---' line", 1)
+    else:
+        result.skipped = "no front matter"  # a plain page or README beside the content
+        return
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise LoadError(path, f"front matter must be a mapping, got {type(data).__name__}", 2)
+    fragment = _fragment_for(candidate, data, front, body=body, first_line=2, layout=layout,
+                             options=options)
+    if fragment is None:
+        result.skipped = f"a taxonomy term of another kind ({data.get('taxonomy')})"
+    else:
+        result.fragments = [fragment]
+
+
+def _parse_toml(path: str, text: str) -> dict:
+    """Hugo's TOML front matter (between ``+++`` lines)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)  # Python 3.14; earlier ones say it in the text
+        raise LoadError(path, f"invalid TOML: {exc}", 1 + line if line else None) from None
+
+
+def _documents(candidate: Candidate, data, text: str, layout: str | None,
+               options: ParseOptions) -> list[dict]:
     if isinstance(data, dict):
-        return [_fragment_for(candidate, data, text, body=None, first_line=first_line)]
+        fragment = _fragment_for(candidate, data, text, body=None, first_line=1, layout=layout,
+                                 options=options)
+        return [fragment] if fragment is not None else []
     if isinstance(data, list) and all(isinstance(item, dict) for item in data):
-        return [_fragment_for(candidate, item, text, body=None, first_line=first_line, index=i)
-                for i, item in enumerate(data)]
+        fragments = [_fragment_for(candidate, item, text, body=None, first_line=1, index=i,
+                                   layout=layout, options=options) for i, item in enumerate(data)]
+        return [f for f in fragments if f is not None]
     raise LoadError(candidate.path, "a YAML file must hold a mapping or a list of mappings", 1)
 
 
+def _kind_of(path: str, data: dict) -> str | None:
+    """article, topic or provider; None for a taxonomy term of another kind."""
+    kind = data_kind(path)
+    if kind is not None:
+        return kind
+    taxonomy = data.get("taxonomy")
+    if taxonomy is None:
+        return None if path.startswith("_terms/") else "article"
+    return TAXONOMIES.get(str(taxonomy).lower(), None if path.startswith("_terms/") else "article")
+
+
 def _fragment_for(candidate: Candidate, data: dict, source_text: str, *, body: str | None,
-                  first_line: int, index: int | None = None) -> dict:
+                  first_line: int, index: int | None = None, layout: str | None = None,
+                  options: ParseOptions = DEFAULT_OPTIONS) -> dict | None:
     path = candidate.path
-    kind = data_kind(path) or {"topic": "topic", "organization": "provider"}.get(
-        str(data.get("taxonomy", "")).lower(), "article")
+    kind = _kind_of(path, data)
+    if kind is None:
+        return None
     try:
         if kind == "topic":
             record = normalize.topic(data)
@@ -119,12 +212,17 @@ def _fragment_for(candidate: Candidate, data: dict, source_text: str, *, body: s
             record = normalize.organization(data, fallback)
             key = record["domain"]
         else:
-            id_, slug = article_id(path)
+            keymap = options.keymaps.get(candidate.root)
+            if keymap is not None:
+                data = keymap.apply(data)
+            named = _hugo_path(path) if layout == "hugo" else path
+            id_, slug = article_id(named)
             id_ = candidate.id_prefix + id_
             if index is not None:
                 id_, slug = f"{id_}-{index + 1}", f"{slug}-{index + 1}"
-            record = normalize.article(data, id=id_, slug=slug, collection=collection_of(path),
-                                       body=body)
+            collection = collection_of(named)
+            data = _jekyll_defaults(data, collection, slug)
+            record = normalize.article(data, id=id_, slug=slug, collection=collection, body=body)
             key = id_
     except normalize.FieldError as exc:
         raise LoadError(path, str(exc), key_line(source_text, exc.key, first_line)) from None
@@ -132,43 +230,29 @@ def _fragment_for(candidate: Candidate, data: dict, source_text: str, *, body: s
     return {"kind": kind, "key": key, "rank": RANK_FILE, "data": record}
 
 
+def _hugo_path(path: str) -> str:
+    """``content/posts/x.md`` as Jekyll would name it (``_posts/x.md``):
+    a Hugo section is a collection; a leaf bundle's index is its folder."""
+    inner = path.split("/", 1)[1]
+    folder, _, name = inner.rpartition("/")
+    if folder and name.rsplit(".", 1)[0] == "index":
+        folder, _, name = folder.rpartition("/")
+        name += ".md"
+    return f"_{folder}/{name}" if folder else name
+
+
+def _jekyll_defaults(data: dict, collection: str, slug: str) -> dict:
+    """What Jekyll itself infers: drafts are unpublished (as is Hugo's
+    ``draft: true``), and a post without a date takes its file name's."""
+    if data.get("published") is None and (collection == "drafts" or data.get("draft") is True):
+        data = {**data, "published": False}
+    if data.get("publishedDateTime") is None and data.get("date") is not None:
+        data = {**data, "publishedDateTime": data["date"]}
+    elif data.get("publishedDateTime") is None and collection in ("posts", "drafts") \
+            and len(slug) > 10 and slug[4] == "-" and slug[7] == "-" and slug[:4].isdigit():
+        data = {**data, "publishedDateTime": slug[:10]}
+    return data
+
+
 def _loader_name(path: str) -> str:
     return "yaml" if os.path.splitext(path)[1].lower() in YAML_SUFFIXES else "front-matter"
-
-
-def _api_page(candidate: Candidate, raw: bytes) -> tuple[list[dict], str | None]:
-    """A page of the site's static JSON API: ``{"page", "value": [...], "nextPage"}``."""
-    path = candidate.path
-    try:
-        page = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise LoadError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
-    if not (isinstance(page, dict) and isinstance(page.get("value"), list)):
-        if candidate.explicit or path.startswith("api/"):
-            raise LoadError(path, "not a static API page: expected an object with a 'value' list")
-        return [], "JSON that is not an API page"
-    fragments = []
-    for i, item in enumerate(page["value"]):
-        if not isinstance(item, dict):
-            raise LoadError(path, f"value[{i}] must be an object")
-        item = {k: v for k, v in item.items() if v is not None}
-        item_path = item.pop("path", None)
-        body = item.pop("content", None)
-        if isinstance(item_path, str) and item_path:
-            id_, slug = article_id(item_path)
-            collection = collection_of(item_path)
-        else:
-            when = str(item.get("publishedDateTime", ""))[:10]
-            slug = normalize.slugify(f"{when} {item.get('title', '')}") or f"item-{i}"
-            id_, collection = f"news/{slug}", "news"
-        id_ = candidate.id_prefix + id_
-        try:
-            record = normalize.article(item, id=id_, slug=slug, collection=collection,
-                                       body=body if isinstance(body, str) else None)
-        except normalize.FieldError as exc:
-            raise LoadError(path, f"value[{i}]: {exc}") from None
-        record["source"] = {"root": candidate.root, "path": path, "loader": "json-api"}
-        if isinstance(item_path, str):
-            record["extra"].pop("path", None)
-        fragments.append({"kind": "article", "key": id_, "rank": RANK_API, "data": record})
-    return fragments, None

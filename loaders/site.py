@@ -11,7 +11,8 @@ import re
 
 from . import normalize
 from .errors import LoadError
-from .frontmatter import decode, parse_yaml
+from .frontmatter import decode
+from .yamldoc import parse_yaml
 
 CONFIG_NAMES = ("_config.yml", "_config.yaml")
 MAX_CONFIG_BYTES = 1024 * 1024

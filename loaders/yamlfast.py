@@ -47,6 +47,7 @@ class _Fallback(Exception):
 
 class SafeLoader(_Base):
     _resolved: dict[str, str] = {}
+    fell_back = False
 
     def resolve(self, kind, value, implicit):
         if kind is ScalarNode and implicit[0]:
@@ -66,6 +67,9 @@ class SafeLoader(_Base):
             # _Fallback, or an error (a bad !!int): PyYAML then meets its own
             # error first. It fills nested mappings after their parent, so
             # of two errors it may name another than a depth-first walk.
+            # Only such a document can share a list or a mapping between
+            # places (an alias), which yamldoc.py bounds.
+            self.fell_back = True
             return super().construct_document(node)
 
     def _build(self, node, seen: set):

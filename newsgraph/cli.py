@@ -24,6 +24,7 @@ EXIT_STRICT = 4     # load --strict: something rejected, nothing written
 EXIT_STORE = 5      # the store is missing or cannot be read
 EXIT_LOCKED = 6     # load: another load holds the store's lock past --lock-timeout
 EXIT_LISTEN = 7     # serve: cannot listen on --host/--port (in use, not permitted)
+EXIT_EMPTY = 8      # load: a folder holds no news data (nothing written; --allow-empty loads it)
 
 
 class ExitError(click.ClickException):
@@ -65,7 +66,17 @@ def main() -> None:
 @click.option("--prune", is_flag=True, envvar="NEWSGRAPH_PRUNE", show_envvar=True,
               help="Remove records whose files are gone from the loaded folders.")
 @click.option("--strict", is_flag=True, envvar="NEWSGRAPH_STRICT", show_envvar=True,
-              help="Write nothing if any file is rejected.")
+              help="Refuse files that load only with a warning, and write nothing if any file "
+              "is rejected.")
+@click.option("--keep-stale", is_flag=True, envvar="NEWSGRAPH_KEEP_STALE", show_envvar=True,
+              help="Serve API items whose collection file is gone (by default they are counted "
+              "and left out).")
+@click.option("--map", "keymap_file", type=click.Path(exists=True, dir_okay=False),
+              envvar="NEWSGRAPH_MAP", show_envvar=True, default=None,
+              help="A mapping file naming this site's keys for newsgraph's fields "
+              "(default: newsgraph.yaml beside each site).")
+@click.option("--allow-empty", is_flag=True, envvar="NEWSGRAPH_ALLOW_EMPTY", show_envvar=True,
+              help="Load a folder with no news data with a warning, instead of refusing it.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, envvar="NEWSGRAPH_LOAD_WORKERS",
               show_envvar=True, help="Processes that parse files. Default: one per core.")
 @click.option("--lock-timeout", type=float, default=60.0, show_default=True,
@@ -78,7 +89,8 @@ def main() -> None:
               "since the last load with --git (committed since, or not committed).")
 @click.option("--quiet", "-q", is_flag=True, envvar="NEWSGRAPH_QUIET", show_envvar=True,
               help="Print only rejections and errors.")
-def load(paths, db, prune, strict, workers, lock_timeout, watch, use_git, quiet):
+def load(paths, db, prune, strict, keep_stale, keymap_file, allow_empty, workers, lock_timeout,
+         watch, use_git, quiet):
     """Load sites, folders or files into the store.
 
     Each PATH is a Jekyll site (collections such as _news/, _data/topics,
@@ -90,7 +102,8 @@ def load(paths, db, prune, strict, workers, lock_timeout, watch, use_git, quiet)
     Exit status: 0 when nothing was rejected, 3 when some files were rejected
     (the rest landed), 4 with --strict when anything was rejected (nothing
     written), 5 when the store cannot be read, 6 when another load holds its
-    lock past --lock-timeout, 1 on other errors.
+    lock past --lock-timeout, 8 when a folder holds no news data (nothing
+    written), 1 on other errors.
     """
     from .loading import run_load, watch_and_load
 
@@ -98,10 +111,11 @@ def load(paths, db, prune, strict, workers, lock_timeout, watch, use_git, quiet)
     missing = [str(p) for p in paths if not os.path.lexists(p)]
     if missing:
         raise click.UsageError(f"no such path: {', '.join(missing)}")
-    code = run_load(paths, db, prune=prune, strict=strict, workers=workers,
-                    lock_timeout=lock_timeout, quiet=quiet, git=use_git)
+    options = dict(prune=prune, workers=workers, lock_timeout=lock_timeout, quiet=quiet,
+                   keep_stale=keep_stale, keymap_file=keymap_file, allow_empty=allow_empty)
+    code = run_load(paths, db, strict=strict, git=use_git, **options)
     if watch:
-        watch_and_load(paths, db, prune=prune, workers=workers, lock_timeout=lock_timeout, quiet=quiet)
+        watch_and_load(paths, db, **options)
     sys.exit(code)
 
 

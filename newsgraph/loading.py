@@ -6,19 +6,23 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from loaders.keymap import KeyMapError
 from store.db import Store
-from store.errors import StoreError, StoreLocked, StrictLoadRejected
+from store.errors import NothingToLoad, StoreError, StoreLocked, StrictLoadRejected
 from store.ingest import LoadReport, load
 
 KINDS = ("article", "topic", "provider")
+STALE_LISTED = 20  # stale collection files named one by one; the rest are counted
 
 
 def run_load(paths, db: str, *, prune: bool = False, strict: bool = False, workers=None,
-             lock_timeout: float = 60.0, quiet: bool = False, changed=None, git: bool = False) -> int:
-    from .cli import EXIT_LOCKED, EXIT_REJECTED, EXIT_STORE, EXIT_STRICT
+             lock_timeout: float = 60.0, quiet: bool = False, changed=None, git: bool = False,
+             keep_stale: bool = False, keymap_file=None, allow_empty: bool = False) -> int:
+    from .cli import EXIT_EMPTY, EXIT_LOCKED, EXIT_REJECTED, EXIT_STORE, EXIT_STRICT
 
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
@@ -38,13 +42,23 @@ def run_load(paths, db: str, *, prune: bool = False, strict: bool = False, worke
     try:
         report = load(store, paths, prune=prune, strict=strict, workers=workers,
                       progress=on_progress if err.is_terminal and not quiet else None,
-                      lock_timeout=lock_timeout, changed=changed, git=git,
+                      lock_timeout=lock_timeout, changed=changed, git=git, keep_stale=keep_stale,
+                      keymap_file=keymap_file, allow_empty=allow_empty,
                       on_lock_wait=lambda holder: err.print(f"waiting for the store lock held by {holder}"))
     except StrictLoadRejected as exc:
         _stop(bar)
         _print_rejections(exc.report, err)
         err.print(f"[bold red]{exc}[/]")
         return EXIT_STRICT
+    except KeyMapError as exc:
+        _stop(bar)
+        err.print(f"error: {exc}", soft_wrap=True, markup=False, highlight=False)
+        return 1
+    except NothingToLoad as exc:
+        _stop(bar)
+        _print_rejections(exc.report, err)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
+        return EXIT_EMPTY
     except StoreError as exc:
         _stop(bar)
         err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
@@ -53,6 +67,8 @@ def run_load(paths, db: str, *, prune: bool = False, strict: bool = False, worke
     if not quiet:
         _print_summary(report, db, out)
     _print_rejections(report, err)
+    for folder in report.empty:
+        err.print(f"warning: no news data in {folder}", soft_wrap=True, markup=False, highlight=False)
     return EXIT_REJECTED if report.rejected else 0
 
 
@@ -71,14 +87,32 @@ def _print_summary(report: LoadReport, db: str, out: Console) -> None:
         table.add_row(kind + "s", *(str(getattr(report, c)[kind])
                                     for c in ("added", "updated", "unchanged", "removed")))
     out.print(table)
-    out.print(f"rejected files: {len(report.rejected)}   skipped (not news data): {len(report.skipped)}"
-              f"   data version: {report.data_version}"
-              + ("" if report.written else "   (store unchanged)"))
+    out.print(f"articles in the store: {report.public} public, {report.hidden} hidden "
+              "(unpublished or removed)", soft_wrap=True, markup=False, highlight=False)
+    gone = len({named for _, named in report.stale})
+    stale = f"{len(report.stale)} ({gone} collection file{'s' * (gone != 1)} gone)" if gone else "0"
+    out.print(f"skipped: {len(report.templates)} templates, {len(report.skipped)} files not news data"
+              f"   stale API items: {stale}   warnings: {len(report.warnings)}",
+              soft_wrap=True, markup=False, highlight=False)
+    out.print(f"rejected files: {len(report.rejected)}   data version: {report.data_version}"
+              + ("" if report.written else "   (store unchanged)"), soft_wrap=True, markup=False, highlight=False)
 
 
 def _print_rejections(report: LoadReport, err: Console) -> None:
+    # Paths may hold brackets: print them literally, never as markup.
+    for warning in report.warnings:
+        err.print(f"warning {warning}", soft_wrap=True, markup=False, highlight=False)
+    listers: dict[str, set[str]] = {}
+    for page, named in report.stale:
+        listers.setdefault(named, set()).add(page)
+    for named in sorted(listers)[:STALE_LISTED]:
+        count = len(listers[named])
+        err.print(f"stale {named}: gone, still listed by {count} API file{'s' * (count != 1)} "
+                  "(served only with --keep-stale)", soft_wrap=True, markup=False, highlight=False)
+    if len(listers) > STALE_LISTED:
+        err.print(f"stale: {len(listers) - STALE_LISTED} more collection files gone",
+                  markup=False, highlight=False)
     for error in report.rejected:
-        # Paths may hold brackets: print them literally, never as markup.
         err.print(f"rejected {error}", soft_wrap=True, markup=False, highlight=False)
 
 

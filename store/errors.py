@@ -32,3 +32,14 @@ class StrictLoadRejected(StoreError):
 class BadQuery(ValueError):
     """A request the read model cannot answer as asked (a malformed cursor,
     duration or limit); the API turns it into ``BAD_USER_INPUT``."""
+
+
+class NothingToLoad(Exception):
+    """A folder given to load holds no news data (``--allow-empty`` makes
+    it a warning); nothing was written. Not a fault of the store."""
+
+    def __init__(self, folders: list[str], report) -> None:
+        super().__init__(f"no news data in {', '.join(folders)}: nothing was written "
+                         "(give --allow-empty to load it anyway)")
+        self.folders = folders
+        self.report = report

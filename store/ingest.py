@@ -7,6 +7,7 @@ before stay as they were, and every good file still lands.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -16,12 +17,13 @@ from typing import Callable, Iterable
 import orjson
 
 from loaders import git as gitstate
+from loaders import keymap
 from loaders.errors import LoadError
-from loaders.files import JSON_SUFFIXES, YAML_SUFFIXES, Candidate, candidate_at, discover
-from loaders.parse import RANK_FILE, Parsed, parse, stat
+from loaders.files import JSON_SUFFIXES, YAML_SUFFIXES, Candidate, candidate_at, discover, layout_of
+from loaders.parse import RANK_API, RANK_FILE, ParseOptions, Parsed, parse, stat
 
 from .db import Raw, Snapshot, Store, file_key, paused_gc, release_free_memory
-from .errors import StrictLoadRejected
+from .errors import NothingToLoad, StrictLoadRejected
 from . import compaction, sites
 from .merge import merge
 
@@ -40,7 +42,13 @@ class LoadReport:
     unchanged: Counter = field(default_factory=Counter)
     removed: Counter = field(default_factory=Counter)
     rejected: list[LoadError] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why): not news data
+    templates: list[str] = field(default_factory=list)  # .json files that are Jekyll templates
+    stale: list[tuple[str, str]] = field(default_factory=list)  # (API file, collection file gone)
+    warnings: list[LoadError] = field(default_factory=list)  # loaded, with something repaired
+    public: int = 0   # articles in the store that the public sees
+    hidden: int = 0   # unpublished or removed ones
+    empty: list[str] = field(default_factory=list)  # folders with no news data (--allow-empty)
     files_seen: int = 0
     files_parsed: int = 0
     data_version: str = "empty"
@@ -61,7 +69,8 @@ def _claims(entry: dict) -> list[tuple[str, str, int]]:
 def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = False,
          strict: bool = False, workers: int | None = None, progress: Progress | None = None,
          lock_timeout: float = 60.0, on_lock_wait=None, compact: bool = True,
-         changed: Iterable[str] | None = None, git: bool = False) -> LoadReport:
+         changed: Iterable[str] | None = None, git: bool = False, keep_stale: bool = False,
+         keymap_file: str | os.PathLike | None = None, allow_empty: bool = False) -> LoadReport:
     """Load ``targets`` into ``store``: parse the files that changed and
     publish the records that changed. ``compact`` compacts the store
     when that is due (store/compaction.py after_publish).
@@ -78,14 +87,30 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
     content differs between the commit recorded then (the store's meta)
     and the one checked out, those git reports changed or untracked, and
     those it reported so at the last load; only those are looked at, as
-    with ``changed``."""
+    with ``changed``.
+
+    ``strict``: warnings are rejections, and nothing is written if anything
+    is rejected. ``keep_stale``: serve API items whose collection file is
+    gone. ``keymap_file``: the mapping file for every target (else each
+    site's own newsgraph.yaml). ``allow_empty``: a folder with no news data
+    is reported, not refused."""
     report = LoadReport()
     candidates: dict[str, Candidate] = {}
     pruned_roots: set[str] = set()
     folders: list[str] = []
     told: list[str] = []  # folders whose changed paths we were told
     asked: list[str] = []  # folders to ask git about once the store is read
+    options = ParseOptions(keep_stale=keep_stale)
+    shared_map = keymap.read(str(keymap_file)) if keymap_file is not None else None
     for target in targets:
+        if Path(target).is_dir():
+            root = os.path.abspath(target)
+            layout = layout_of(root)
+            if layout is not None:
+                options.layouts[root] = layout
+            own = shared_map if shared_map is not None else keymap.beside(root)
+            if own is not None:
+                options.keymaps[root] = own
         if git and Path(target).is_dir():
             root = os.path.abspath(target)
             asked.append(root)
@@ -133,10 +158,13 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
             candidates = {key: replace(c, id_prefix=prefixes[c.root]) if c.root in prefixes else c
                           for key, c in candidates.items()}
         _apply(snapshot, candidates, pruned_roots if prune else set(), report, workers, progress,
-               prefixes, assumed)
+               options, strict, prefixes, assumed)
         snapshot.meta["sites"] = registered
         if registered != (known or {}) or snapshot.meta.get("git") != recorded:
             report.written = True
+        report.empty = _empty_folders(snapshot, candidates, pruned_roots, report)
+        if report.empty and not allow_empty:
+            raise NothingToLoad(report.empty, report)
         if strict and report.rejected:
             raise StrictLoadRejected(
                 f"{len(report.rejected)} file(s) rejected; --strict wrote nothing", report)
@@ -224,6 +252,17 @@ def _told(snapshot: Snapshot, roots: list[str], changed: list[str],
     return frozenset(known)
 
 
+def _empty_folders(snapshot: Snapshot, candidates: dict[str, Candidate], roots: set[str],
+                   report: LoadReport) -> list[str]:
+    """The loaded folders none of whose files gives a record or was rejected."""
+    if not roots:
+        return []
+    given = {c.root for key, c in candidates.items() if snapshot.files.get(key, {}).get("keys")}
+    rejected = {error.path for error in report.rejected}
+    given.update(c.root for c in candidates.values() if c.path in rejected)
+    return sorted(root for root in roots if root not in given)
+
+
 def _merge_alone(result: Parsed, shared: frozenset[str] | None) -> Parsed:
     """Merge each article fragment of ``result`` that is its article's only
     one (no key in ``shared``, the articles other files describe): the
@@ -242,16 +281,19 @@ def _merge_alone(result: Parsed, shared: frozenset[str] | None) -> Parsed:
 _shared: frozenset[str] | None = None  # in a pool worker: the `shared` of _merge_alone
 
 
-def _share(shared: frozenset[str] | None) -> None:
-    global _shared
-    _shared = shared
+_options = ParseOptions()  # in a pool worker: the load's ParseOptions
+
+
+def _share(shared: frozenset[str] | None, options: ParseOptions) -> None:
+    global _shared, _options
+    _shared, _options = shared, options
 
 
 def _parse_compact(candidate: Candidate) -> Parsed:
     """``parse`` then ``_merge_alone``, with each fragment's data as JSON
     bytes: made by the worker in parallel, sent cheaply, and a tenth of the
     memory of the dicts while every file of a large site waits to be merged."""
-    result = _merge_alone(parse(candidate), _shared)
+    result = _merge_alone(parse(candidate, _options), _shared)
     for fragment in result.fragments:
         if fragment["data"] is not None:
             fragment["data"] = orjson.dumps(fragment["data"])
@@ -259,25 +301,28 @@ def _parse_compact(candidate: Candidate) -> Parsed:
 
 
 def _parse_all(todo: list[Candidate], workers: int | None, progress: Progress | None,
-               done_before: int, total: int, shared: frozenset[str] | None = None) -> list[Parsed]:
+               done_before: int, total: int, shared: frozenset[str] | None = None,
+               options: ParseOptions = _options) -> list[Parsed]:
     results: list[Parsed] = []
     workers = workers or os.cpu_count() or 1
     if len(todo) >= POOL_THRESHOLD and workers > 1:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_share, initargs=(shared,)) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_share,
+                                 initargs=(shared, options)) as pool:
             for result in pool.map(_parse_compact, todo, chunksize=32):
                 results.append(result)
                 if progress:
                     progress(done_before + len(results), total)
     else:
         for candidate in todo:
-            results.append(_merge_alone(parse(candidate), shared))
+            results.append(_merge_alone(parse(candidate, options), shared))
             if progress:
                 progress(done_before + len(results), total)
     return results
 
 
 def _parse_in_two_passes(todo: list[Candidate], files: dict[str, dict], workers: int | None,
-                         progress: Progress | None) -> tuple[list[Candidate], list[Parsed]]:
+                         progress: Progress | None,
+                         options: ParseOptions) -> tuple[list[Candidate], list[Parsed]]:
     """Parse ``todo``: data files and API pages first, then front-matter
     files (each its own article). By then every other file that describes
     an article is known (parsed now, or left as it was), and an article no
@@ -287,14 +332,14 @@ def _parse_in_two_passes(todo: list[Candidate], files: dict[str, dict], workers:
     Returns ``todo`` in the order parsed, and the results."""
     first = [c for c in todo if _is_data(c.path)]
     then = [c for c in todo if not _is_data(c.path)]
-    results = _parse_all(first, workers, progress, 0, len(todo))
+    results = _parse_all(first, workers, progress, 0, len(todo), options=options)
     # Another front-matter file can only claim the same article as a
     # duplicate, which the merge never sees (_apply step 2).
     parsing = {file_key(c.root, c.path) for c in first}
     shared = {ident for key, entry in files.items() if key not in parsing and _is_data(entry["path"])
               for kind, ident, _ in _claims(entry) if kind == "article"}
     shared.update(f["key"] for result in results for f in result.fragments if f["kind"] == "article")
-    results += _parse_all(then, workers, progress, len(first), len(todo), frozenset(shared))
+    results += _parse_all(then, workers, progress, len(first), len(todo), frozenset(shared), options)
     return first + then, results
 
 
@@ -306,6 +351,7 @@ def _is_data(path: str) -> bool:
 
 def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: set[str],
            report: LoadReport, workers: int | None, progress: Progress | None,
+           options: ParseOptions, strict: bool = False,
            prefixes: dict[str, str] | None = None, assumed: frozenset[str] = frozenset()) -> None:
     """``assumed``: keys of candidates known not to have changed (``load``'s
     ``changed``), not even looked at."""
@@ -320,18 +366,19 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
         now = stat(candidate)
         if old is None or now is None or (old["size"], old["mtime_ns"]) != now:
             todo.append(candidate)
-    todo, parsed = _parse_in_two_passes(todo, files, workers, progress)
+    todo, parsed = _parse_in_two_passes(todo, files, workers, progress, options)
     report.files_parsed = len(parsed)
 
     changed: dict[str, Parsed] = {}
     for candidate, result in zip(todo, parsed):
         key = file_key(candidate.root, candidate.path)
         old = files.get(key)
+        if strict and result.warnings and not result.error:
+            first = result.warnings[0]
+            result.error = LoadError(first.path, f"{first.reason} (refused under --strict)", first.line)
         if result.error:
             report.rejected.append(result.error)
             continue
-        if result.skipped:
-            report.skipped.append((candidate.path, result.skipped))
         if old is not None and old["sha1"] == result.sha1:
             # Touched but identical: remember the new stat, parse nothing more.
             old["size"], old["mtime_ns"] = result.size, result.mtime_ns
@@ -386,8 +433,8 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
     for key, result in changed.items():
         candidate = candidates[key]
         files[key] = {"root": candidate.root, "path": candidate.path, "size": result.size,
-                      "mtime_ns": result.mtime_ns, "sha1": result.sha1,
-                      "keys": sorted({(f["kind"], f["key"], f["rank"]) for f in result.fragments})}
+                      "mtime_ns": result.mtime_ns, "sha1": result.sha1, "keys": _keys(result)}
+        _set_notes(files[key], result)
 
     fragments: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for result in changed.values():
@@ -397,8 +444,10 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
     named = {ident for _, ident in affected}  # a string test first: no tuple per claim
     helpers = [key for key, entry in files.items() if key not in changed
                and any(claim[1] in named and (claim[0], claim[1]) in affected for claim in entry["keys"])]
-    for result in _parse_all([_candidate(files[k], prefixes) for k in helpers], workers, None, 0,
-                             len(helpers)):
+    for key, result in zip(helpers, _parse_all([_candidate(files[k], prefixes) for k in helpers],
+                                                 workers, None, 0, len(helpers), options=options)):
+        if not result.error and result.sha1 == files[key]["sha1"]:
+            _set_notes(files[key], result)  # an API item goes stale when its file goes
         for fragment in result.fragments:
             if (fragment["kind"], fragment["key"]) in affected:
                 fragments[(fragment["kind"], fragment["key"])].append(fragment)
@@ -437,15 +486,88 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
             table[ident] = record
 
     seen: dict[str, set[str]] = defaultdict(set)  # kind -> ids the loaded files give
+    rejected = {error.path for error in report.rejected}
     for key in candidates:
         entry = files.get(key)
         if entry is not None:
+            notes = entry.get("notes")
+            stale = set()
+            if notes is not None and entry["path"] not in rejected:
+                stale = _report_notes(entry, notes, report, strict)
             for kind, ident, _ in entry["keys"]:
-                seen[kind].add(ident)
+                if ident not in stale:
+                    seen[kind].add(ident)
     for kind, idents in seen.items():
         report.unchanged[kind] = max(0, len(idents) - report.added[kind] - report.updated[kind])
+    report.public, report.hidden = _visibility(snapshot)
     if removed_files or changed:
         report.written = True
+
+
+def _keys(result: Parsed) -> list:
+    """What a file claims: its fragments' entities, and the articles of its
+    stale API items, so the file is read again when such an article changes
+    (its collection file comes back, or goes)."""
+    keys = {(f["kind"], f["key"], f["rank"]) for f in result.fragments}
+    keys.update(("article", ident, RANK_API) for ident, _ in result.stale)
+    return sorted(keys)
+
+
+def _set_notes(entry: dict, result: Parsed) -> None:
+    """Keep in the file's entry what the summary says of it, so a load that
+    does not parse it again says the same."""
+    notes = {}
+    if result.skipped:
+        notes["skipped"] = result.skipped
+    if result.template:
+        notes["template"] = True
+    if result.warnings:
+        notes["warnings"] = [[w.line, w.reason] for w in result.warnings]
+    if result.stale:
+        notes["stale"] = [list(item) for item in result.stale]
+    if notes:
+        entry["notes"] = notes
+    else:
+        entry.pop("notes", None)
+
+
+def _report_notes(entry: dict, notes: dict, report: LoadReport, strict: bool) -> set[str]:
+    """Add a stored file's notes to ``report``; the ids of its stale items."""
+    path = entry["path"]
+    if notes.get("template"):
+        report.templates.append(path)
+    elif "skipped" in notes:
+        report.skipped.append((path, notes["skipped"]))
+    for line, reason in notes.get("warnings", ()):
+        if strict:  # stored by a load without --strict: refused now
+            report.rejected.append(LoadError(path, f"{reason} (refused under --strict)", line))
+        else:
+            report.warnings.append(LoadError(path, reason, line))
+    stale = notes.get("stale", ())
+    report.stale.extend((path, named) for _, named in stale)
+    return {ident for ident, _ in stale}
+
+
+# Bytes that a hidden record holds (as orjson or as the store file spells them).
+HIDDEN_MARK = re.compile(rb'"published": ?false|"removed": ?true')
+
+
+def _visibility(snapshot: Snapshot) -> tuple[int, int]:
+    """(public, hidden) articles. A stored record is read only when its
+    bytes hold a mark of hiding (a search in C, on bytes or a view of the
+    mapped store), and then checked."""
+    hidden = 0
+    table = snapshot.articles
+    search = HIDDEN_MARK.search
+    for key in table:
+        item = table.stored(key)
+        if type(item) is Raw:
+            if search(item.data) is None:
+                continue
+            item = table[key]
+        if item.get("published") is False or item.get("removed") is True:
+            hidden += 1
+    return len(table) - hidden, hidden
 
 
 def _with_data(parts: list[dict], candidates: dict[str, Candidate]) -> list[dict]:

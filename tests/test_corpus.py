@@ -43,6 +43,14 @@ def _image(raw: dict, site: Path) -> dict:
             "title": raw.get("title"), "isCached": raw.get("isCached")}
 
 
+def _first(data: dict, *keys):
+    """The first of ``keys`` present: `url` is webUrl, else sourceUrl, else originalUrl."""
+    return next((data[k] for k in keys if data.get(k) is not None), None)
+
+
+URLS = ("webUrl", "sourceUrl", "originalUrl")
+
+
 def _expected(path: Path) -> dict:
     data, _ = front_matter(path)
     site = path.parent.parent
@@ -51,7 +59,7 @@ def _expected(path: Path) -> dict:
         "id": f"news/{path.stem}",
         "title": data["title"],
         "excerpt": data.get("excerpt"),
-        "url": data.get("webUrl") or data.get("sourceUrl") or data.get("originalUrl"),
+        "url": _first(data, *URLS),
         "originalUrl": data.get("originalUrl"),
         "ampUrl": data.get("ampWebUrl"),
         "cdnAmpUrl": data.get("cdnAmpWebUrl"),
@@ -67,7 +75,7 @@ def _expected(path: Path) -> dict:
         "topics": [{"slug": slug(t), "name": t} for t in data.get("topics") or []],
         "images": [_image(i, site) for i in data.get("images") or []],
         "related": [{
-            "title": r.get("title"), "excerpt": r.get("excerpt"), "url": r.get("webUrl"),
+            "title": r.get("title"), "excerpt": r.get("excerpt"), "url": _first(r, *URLS),
             "ampUrl": r.get("ampWebUrl"), "cdnAmpUrl": r.get("cdnAmpWebUrl"),
             "publishedAt": iso(r.get("publishedDateTime")), "type": r.get("type"),
             "quality": r.get("quality"), "providerName": (r.get("provider") or {}).get("name"),

@@ -228,6 +228,12 @@ def _bad_site(root: Path) -> Path:
     return root
 
 
+def _empty_folder(root: Path) -> Path:
+    root.mkdir(parents=True)
+    (root / "README.md").write_text("# Notes, no news\n", encoding="utf-8")
+    return root
+
+
 def _exit_code_cases(tmp_path: Path, corpus_db: str):
     """Each documented exit code, and a command that ends with it."""
     import fcntl
@@ -251,6 +257,7 @@ def _exit_code_cases(tmp_path: Path, corpus_db: str):
         5: ["query", "{ stats { articles } }", "--db", str(corrupt)],
         6: ["load", str(SEED), "--db", str(locked), "--lock-timeout", "0.2", "-q"],
         7: ["serve", "--db", corpus_db, "--port", str(busy.getsockname()[1])],
+        8: ["load", str(_empty_folder(tmp_path / "empty")), "--db", str(tmp_path / "empty.json")],
     }
     return cases, (lock, busy)
 

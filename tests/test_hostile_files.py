@@ -1,0 +1,178 @@
+"""Hostile and broken files, written here: each is named with its line and
+reason (or loads with a warning), none is fatal, and the whole site loads
+in bounded time and memory, the good files landing."""
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from loaders.files import Candidate
+from loaders.parse import parse
+from store.db import Store
+from tests.procs import newsgraph
+
+MEMORY_BOUND = 1536 * 1024 * 1024  # address space of the load; an expanded alias bomb needs far more
+TIME_BOUND = 120  # seconds; the load takes a few
+
+GOOD = "---\ntitle: \"Dredging resumes\"\nexcerpt: \"The channel reopens.\"\npublishedDateTime: 2021-02-28T00:00:00Z\n---\n"
+
+
+def _laughs(levels: int = 9) -> str:
+    lines = ['a0: &a0 "lol"']
+    for n in range(1, levels + 1):
+        lines.append(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]")
+    return "\n".join(lines)
+
+
+FILES = {
+    "_config.yml": "title: Hostile\n",
+    "_news/good.md": GOOD,
+    "_news/impossible-day.md": "---\ntitle: x\npublishedDateTime: 2021-02-30\n---\n",
+    "_news/impossible-month.md": "---\ntitle: x\nexcerpt: y\npublishedDateTime: 2021-13-01T10:00:00Z\n---\n",
+    "_news/impossible-any-key.md": "---\ntitle: x\nreview:\n  by: someone\n  reviewedOn: 2019-02-29\n---\n",
+    "_news/alias-bomb.md": f"---\ntitle: x\n{_laughs()}\n---\n",
+    "_news/recursive.md": "---\ntitle: x\nloop: &loop [1, *loop]\n---\n",
+    "_news/control-character.md": "---\ntitle: \"Fog\"\nexcerpt: \"Visibility fell \u0097 then rose.\"\n---\n",
+    "_news/byte-order-mark.md": "---\ntitle: \"Sea\ufeff level\"\n---\n",
+    "_news/tab.md": "---\ntitle: x\nprovider:\n\tname: y\n---\n",
+    "_news/unclosed-quote.md": "---\ntitle: x\nexcerpt: \"never closed\nheat: 3\nwebUrl: \"https://x.example\"\ntype: article\n---\n",
+    "_news/colon-in-value.md": "---\ntitle: x\nprovider:\n  name: DM: Dredging Monthly\n  domain: youtube.com\n---\n",
+    "_news/many-topics.md": "---\ntitle: \"Ten thousand topics\"\ntopics:\n"
+                            + "".join(f"  - Topic {n}\n" for n in range(10_000)) + "---\n",
+}
+HUGE = "_news/huge-front-matter.md"
+
+# path -> (line, words the reason must hold); None: loads (with a warning, when warned)
+REJECTED = {
+    "_news/impossible-day.md": (3, "publishedDateTime: 2021-02-30 is not a date"),
+    "_news/impossible-month.md": (4, "publishedDateTime: 2021-13-01T10:00:00Z is not a date"),
+    "_news/impossible-any-key.md": (5, "reviewedOn: 2019-02-29 is not a date"),
+    "_news/alias-bomb.md": (2, "alias bomb"),
+    "_news/recursive.md": (2, "recursive"),
+    "_news/tab.md": (4, "tab"),
+    "_news/unclosed-quote.md": (3, "closing quote"),
+    HUGE: (None, "limit"),
+}
+WARNED = {
+    "_news/control-character.md": (3, "U+0097"),
+    "_news/colon-in-value.md": (4, "': '"),
+}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> Path:
+    site = tmp_path_factory.mktemp("hostile") / "site"
+    for name, text in FILES.items():
+        path = site / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    with open(site / HUGE, "w", encoding="utf-8") as handle:  # 50 MB of front matter
+        handle.write("---\ntitle: x\nexcerpt: \"")
+        chunk = "lorem ipsum " * 8192
+        for _ in range(50 * 1024 * 1024 // len(chunk)):
+            handle.write(chunk)
+        handle.write("\"\n---\n")
+    return site
+
+
+def _bounded():
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BOUND, MEMORY_BOUND))
+
+
+def _load(site: Path, db: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(newsgraph("load", str(site), "--db", str(db), *args), capture_output=True,
+                          text=True, timeout=TIME_BOUND, preexec_fn=_bounded)
+
+
+def test_each_hostile_file_is_named_and_the_rest_lands(hostile, tmp_path):
+    db = tmp_path / "news.json"
+    result = _load(hostile, db)
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.returncode == 3, result.stderr[-3000:]
+    lines = result.stderr.splitlines()
+    for path, (line, words) in REJECTED.items():
+        named = [text for text in lines if text.startswith(f"rejected {path}:")]
+        assert len(named) == 1, (path, lines)
+        where = f"rejected {path}:{line}: " if line else f"rejected {path}: "
+        assert named[0].startswith(where) and words in named[0], named[0]
+    for path, (line, words) in WARNED.items():
+        named = [text for text in lines if text.startswith(f"warning {path}:{line}: ")]
+        assert len(named) == 1 and words in named[0], (path, lines)
+    assert len([text for text in lines if text.startswith("rejected ")]) == len(REJECTED)
+
+    articles = Store(db).read().articles
+    assert set(articles) == {f"news/{Path(p).stem}" for p in FILES if p.startswith("_news/")
+                             and p not in REJECTED}
+    assert articles["news/good"]["title"] == "Dredging resumes"
+    assert articles["news/control-character"]["excerpt"] == "Visibility fell \u2014 then rose."
+    assert articles["news/byte-order-mark"]["title"] == "Sea level"
+    assert articles["news/colon-in-value"]["provider"]["name"] == "DM: Dredging Monthly"
+    assert len(articles["news/many-topics"]["topics"]) == 10_000
+
+
+def test_strict_refuses_what_loads_only_with_a_warning(hostile, tmp_path):
+    db = tmp_path / "news.json"
+    result = _load(hostile, db, "--strict")
+    assert result.returncode == 4
+    for path in WARNED:
+        assert f"rejected {path}:" in result.stderr and "--strict" in result.stderr
+    assert not db.exists()
+
+
+def test_a_load_without_strict_then_one_with_it_refuses_the_stored_warnings(hostile, tmp_path):
+    db = tmp_path / "news.json"
+    assert _load(hostile, db).returncode == 3
+    again = _load(hostile, db, "--strict")
+    assert again.returncode == 4
+    assert all(f"rejected {path}:" in again.stderr for path in WARNED)
+
+
+@pytest.mark.parametrize("text,line,words", [
+    ("---\ntitle: ok\n\tbad: tab\n---\n", 3, "tab character"),
+    ("---\ntitle: ok\nprovider:\n\tname: x\n---\n", 4, "found character '\\t'"),
+    ("---\ntitle: \"a\"\nexcerpt: \"open\nheat: 3\nwebUrl: \"https://x.example\"\n---\n", 3,
+     "opened at line 3 runs on to line 5"),
+    ("---\ntitle: 'open\n---\n", 2, "while scanning a quoted scalar"),
+    ("---\nwhen: 2020-02-30T25:00:00Z\n---\n", 2, "when: 2020-02-30T25:00:00Z is not a date"),
+    ("---\nn: !!int twelve\n---\n", 2, "n: twelve is not a valid int"),
+])
+def test_yaml_faults_keep_their_detail_and_their_line(tmp_path, text, line, words):
+    (tmp_path / "x.md").write_text(text, encoding="utf-8")
+    result = parse(Candidate(str(tmp_path), "x.md", explicit=True))
+    assert result.error is not None and result.error.line == line, result.error
+    assert words in result.error.reason
+
+
+def test_control_characters_are_replaced_and_each_is_named(tmp_path):
+    text = "---\ntitle: \"caf\u0082 \u0081 \u0007\"\n---\n"
+    (tmp_path / "x.md").write_text(text, encoding="utf-8")
+    result = parse(Candidate(str(tmp_path), "x.md", explicit=True))
+    assert result.error is None
+    assert result.fragments[0]["data"]["title"] == "caf\u201a \ufffd \ufffd"
+    assert [(w.line, w.reason.split(" ", 1)[0]) for w in result.warnings] == \
+        [(2, "U+0082"), (2, "U+0081"), (2, "U+0007")]
+
+
+def test_quotes_inside_a_quoted_value_are_read_as_text_with_a_warning(tmp_path):
+    text = '---\nname: Dsstn\nexcerpt: "It is called "Destiny" by its makers."\ntype: code\n---\n'
+    (tmp_path / "x.md").write_text(text, encoding="utf-8")
+    result = parse(Candidate(str(tmp_path), "x.md", explicit=True))
+    assert result.error is None
+    assert result.fragments[0]["data"]["excerpt"] == 'It is called "Destiny" by its makers.'
+    (warning,) = result.warnings
+    assert warning.line == 3 and "quotes of its own" in warning.reason
+
+
+def test_json_with_a_byte_order_mark_and_nulls_loads(tmp_path):
+    page = {"page": 1, "value": [{"title": "Buoys", "webUrl": "https://b.example/1", "heat": None,
+                                  "images": None, "tags": None, "ampWebUrl": None}]}
+    path = tmp_path / "api" / "news" / "index.json"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(page).encode())
+    result = parse(Candidate(str(tmp_path), "api/news/index.json"))
+    assert result.error is None
+    assert result.fragments[0]["data"]["url"] == "https://b.example/1"
