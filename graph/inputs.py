@@ -110,6 +110,8 @@ class ArticleWhere:
     site: SiteWhere | None = None
     has_images: bool | None = None
     has_related: bool | None = None
+    has_items: bool | None = strawberry.field(
+        default=None, description="Playlists: articles whose items name articles you may see.")
     text: str | None = strawberry.field(
         default=None, description="Every word must occur in the title, excerpt, body, provider or topics.")
 
@@ -215,6 +217,7 @@ class ListOrder:
 
 _RENAMES = {"in_": "in", "not_in": "notIn", "starts_with": "startsWith", "ends_with": "endsWith",
             "published_at": "publishedAt", "has_images": "hasImages", "has_related": "hasRelated",
+            "has_items": "hasItems",
             "has_articles": "hasArticles", "starts_at": "startsAt", "ends_at": "endsAt"}
 
 

@@ -91,6 +91,13 @@ class Query:
         page = _entity_page(info, items, lambda p: p.key, view.provider_counts, "provider", order_by, first, after)
         return ProviderConnection(nodes=page.items, page_info=page_info(page), total_count=page.total)
 
+    @strawberry.field(description="Playlists (articles whose items name articles), newest first unless orderBy says otherwise.")
+    def playlists(self, info: Info, where: ArticleWhere | None = None,
+                  order_by: list[ArticleOrder] | None = None, first: int | None = None,
+                  after: str | None = None, last: int | None = None,
+                  before: str | None = None) -> ArticleConnection:
+        return select_articles(info, where, order_by, first, after, last, before, narrow={"hasItems": True})
+
     @strawberry.field(description="People (profiles), by name unless orderBy says otherwise.")
     def people(self, info: Info, where: PersonWhere | None = None, order_by: list[PersonOrder] | None = None,
                first: int | None = None, after: str | None = None, last: int | None = None,

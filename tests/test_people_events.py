@@ -322,3 +322,29 @@ def test_an_impossible_event_date_is_named(tmp_path):
     report = load(Store(tmp_path / "db.json"), [site])
     (error,) = report.rejected
     assert (error.path, error.line) == ("_events/x.md", 3) and "startDateTime" in error.reason
+
+
+def test_playlists_connection(gql):
+    want = []
+    for path in sorted((POWER_APPS / "_learning" / "collections").glob("*.md")):
+        data, _ = front_matter(path)
+        items = [front_matter(POWER_APPS / "_learning" / f"{i}.md")[0] for i in data["items"]]
+        if visible(data) and any(visible(i) for i in items):
+            want.append(f"learning/collections/{path.stem}")
+    got = gql('{ playlists(first: 100, orderBy: [{field: TITLE, direction: ASC}]) { totalCount nodes { id } } }')
+    assert got["playlists"]["totalCount"] == len(want) > 0
+    assert sorted(n["id"] for n in got["playlists"]["nodes"]) == sorted(want)
+    none = gql('{ articles(where: {hasItems: false, collection: {eq: "learning"}, type: {eq: "collection"}}) { totalCount } }')
+    assert none["articles"]["totalCount"] == 0
+
+
+def test_a_playlist_of_unpublished_items_only_is_none_in_public(tmp_path):
+    site = write_site(tmp_path / "s", {
+        "_learning/videos/v.md": front("title: V\npublished: false"),
+        "_learning/collections/c.md": front("title: C\ntype: collection\nitems: [videos/v]"),
+    })
+    with served(tmp_path / "db.json", site) as (_, gql):
+        query = '{ playlists { totalCount } articles(where: {hasItems: false}) { nodes { id items { id } } } }'
+        assert gql(query) == {"playlists": {"totalCount": 0},
+                              "articles": {"nodes": [{"id": "learning/collections/c", "items": []}]}}
+        assert gql(query, preview=True)["playlists"] == {"totalCount": 1}
