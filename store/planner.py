@@ -182,6 +182,10 @@ class Compiler:
                 parts.append(self.site(spec))
             elif key in ("hasImages", "hasRelated"):
                 parts.append(self.flag(key, spec))
+            elif key == "hasItems":
+                # Few articles are playlists: the view lists those it may see.
+                playlists = Fixed(NumberSet(a.num for a in self.view.playlists))
+                parts.append(playlists if spec else self.without(playlists))
             elif key == "text":
                 parts.append(Fixed(text_numbers(self.view, spec)))
             else:

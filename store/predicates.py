@@ -145,6 +145,9 @@ def compile_where(where: dict | None, view: View, now: dt.datetime) -> Predicate
             tests.append(lambda a, want=bool(spec): bool(a.images) == want)
         elif key == "hasRelated":
             tests.append(lambda a, want=bool(spec): bool(a.related_count) == want)
+        elif key == "hasItems":
+            # A playlist whose items the audience may see (store/playlists.py).
+            tests.append(lambda a, want=bool(spec): bool(a.items_all and view.linked(a.items_all)) == want)
         elif key == "text":
             from .planner import text_numbers  # the planner imports this module
             found = text_numbers(view, spec)

@@ -163,9 +163,6 @@ def compile_where(where: dict | None, view: View, now: dt.datetime) -> Predicate
             tests.append(lambda a, want=bool(spec): bool(a.images) == want)
         elif key == "hasRelated":
             tests.append(lambda a, want=bool(spec): bool(a.related_count) == want)
-        elif key == "hasItems":
-            # A playlist whose items the audience may see (store/playlists.py).
-            tests.append(lambda a, want=bool(spec): bool(a.items_all and view.linked(a.items_all)) == want)
         elif key == "text":
             from .search import text_matches  # search imports this module
             ids = text_matches(view, spec)

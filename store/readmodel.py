@@ -384,6 +384,8 @@ class View:
         self.people = [p for p in model.people if preview or p.article.visible]
         self.events = [e for e in model.events if preview or e.article.visible]
         self.people_by_id = {p.id: p for p in self.people}
+        # Playlists whose items this audience may see (store/playlists.py).
+        self.playlists = [a for a in model.playlists if (preview or a.visible) and self.linked(a.items_all)]
         self.events_by_id = {e.id: e for e in self.events}
         self.site_collections = {name: _collections(site, self.by_site[name])
                                  for name, site in self.sites.items()}
@@ -613,17 +615,20 @@ class ReadModel:
                     for item, target in zip(article._details.related, targets):
                         item.target = target
 
+        self.playlists: list[Article] = []  # those whose items name articles, in the default order
         if self._playlists:
             by_id = {article.id: article for article in articles}
             for playlist, names in self._playlists:
                 found = resolve_items(playlist, names, by_id, url_index, url_key)
                 if found:
+                    self.playlists.append(playlist)
                     playlist.items_all = found
                     for article in found:
                         if article.playlists_all is None:
                             article.playlists_all = []
                         article.playlists_all.append(playlist)
         del self._playlists
+        self.playlists.sort(key=lambda a: a.ord)
 
         self.preview = View(self, articles, True, url_keys, related)
         self.public = View(self, [a for a in articles if a.visible], False, url_keys, related)

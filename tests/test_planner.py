@@ -214,7 +214,7 @@ def _dates(draw, pool: list[dt.datetime]) -> dict:
 def leaves(draw, values: dict) -> dict:
     field = draw(st.sampled_from(["id", "title", "excerpt", "type", "collection", "heat", "quality",
                                   "publishedAt", "published", "provider", "topics", "hasImages",
-                                  "hasRelated", "text", "tags", "site"]))
+                                  "hasRelated", "hasItems", "text", "tags", "site"]))
     if field == "id":
         return {"id": _strings(draw, values["ids"], textual=False)}
     if field in ("title", "excerpt"):
