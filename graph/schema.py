@@ -17,8 +17,8 @@ from .inputs import (ArticleOrder, ArticleWhere, EventOrder, EventWhere, ListOrd
 from .people import Person, PersonConnection, select_people
 from .scalars import SCALAR_MAP
 from .types import (Article, ArticleConnection, ArticleFacets, FacetCount, Info, Node, Provider,
-                    ProviderConnection, Site, Stats, Topic, TopicConnection, facet_counts, page_info,
-                    search_articles, select_articles)
+                    ProviderConnection, Site, Stats, Suggestion, Topic, TopicConnection, facet_counts,
+                    page_info, search_articles, select_articles, suggestions)
 from store import facets as facet_counting
 from store import lists
 from store.predicates import provider_predicate
@@ -61,10 +61,18 @@ class Query:
                  before: str | None = None) -> ArticleConnection:
         return select_articles(info, where, order_by, first, after, last, before)
 
-    @strawberry.field(description='Ranked full-text search: words, "phrases" and prefix* terms, all required.')
+    @strawberry.field(description='Ranked full-text search: words, "phrases" and prefix* terms, all required; '
+                                  'OR between terms, -term to exclude, parentheses to group. A word of 5 letters '
+                                  'or more also matches with one typo, of 9 or more with two, unless fuzzy is false.')
     def search(self, info: Info, query: str, where: ArticleWhere | None = None,
-               first: int | None = None, after: str | None = None) -> ArticleConnection:
-        return search_articles(info, query, where, first, after)
+               first: int | None = None, after: str | None = None,
+               fuzzy: bool | None = True) -> ArticleConnection:
+        return search_articles(info, query, where, first, after, fuzzy is not False)
+
+    @strawberry.field(description="Completions for a search box: topic names, provider names and article titles "
+                                  "with a word that starts with the prefix's last word.")
+    def suggest(self, info: Info, prefix: str, first: int | None = None) -> list[Suggestion]:
+        return suggestions(info, prefix, first)
 
     @strawberry.field(description="A provider by domain; on a platform domain (several publishers, such as youtube.com), by domain and name.")
     def provider(self, info: Info, domain: str, name: str | None = None) -> Provider | None:

@@ -9,10 +9,11 @@ import strawberry
 from strawberry.scalars import JSON
 
 from loaders.normalize import slugify
+from store import highlight as hl
 from store import paging, planner
 from store import readmodel as rm
+from store import search as engine
 from store.errors import BadQuery
-from store.search import find as find_hits
 
 from .context import Context
 from .inputs import ArticleOrder, ArticleWhere, order_pairs, plain
@@ -81,11 +82,38 @@ class PageInfo:
     end_cursor: str | None
 
 
+@strawberry.type(description="A marked piece of a search hit: `html` is the text HTML-escaped with the "
+                              "matched words in <mark>; `ranges` are those words' [start, end) in `text`, "
+                              "in characters (Unicode code points).")
+class Highlight:
+    field: str = strawberry.field(description="title, excerpt or body")
+    text: str
+    html: str
+    ranges: list[list[int]]
+
+
 @strawberry.type
 class ArticleEdge:
     cursor: str
     node: "Article"
-    score: float | None = strawberry.field(default=None, description="Relevance, in search answers.")
+    score: float | None = strawberry.field(
+        default=None, description="Relevance, in search answers: 1 or more when every term matched as "
+                                  "typed, below 1 when a word matched only with a typo.")
+    matcher: strawberry.Private[hl.Matcher | None] = None
+
+    @strawberry.field(description="In search answers: the title, and the excerpt or body fragment that "
+                                  "holds most of the search's terms, with the matched words marked.")
+    def highlights(self) -> list[Highlight] | None:
+        if self.matcher is None:
+            return None
+        return [Highlight(field=h.field, text=h.text, html=h.html, ranges=[list(r) for r in h.ranges])
+                for h in hl.highlights(self.node, self.matcher)]
+
+
+@strawberry.type(description="A completion for a search box.")
+class Suggestion:
+    text: str
+    kind: str = strawberry.field(description="topic, provider or title")
 
 
 @strawberry.type
@@ -133,30 +161,39 @@ def select_articles(info: Info, where: ArticleWhere | None, order_by: list[Artic
 
 
 def search_articles(info: Info, query: str, where: ArticleWhere | None, first: int | None,
-                    after: str | None) -> ArticleConnection:
+                    after: str | None, fuzzy: bool = True) -> ArticleConnection:
     ctx = info.context
     ctx.check_deadline()
     ctx.model.lookups += 1
-    hits = find_hits(ctx.view, query)
-    if where is not None:
-        members = planner.matching(ctx.view, plain(where), ctx.now)
-        hits = hits.where(lambda a: a.num in members)
-    tag = "search"
     paging.check_page_args(first, None, ctx.settings.limits.max_page)
-    cursor = None
+    tag = "search"
+    cursor, hint = None, 0
     if after is not None:
-        score, ident = paging.decode_cursor(after, tag, 2)
-        if not isinstance(score, (int, float)) or not isinstance(ident, str):
+        score, ident, hint = paging.decode_cursor(after, tag, 3)
+        if not isinstance(score, (int, float)) or not isinstance(ident, str) or type(hint) is not int:
             raise BadQuery(f"invalid cursor {after[:60]!r}")
-        cursor = (-score, ident)
-    # The page in (score, id) order without sorting every hit; totalCount
-    # and hasNextPage as if the whole list had been sorted and bisected.
-    window, start = hits.page(paging.DEFAULT_PAGE if first is None else first, cursor)
-    page = paging.Page(items=[a for a, _ in window],
-                       cursors=[paging.encode_cursor(tag, [s, a.id]) for a, s in window],
-                       has_next=start + len(window) < len(hits), has_previous=start > 0,
-                       count=hits.__len__)
-    return _connection(page, [s for _, s in window])
+        cursor = (score, ident)
+    found = engine.search(ctx.view, query, plain(where) if where else None, ctx.now, fuzzy)
+    window, start = found.page(paging.DEFAULT_PAGE if first is None else first, cursor, max(0, hint))
+    matcher = hl.Matcher(found.tree, fuzzy)
+    edges = [ArticleEdge(cursor=paging.encode_cursor(tag, [s, a.id, start + n + 1]), node=a, score=s, matcher=matcher)
+             for n, (s, a) in enumerate(window)]
+    page = paging.Page(items=[a for _, a in window], cursors=[e.cursor for e in edges],
+                       has_next=start + len(window) < found.total, has_previous=start > 0,
+                       count=lambda: found.total)
+    return ArticleConnection(edges=edges, page_info=page_info(page), count=page.count)
+
+
+def suggestions(info: Info, prefix: str, first: int | None) -> list[Suggestion]:
+    ctx = info.context
+    ctx.model.lookups += 1
+    _limit(info, first)
+    return [Suggestion(text=s.text, kind=s.kind)
+            for s in engine.suggest(ctx.view, prefix, SUGGESTIONS if first is None else first)]
+
+
+SUGGESTIONS = 10
+SIMILAR = 5
 
 
 def articles_of(narrow):
@@ -345,6 +382,12 @@ class Article(Node):
         info.context.check_deadline()  # related/relatedFrom nest: stop runaways here too
         _limit(info, first)
         return self.related if first is None else self.related[:first]
+
+    @strawberry.field(description="Articles like this one (title, excerpt, body and topics), most alike first.")
+    def similar(self, info: Info, first: int | None = None) -> list["Article"]:
+        info.context.check_deadline()
+        _limit(info, first)
+        return engine.similar(info.context.view, self, SIMILAR if first is None else first)
 
     @strawberry.field(description="Local articles whose related list points here.")
     def related_from(self, info: Info, first: int | None = None) -> list["Article"]:

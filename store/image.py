@@ -9,8 +9,6 @@ A server then starts by unpickling the image, and reads an article's
 details from the store file, by the offsets the image keeps, only when a
 query asks for them.
 
-The search index is built there too and saved with the model.
-
 The image is a cache, never the record: it names the store file it was made
 for (data version, load time, size and mtime) and the code that made it, and
 anything that does not match (another load, an edit of the store, another
@@ -21,15 +19,12 @@ pickle, so never point a server at an image from somewhere else.
 """
 from __future__ import annotations
 
-import ctypes
-import functools
 import gc
 import hashlib
 import logging
 import multiprocessing
 import os
 import pickle
-import signal
 import sys
 import tempfile
 
@@ -37,10 +32,9 @@ import orjson
 
 from loaders import normalize
 
-from . import indexes, numbersets, ordering, predicates, readmodel, search
-from .db import Snapshot, Store, paused_gc, read_written, release_free_memory
+from . import indexes, numbersets, ordering, predicates, readmodel
+from .db import Store, paused_gc, read_written, release_free_memory
 from .readmodel import ReadModel
-from .search import Indexing, SearchIndex
 from .segments import segment_path
 from .storage import remove_temps, temp_prefix
 
@@ -49,20 +43,14 @@ log = logging.getLogger("newsgraph")
 # Below this many articles the image is built in the loading process; above,
 # in a forked child.
 FORK_THRESHOLD = 5000
-# From this many articles on, with two cores or more, a forked indexer makes
-# the search index while the builder makes the model (see build), and a
-# helper of the indexer's makes HELPER_SHARE of the postings.
-SPLIT_THRESHOLD = 20_000
-HELPER_SHARE = 0.5
 HEAD_BYTES = 1 << 16
 
 
 def _fingerprint() -> str:
-    """Changes with the code that shapes the model, its indexes and the
-    search index saved with it, and with Python."""
+    """Changes with the code that shapes the model and its indexes, and
+    with Python."""
     digest = hashlib.sha256(repr(sys.version_info[:2]).encode())
-    for module in (normalize, readmodel, indexes, numbersets, ordering, predicates, search,
-                   sys.modules[__name__]):
+    for module in (normalize, readmodel, indexes, numbersets, ordering, predicates, sys.modules[__name__]):
         with open(module.__file__, "rb") as handle:
             digest.update(handle.read())
     return digest.hexdigest()[:16]
@@ -127,9 +115,7 @@ class ImageWriter:
             log.warning("no read-model image written (%s); servers will build the model "
                         "from the store", reason)
             remove(self.target)
-            # A helper killed with its indexer leaves the file the indexer
-            # made for its part; the load holds the lock, so none is in use.
-            remove_temps(self.target)
+            remove_temps(self.target)  # a killed child's; the load holds the lock
 
 
 def _child(target: str, written: str, spans: dict, meta: dict, file: tuple[int, int],
@@ -145,129 +131,26 @@ def build(target: str, written: str, spans: dict[str, dict[str, tuple[int, int]]
           file: tuple[int, int], nums: dict[str, int]) -> None:
     """Build the model of the store file at ``written``, whose records are
     at ``spans`` and numbered ``nums``, whose meta record is ``meta`` and
-    whose (size, mtime_ns) is ``file``, and save its image at ``target``.
-
-    The search index takes longer than the model, and the model must also
-    be pickled. So from SPLIT_THRESHOLD articles on, with two cores or
-    more, a forked indexer makes the index (``_search_bytes``: the part of
-    the model it reads, the words, and the postings with a helper of its
-    own) while this process makes the model and pickles it: both cores work
-    from the start, where one did for most of the build. At 100k articles
-    (traced): the model 5.9 s, the facet counts 0.6 s, the pickle 3.1 s
-    here; the indexer's model 4.2 s, the words 3.2 s, the postings 6.2 s
-    (beside the pickle at first). 12-14 s in all, against 16-18 s when
-    this process also read the words, and pickled before the postings were
-    split in two (the same store, in-process, alternating).
-    """
+    whose (size, mtime_ns) is ``file``, and save its image at ``target``."""
     snapshot = read_written(written, spans, meta, nums)
-    indexer = None
-    if len(spans["articles"]) >= SPLIT_THRESHOLD and hasattr(os, "fork") and (os.cpu_count() or 1) > 1:
-        # Forked before this process makes anything large. Pickling writes to
-        # every object of the model (reference counts), and each page written
-        # while a forked process still shares it is copied: with the model
-        # made after the fork, no page of it is shared.
-        indexer = _Helper(target, functools.partial(_search_bytes, target, snapshot))
-    try:
-        model = ReadModel(snapshot, details=False, bodies=indexer is None)
-        snapshot.articles.clear()  # the records are parsed: their memory is free for the index
-        with paused_gc():
-            if indexer is None:
-                # Saved in its own compact form: a server that had to build
-                # the index would read every article's body back from the store.
-                search = SearchIndex(model).to_bytes()
-            where = spans["articles"]
-            for article in model.all_articles:
-                article._span = tuple(where[article.id])
-                article._details = None  # any bodies were for the index, which has them
-            pickled = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-            if indexer is not None:
-                search = indexer.result()
-    finally:
-        if indexer is not None:
-            indexer.close()
-    save(target, _stamp(meta, file), pickled, search)
-
-
-def _search_bytes(target: str, snapshot: Snapshot) -> bytes:
-    """The saved form of the search index of ``snapshot``'s model, made in
-    an indexer process (see ``build``), which builds as much of the same
-    model as the index reads (names the model resolves, and the articles'
-    order, which numbers them).
-    A helper of its own makes the later words' postings: they are made for
-    ranges of the vocabulary independently."""
-    model = ReadModel(snapshot, details=False, linked=False)
-    snapshot.articles.clear()
+    model = ReadModel(snapshot, details=False)
+    snapshot.articles.clear()  # the records are parsed: their memory is free for the pickle
     with paused_gc():
-        indexing = Indexing(model)
-        vocabulary = indexing.vocabulary
-        cut = indexing.cut(1 - HELPER_SHARE)
-        helper = _Helper(target, functools.partial(indexing.postings, cut, len(vocabulary)))
-        try:
-            parts = [indexing.postings(0, cut), helper.result()]
-        finally:
-            helper.close()
-        return SearchIndex.joined(model, vocabulary, parts).to_bytes()
+        where = spans["articles"]
+        for article in model.all_articles:
+            article._span = tuple(where[article.id])
+        pickled = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    save(target, _stamp(meta, file), pickled)
 
 
-class _Helper:
-    """``work()`` done in a forked process, its result handed back through
-    a temporary file beside the image."""
-
-    def __init__(self, target: str, work) -> None:
-        folder = os.path.dirname(os.path.abspath(target))
-        handle, self.path = tempfile.mkstemp(prefix=temp_prefix(target), dir=folder)
-        os.close(handle)
-        parent = os.getpid()
-        self.pid = os.fork()
-        if self.pid == 0:
-            try:
-                _die_with_parent(parent)
-                result = work()
-                with open(self.path, "wb") as out:
-                    pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
-            except BaseException:
-                os._exit(1)  # no cleanup handlers of the parent's: just fail
-            os._exit(0)
-
-    def result(self):
-        _, status = os.waitpid(self.pid, 0)
-        self.pid = None
-        code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            raise RuntimeError(f"an image helper exited with {code}")
-        with open(self.path, "rb") as handle:
-            return pickle.load(handle)
-
-    def close(self) -> None:
-        if self.pid is not None:  # this process failed first: the helper's work is moot
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-            self.pid = None
-        remove(self.path)
-
-
-def _die_with_parent(parent: int) -> None:
-    """Be killed with the process that forked this one (Linux's
-    PR_SET_PDEATHSIG), so that killing the indexer also ends the helper it
-    forked, which would otherwise run on, unwaited for."""
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)
-    except (OSError, AttributeError):
-        return  # not Linux: an orphaned helper finishes its part and exits
-    if os.getppid() != parent:  # the parent died before the request took hold
-        os._exit(1)
-
-
-def save(target: str, stamp: dict, pickled: bytes, search: bytes) -> None:
-    """The image file: the stamp line, the pickled model, then the search
-    index's bytes to the end."""
+def save(target: str, stamp: dict, pickled: bytes) -> None:
+    """The image file: the stamp line, then the pickled model."""
     folder = os.path.dirname(os.path.abspath(target))
     handle, tmp = tempfile.mkstemp(prefix=temp_prefix(target), dir=folder)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(orjson.dumps(stamp) + b"\n")
             out.write(pickled)
-            out.write(search)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, 0o644)
@@ -324,7 +207,6 @@ def load(store: Store) -> ReadModel | None:
                 return None
             with paused_gc():
                 model = pickle.load(handle)
-                model._search_index = SearchIndex.from_bytes(model, handle.read())
                 # Straight to the oldest generation, unscanned: the first
                 # young collection would otherwise walk every new object.
                 gc.freeze()

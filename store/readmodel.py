@@ -210,15 +210,6 @@ class Details:
         self.extra = record.get("extra") or None
         self.source = Source(record["source"], record.get("sources") or [record["source"]["path"]])
 
-    @classmethod
-    def body_only(cls, record: dict) -> "Details":
-        """What an image's model keeps while it is built: the body, for the
-        search index saved with it. Never served: images keep no details."""
-        details = cls.__new__(cls)
-        details.body = record.get("body")
-        details.featured_content = details.related = details.extra = details.source = None
-        return details
-
 
 class Article:
     __slots__ = ("id", "slug", "collection", "title", "excerpt", "type", "url",
@@ -492,19 +483,10 @@ class ReadModel:
 
     ``details=False`` builds the model an image saves (store/image.py): the
     same model, but without the articles' details, which are read later from
-    the store file; it never makes the related items, most of a record, and
-    keeps only bodies, for the search index saved beside it; with
-    ``bodies=False`` not even those, for a builder whose index another
-    process makes (at 1M articles of real pages, gigabytes held for nothing).
-
-    ``linked=False`` (with ``details=False``) stops once the articles are in
-    order with their providers' and topics' names: all that the search
-    index reads. No URL index, related links or views, which were a third
-    of the build, on the path of an image's indexer (store/image.py)."""
+    the store file; it never makes the related items, most of a record."""
 
     @paused_gc()
-    def __init__(self, snapshot: Snapshot, details: bool = True, linked: bool = True,
-                 bodies: bool = True) -> None:
+    def __init__(self, snapshot: Snapshot, details: bool = True) -> None:
         self.data_version = snapshot.data_version
         self.loaded_at = _date(snapshot.meta.get("loadedAt"))
         self.lookups = 0  # index lookups made for requests; tests bound it
@@ -544,11 +526,10 @@ class ReadModel:
         self._playlists: list[tuple[Article, list[str]]] = []
         # Per article while building: its related items' URLs and providers.
         related: dict[Article, tuple[list, list]] = {}
-        keep = "all" if details else "body" if bodies else None
         nums = snapshot.articles.nums
         articles = []
         for key, record in snapshot.articles.items():
-            article = self._article(record, keep, related)
+            article = self._article(record, details, related)
             article.num = nums[key]
             articles.append(article)
         articles.sort(key=default_key)
@@ -583,9 +564,6 @@ class ReadModel:
                 topic.name = public.topic_names[slug]
         del self._said
         self.all_articles = articles
-        if not linked:
-            del self._playlists
-            return
 
         # Each URL's key once: the views index the same keys, and related
         # items name the same stories again and again.
@@ -724,9 +702,8 @@ class ReadModel:
                 said.name_images[(domain, name)] = [Image(i, base) for i in ref["images"]]
         return provider
 
-    def _article(self, record: dict, keep: str | None, related: dict) -> Article:
-        """The article of ``record``, keeping ``keep`` of its details:
-        "all", "body" (for a search index) or None."""
+    def _article(self, record: dict, details: bool, related: dict) -> Article:
+        """The article of ``record``, with its details or without."""
         site = self.site_of(record) if self._site_roots else None
         base = _base(site)
         article = Article(record, site)
@@ -757,10 +734,8 @@ class ReadModel:
         names = item_names(record)
         if names:
             self._playlists.append((article, names))
-        if keep == "all":
+        if details:
             article._details = Details(record, [RelatedItem(r, p, base) for r, p in zip(items, providers)])
-        elif keep == "body":
-            article._details = Details.body_only(record)
         return article
 
     def view(self, preview: bool) -> View:

@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import shutil
-import time
 import weakref
 from pathlib import Path
 
@@ -576,21 +575,6 @@ def test_a_store_in_another_layout_never_uses_the_image(two_loads, tmp_path, rew
     assert_same_model(model, slow_model(Store(two_loads["store"].path)))
 
 
-def test_the_indexers_lite_model_reads_as_the_full_model_does(corpus, models):
-    """The indexer builds only what the search index reads (store/image.py
-    _search_bytes): the articles in the same order, with the same words'
-    sources, down to the providers' and topics' resolved names."""
-    from store.search import field_texts
-    lite = ReadModel(corpus.read(), details=False, linked=False)
-    full = models[1]
-    assert not hasattr(lite, "public") and not hasattr(lite, "preview"), "a lite model makes no views"
-    assert [a.id for a in lite.all_articles] == [a.id for a in full.all_articles]
-    assert [a.visible for a in lite.all_articles] == [a.visible for a in full.all_articles]
-    assert [field_texts(a) for a in lite.all_articles] == [field_texts(a) for a in full.all_articles]
-    named = [a for a in full.all_articles if a.provider and a.provider.name != a.provider.domain]
-    assert len(named) > 100, "the corpus should resolve many providers' names"
-
-
 # 4. the forked build ------------------------------------------------------------------------
 
 class RecordingWriter(image.ImageWriter):
@@ -621,110 +605,6 @@ def test_a_forked_build_gives_the_same_model(forked):
     assert model is not None, "the forked build left no image that fits"
     assert_same_model(model, slow_model(forked))
     assert_linked_within(model)
-
-
-class RecordingHelper(image._Helper):
-    made: list = []
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        RecordingHelper.made.append(self)
-
-
-def _split_at_any_size(patch) -> None:
-    """What a large site on two cores gets: the search index made by a
-    forked indexer, half its postings by the indexer's helper
-    (store/image.py build)."""
-    patch.setattr(image, "SPLIT_THRESHOLD", 1)
-    patch.setattr(os, "cpu_count", lambda: 2)
-
-
-@pytest.fixture(scope="module")
-def split(tmp_path_factory) -> Store:
-    target = Store(tmp_path_factory.mktemp("split") / "corpus.json")
-    with pytest.MonkeyPatch.context() as patch:
-        _split_at_any_size(patch)
-        patch.setattr(image, "_Helper", RecordingHelper)
-        RecordingHelper.made.clear()
-        report = load(target, [POWER_APPS, AZURE, SEED])  # built in this process: the helper is seen
-    assert report.ok and report.written
-    # The indexer, seen here; its own helper is forked inside it, unseen.
-    assert len(RecordingHelper.made) == 1, "the search index was not made by a forked indexer"
-    return target
-
-
-class RecordingModel(ReadModel):
-    """Notes, as each model is made in this process, how many of its
-    articles hold details (bodies, for an image's model)."""
-
-    held: list = []
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        RecordingModel.held.append(sum(a._details is not None for a in self.all_articles))
-
-
-@pytest.mark.parametrize("split_build", [True, False], ids=["index made by an indexer", "in one process"])
-def test_the_builder_keeps_bodies_only_for_an_index_it_makes(tmp_path, monkeypatch, split_build):
-    """A builder whose search index a forked indexer makes holds no bodies
-    (gigabytes at 1M articles of real pages); one that makes the index
-    itself holds every body until the index is made."""
-    if split_build:
-        _split_at_any_size(monkeypatch)
-    monkeypatch.setattr(image, "ReadModel", RecordingModel)
-    RecordingModel.held.clear()
-    store = Store(tmp_path / "corpus.json")
-    assert load(store, [POWER_APPS, AZURE, SEED]).ok
-    model = image.load(store)
-    assert model is not None and model._search_index is not None
-    # The indexer's own model is made in its process, unseen here.
-    assert RecordingModel.held == [0 if split_build else len(model.all_articles)]
-    assert model.all_articles[0].body is not None, "bodies are read back from the store"
-
-
-def test_an_index_made_by_the_indexer_and_its_helper_is_the_index_made_in_one(split, corpus, models):
-    model = image.load(split)
-    assert model is not None, "the split build left no image that fits"
-    assert_same_model(model, slow_model(split))
-    assert_linked_within(model)
-    whole = models[0]._search_index  # the corpus fixture's image: made in one process
-    assert model.data_version == models[0].data_version
-    assert model._search_index.to_bytes() == whole.to_bytes()
-    assert sorted(os.listdir(os.path.dirname(split.path))) == ["corpus.json", "corpus.json.d",
-                                                               "corpus.json.image", "corpus.json.lock"], \
-        "the helper's temporary file must be gone"
-
-
-def _state(pid: int) -> str | None:
-    """A process's state letter (Z: a zombie), None once it is gone."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return None
-
-
-def test_a_killed_indexer_takes_its_own_helper_with_it(tmp_path):
-    """A failing build kills its indexer (store/image.py build); the
-    helper the indexer forked must not run on, orphaned."""
-    target = str(tmp_path / "news.json.image")
-    told = tmp_path / "helper-pid"
-
-    def indexer_work():
-        helper = image._Helper(target, lambda: time.sleep(120))
-        told.write_text(str(helper.pid))
-        time.sleep(120)
-
-    indexer = image._Helper(target, indexer_work)
-    deadline = time.monotonic() + 30
-    while not told.exists() or not told.read_text():
-        assert time.monotonic() < deadline, "the indexer never forked its helper"
-        time.sleep(0.05)
-    helper_pid = int(told.read_text())
-    assert _state(helper_pid) not in (None, "Z"), "the helper should be running before the kill"
-    indexer.close()
-    while _state(helper_pid) not in (None, "Z"):
-        assert time.monotonic() < deadline, "the indexer's helper outlived the killed indexer"
-        time.sleep(0.05)
 
 
 # 5. a failing image build ------------------------------------------------------------------
@@ -765,26 +645,8 @@ def _refuse_model(patch) -> None:
     patch.setattr(image, "ReadModel", RefusedModel)
 
 
-def _failing_postings(where: str):
-    """The search index's postings fail in the helper (the words after the
-    first range) or in the builder itself, with the index made in two
-    processes."""
-    def install(patch) -> None:
-        _split_at_any_size(patch)
-        real = image.Indexing.postings
-
-        def postings(self, first, last):
-            if (first > 0) == (where == "helper"):
-                raise MemoryError(f"the {where} ran out of memory")
-            return real(self, first, last)
-        patch.setattr(image.Indexing, "postings", postings)
-    return install
-
-
 FAILURES = {
     "save raises": lambda patch: patch.setattr(image, "save", _full_disk),
-    "search helper fails": _failing_postings("helper"),
-    "builder fails beside its helper": _failing_postings("builder"),
     "fsync fails mid-save": lambda patch: patch.setattr(os, "fsync", _fsync_failing_for_images(os.fsync)),
     "model build raises": _refuse_model,
 }
@@ -817,7 +679,7 @@ def test_a_failing_image_build_does_not_stop_the_load(small_site, monkeypatch, c
     assert store_files(store)[:3] == ["news.json", "news.json.d", "news.json.lock"] \
         and len(store_files(store)) == 4, \
         "no image, old or new, and no temporary file may remain"
-    assert _children() == [], "no builder or helper process may remain, not even a zombie"
+    assert _children() == [], "no builder process may remain, not even a zombie"
     with make_client(DataHolder(store)) as client:
         answer = client.post("/graphql", json={"query": f'{{ stats {{ dataVersion }} '
                                                          f'article(id: "{article_id}") {{ title body }} }}'})
@@ -827,17 +689,17 @@ def test_a_failing_image_build_does_not_stop_the_load(small_site, monkeypatch, c
     assert data["article"]["title"] == "Published without an image" and len(data["article"]["body"]) > 100
 
 
-def test_a_failed_build_removes_what_a_killed_helper_left(small_site, monkeypatch, caplog):
-    """A helper killed with its indexer (PR_SET_PDEATHSIG) leaves the
-    temporary file its indexer made for it; the failed build removes it,
-    not the next load."""
+def test_a_failed_build_removes_what_it_left(small_site, monkeypatch, caplog):
+    """A build that fails (a forked builder killed mid-write, say) may leave
+    a temporary file of the image; the failed build removes it, not the
+    next load."""
     site, store = small_site
-    edit(site, "A helper's part left behind")
+    edit(site, "A builder's part left behind")
     left = Path(os.path.dirname(store.path), storage.temp_prefix(image.path_for(store)) + "part")
 
     class RefusedAfterAHelper:
         def __init__(self, *args, **kwargs) -> None:
-            left.write_bytes(b"the postings of a helper killed mid-write")
+            left.write_bytes(b"the part of a builder killed mid-write")
             raise ValueError("a record shape the model refuses")
 
     monkeypatch.setattr(image, "ReadModel", RefusedAfterAHelper)
