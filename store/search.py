@@ -88,15 +88,17 @@ def _schema() -> tantivy.Schema:
 SCHEMA = _schema()
 
 
-def document(article, num: int) -> str:
+def document(article) -> str:
     """The index's document of one article (a read-model Article), as the
     JSON the writer takes."""
     provider = article.provider
     names = [n for n in dict.fromkeys((provider.name if provider else None, article.provider_name)) if n]
-    doc = {"num": num, "id": article.id, "title": article.title, "excerpt": article.excerpt or "",
+    doc = {"num": article.num, "id": article.id, "title": article.title, "excerpt": article.excerpt or "",
            "body": plain(article.body), "topics": [t.name for t in article.topics], "provider": names,
            "type": article.type, "collection": article.collection,
-           "domain": provider.domain if provider else [], "topic": sorted(article.topic_slugs),
+           "domain": provider.domain if provider else [], "provider_key": provider.key if provider else [],
+           "topic": sorted(article.topic_slugs),
+           "tag": sorted(article.tag_keys), "site": article.site.name if article.site else [],
            "visible": article.visible, "images": bool(article.images),
            "related": bool(article.related_count)}
     for field in searchfilter.INT_FIELDS:
@@ -237,6 +239,16 @@ class Part:
         return self.searcher.fast_field_values("num", [address for _, address in found])
 
 
+def numbered(model) -> list:
+    """The model's articles by number (store/db.py: a record's number for
+    life), None for a number no article has now."""
+    articles = model.all_articles
+    by_num = [None] * (max((a.num for a in articles), default=0) + 1)
+    for article in articles:
+        by_num[article.num] = article
+    return by_num
+
+
 class SearchIndex:
     """The index of one data version: its published part, and its other
     part when some articles are not published."""
@@ -256,10 +268,10 @@ class SearchIndex:
             index = _new_index()
             writer = index.writer(WRITER_HEAP, 1)
             for article in articles:
-                writer.add_json(document(article, article.ord))
+                writer.add_json(document(article))
             writer.commit()
             writer.wait_merging_threads()
-            parts[shown] = Part(index, model.all_articles)
+            parts[shown] = Part(index, numbered(model))
         return cls(parts[True], parts[False])
 
     def parts(self, preview: bool) -> list[Part]:
@@ -359,8 +371,9 @@ def search(view, text: str, where: dict | None = None, now=None, fuzzy: bool = T
     conditions, rest = searchfilter.split(where, now)
     keep = None
     if rest:
-        from .query import compile_where  # query imports this module for its text filter
-        keep = compile_where(rest, view, now)
+        from .planner import matching  # the planner imports this module for its text filter
+        members = matching(view, rest, now)
+        keep = lambda article: article.num in members  # noqa: E731
     return Found(parts, tree, _tiers(tree, fuzzy, conditions), keep)
 
 

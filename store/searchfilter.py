@@ -3,8 +3,9 @@
 A search narrowed by ``where`` is fastest when the engine drops the hits
 that fail it before they are ranked, counted and mapped to articles. The
 conditions on values the index holds as raw terms or fast fields (ids,
-type, collection, provider domain, topics, publication, images, related
-items, quality, heat, dates, and nested text searches) become conditions
+type, collection, provider domain and key, topics, tags, site name, publication,
+images, related items, quality, heat, dates, and nested text searches)
+become conditions
 of our own here, which store/search.py turns into tantivy queries; the
 rest (substring tests, provider names, anything new) stays a ``where``
 that the read model's predicate tests on each hit (store/query.py). A
@@ -18,8 +19,9 @@ from dataclasses import dataclass
 from loaders.normalize import slugify
 
 from .errors import BadQuery
+from .predicates import parse_duration
 
-RAW_FIELDS = ("id", "type", "collection", "domain", "topic")
+RAW_FIELDS = ("id", "type", "collection", "domain", "provider_key", "topic", "tag", "site")
 FLAG_FIELDS = ("visible", "images", "related")
 INT_FIELDS = ("quality", "heat")
 
@@ -108,11 +110,21 @@ def _condition(key: str, spec, now) -> object | None:
     if key == "publishedAt":
         return _dates(spec, now)
     if key == "topics":
-        return _topics(spec)
-    if key == "provider":
-        if not isinstance(spec, dict) or set(k for k, v in spec.items() if v is not None) != {"domain"}:
+        return _names("topic", spec, slugify)
+    if key == "tags":
+        return _names("tag", spec, str.casefold)
+    if key == "site":
+        if not isinstance(spec, dict) or set(k for k, v in spec.items() if v is not None) != {"name"}:
             return None
-        return _strings("domain", spec["domain"], lower=True)
+        return _strings("site", spec["name"])
+    if key == "provider":
+        # A domain matches every provider of that domain (each name of a
+        # platform); a key is one provider (store/readmodel.py Provider).
+        live = {k: v for k, v in spec.items() if v is not None} if isinstance(spec, dict) else {}
+        if not live or not set(live) <= {"domain", "key"}:
+            return None
+        parts = [_strings("domain" if k == "domain" else "provider_key", v, lower=True) for k, v in live.items()]
+        return None if None in parts else AllOf(tuple(parts))
     if key == "text":
         return Text(spec) if isinstance(spec, str) else None
     if key == "OR" and isinstance(spec, list):
@@ -177,7 +189,6 @@ def _ints(field: str, spec) -> object | None:
 
 
 def _dates(spec, now) -> object | None:
-    from .query import parse_duration  # query imports search, which imports this module
     if not isinstance(spec, dict):
         return None
     live = {op: v for op, v in spec.items() if v is not None}
@@ -205,7 +216,9 @@ def _dates(spec, now) -> object | None:
     return AllOf(tuple(parts))
 
 
-def _topics(spec) -> object | None:
+def _names(field: str, spec, key) -> object | None:
+    """A TopicsFilter or TagsFilter (some, every, none) on the values ``key``
+    makes of the names given: topic slugs, tags folded to lower case."""
     if not isinstance(spec, dict):
         return None
     live = {op: v for op, v in spec.items() if v is not None}
@@ -214,9 +227,9 @@ def _topics(spec) -> object | None:
         return None
     parts: list = []
     if "some" in live:
-        parts.append(Term("topic", tuple(sorted({slugify(n) for n in live["some"]}))))
+        parts.append(Term(field, tuple(sorted({key(n) for n in live["some"]}))))
     if "every" in live:
-        parts.extend(Term("topic", (slug,)) for slug in sorted({slugify(n) for n in live["every"]}))
+        parts.extend(Term(field, (value,)) for value in sorted({key(n) for n in live["every"]}))
     if "none" in live:
-        parts.append(Not(Term("topic", tuple(sorted({slugify(n) for n in live["none"]})))))
+        parts.append(Not(Term(field, tuple(sorted({key(n) for n in live["none"]})))))
     return AllOf(tuple(parts))
