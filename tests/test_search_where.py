@@ -136,10 +136,11 @@ def test_tags_and_sites_agree_with_the_read_models_filter(tagged, where):
 def test_every_condition_kind_is_covered():
     """Each filter field the API has is either tested by the engine or
     listed here as tested on each hit."""
-    per_hit = {"title", "excerpt", "AND", "OR", "NOT"}
+    per_hit = {"title", "excerpt", "hasItems", "AND", "OR", "NOT"}
     from graph.inputs import ArticleWhere
     fields = {f.python_name for f in ArticleWhere.__strawberry_definition__.fields}
-    names = {"published_at": "publishedAt", "has_images": "hasImages", "has_related": "hasRelated"}
+    names = {"published_at": "publishedAt", "has_images": "hasImages", "has_related": "hasRelated",
+             "has_items": "hasItems"}
     fields = {names.get(f, f) for f in fields}
     examples = {"id": {"eq": "x"}, "type": {"eq": "x"}, "collection": {"eq": "x"}, "publishedAt": {"gt": dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)},
                 "quality": {"eq": 1}, "heat": {"eq": 1}, "published": True, "provider": {"domain": {"eq": "x"}},
