@@ -23,6 +23,7 @@ from .files import (FRONT_MATTER_SUFFIXES, JSON_SUFFIXES, NOT_DATA_SUFFIXES, PLA
                     YAML_SUFFIXES, Candidate, article_id, collection_of, data_kind, place)
 from .frontmatter import decode, has_front_matter, split
 from .keymap import KeyMap
+from .site import has_relative
 from .yamldoc import key_line, parse_yaml
 
 # The static API repeats what the markdown says; the markdown wins.
@@ -227,6 +228,11 @@ def _fragment_for(candidate: Candidate, data: dict, source_text: str, *, body: s
     except normalize.FieldError as exc:
         raise LoadError(path, str(exc), key_line(source_text, exc.key, first_line)) from None
     record["source"] = {"root": candidate.root, "path": path, "loader": _loader_name(path)}
+    if kind != "article" and has_relative(record.get("images")):
+        # Several sites may describe one topic or organisation, and the
+        # merged record's source is the last file's: its images are made
+        # absolute against the site of the file that gave them.
+        record["imagesRoot"] = candidate.root
     return {"kind": kind, "key": key, "rank": RANK_FILE, "data": record}
 
 

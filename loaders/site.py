@@ -118,3 +118,8 @@ def resolve(url: str, base: str | None) -> str:
     if not base or not url or _SCHEME.match(url) or url.startswith("//"):
         return url
     return base + "/" + url.lstrip("/")
+
+
+def has_relative(images) -> bool:
+    """Whether any of a record's images has a URL relative to its site."""
+    return any(image.get("url") and resolve(image["url"], "/") != image["url"] for image in images or ())

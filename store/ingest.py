@@ -394,17 +394,21 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
     #    error in the later file; files that stay as they were keep theirs.
     # Only what changed files claim can clash: the files that stay are
     # looked through for those keys alone.
-    owners: dict[tuple[str, str], str] = {}
+    #    Topics and organisations are shared by sites: two sites' files of
+    #    one organisation describe it together, so they clash only within
+    #    one folder (_scope).
+    owners: dict[tuple[str, str, str | None], str] = {}
     leaving = set(changed) | set(removed_files)
     wanted = {f["key"] for result in changed.values() for f in result.fragments if f["rank"] == RANK_FILE}
     for key, entry in files.items():
         for kind, ident, rank in entry["keys"]:
             if ident in wanted and rank == RANK_FILE and key not in leaving:
-                owners[(kind, ident)] = entry["path"]
+                owners[_scope(kind, ident, entry["root"])] = entry["path"]
     for key in sorted(changed):
         result = changed[key]
-        clash = next(((f["kind"], f["key"]) for f in result.fragments if f["rank"] == RANK_FILE
-                      and (f["kind"], f["key"]) in owners), None)
+        root = candidates[key].root
+        clash = next((_scope(f["kind"], f["key"], root) for f in result.fragments if f["rank"] == RANK_FILE
+                      and _scope(f["kind"], f["key"], root) in owners), None)
         if clash is None:
             own = [(f["kind"], f["key"]) for f in result.fragments if f["rank"] == RANK_FILE]
             if len(own) != len(set(own)):
@@ -412,8 +416,8 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
                 report.rejected.append(LoadError(result.path, f"{clash[0]} {clash[1]!r} is defined twice in this file"))
                 del changed[key]
                 continue
-            for claim in own:
-                owners[claim] = result.path
+            for kind, ident in own:
+                owners[_scope(kind, ident, root)] = result.path
             continue
         report.rejected.append(LoadError(
             result.path, f"duplicate {clash[0]} id {clash[1]!r}: already defined by {owners[clash]}"))
@@ -568,6 +572,16 @@ def _visibility(snapshot: Snapshot) -> tuple[int, int]:
         if item.get("published") is False or item.get("removed") is True:
             hidden += 1
     return len(table) - hidden, hidden
+
+
+SHARED_KINDS = frozenset({"topic", "provider"})
+
+
+def _scope(kind: str, ident: str, root: str) -> tuple[str, str, str | None]:
+    """What a claim of ``ident`` must be unique in: the store for an
+    article (a site's ids carry its prefix: store/sites.py), its folder for
+    a topic or an organisation, which several sites may describe."""
+    return (kind, ident, root if kind in SHARED_KINDS else None)
 
 
 def _with_data(parts: list[dict], candidates: dict[str, Candidate]) -> list[dict]:

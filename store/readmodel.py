@@ -642,7 +642,12 @@ class ReadModel:
         return self._site_roots.get(source.get("root")) if source else None
 
     def _base_of(self, record: dict) -> str | None:
-        return _base(self.site_of(record)) if self._site_roots else None
+        """The address a topic's or organisation's images are relative to:
+        that of the site whose file gave them (loaders/parse.py)."""
+        if not self._site_roots:
+            return None
+        root = record.get("imagesRoot")
+        return _base(self._site_roots.get(root) if root else self.site_of(record))
 
     def provider_for(self, domain: str | None, name: str | None) -> Provider | None:
         """The provider an article or related item names: on a platform,

@@ -104,6 +104,16 @@ def two_sites(tmp_path_factory) -> tuple[Path, Path]:
             title: Not yet
             published: false
             """),
+        # The same organisation and topic as site a's: described together.
+        "_data/organizations/pier.example.md": front("""
+            name: Pier Press
+            domain: pier.example
+            description: A press on the pier.
+            """),
+        "_data/topics/tides.yaml": """
+            name: Tides
+            keywords: [tide, ebb]
+            """,
     })
     return a, b
 
@@ -330,3 +340,23 @@ def test_folders_without_configuration_do_not_take_a_sites_bare_ids(two_sites, t
     load(Store(db), [a])
     ids = sorted(Store(db).read().articles)
     assert "news/elsewhere" in ids and "news/2024-03-01-low-tide" in ids
+
+
+def test_sites_describe_shared_organisations_and_topics_together(both):
+    got = both("""{ providers(where: {domain: {eq: "pier.example"}}) { nodes { name description images { path } articleCount } }
+                    topics(where: {slug: {eq: "tides"}}) { nodes { name keywords images { path } articleCount } } }""")
+    assert got["providers"]["nodes"] == [{"name": "Pier Press", "description": "A press on the pier.",
+                                          "images": [{"path": "/assets/img/organizations/pier.png"}],
+                                          "articleCount": 3}]
+    assert got["topics"]["nodes"] == [{"name": "Tides", "keywords": ["tide", "ebb"],
+                                       "images": [{"path": "/assets/img/topics/tides.png"}], "articleCount": 3}]
+
+
+def test_one_folder_describing_an_organisation_twice_is_still_named(tmp_path):
+    site = write_site(tmp_path / "s", {
+        "_data/organizations/a.md": front("name: A\ndomain: same.example"),
+        "_data/organizations/b.md": front("name: B\ndomain: same.example"),
+    })
+    report = load(Store(tmp_path / "db.json"), [site])
+    (error,) = report.rejected
+    assert error.path == "_data/organizations/b.md" and "duplicate provider id 'same.example'" in error.reason
