@@ -45,11 +45,12 @@ from graphql.language import Lexer, Source, TokenKind, Visitor, visit
 
 # One pass over the text. Runs of names, punctuation and whitespace go to
 # the shape whole; a `"` starts a block string or a string, `#` a comment,
-# `-` or a digit outside a name a number, as in graphql-core's lexer.
+# `-` or a digit outside a name a number, as in graphql-core's lexer (which
+# reads `""` followed by `"` as the start of a block string).
 _TOKENS = re.compile(r'''
     (?P<skeleton>(?:[_A-Za-z][_0-9A-Za-z]*|[^"\#\-0-9_A-Za-z])+)
   | (?P<block>"""(?:\\"""|(?!""")[\s\S])*""")
-  | (?P<string>"(?:[^"\\\n\r]|\\[^\n\r])*")
+  | (?P<string>"(?:[^"\\\n\r]|\\[^\n\r])+"|""(?!"))
   | (?P<comment>\#[^\n\r]*)
   | (?P<number>-?(?:0|[1-9][0-9]*)(?P<float>(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?))
   | (?P<other>[\s\S])

@@ -88,7 +88,10 @@ def test_the_values_are_the_literals(shared, corpus_model):
      ("within",)),
     ('{ articles(first: 3, where: {heat: {lte: 5}}) { nodes { id } } }',
      '{ articles(first: 3, where: {heat: {lte: 5.5}}) { nodes { id } } }', "BAD_USER_INPUT", ("Int",)),
-], ids=["page size", "cost", "Int out of range", "5,000 digits", "bad date", "bad escape", "bad duration", "Float for Int"])
+    ('{ articles(where: {topics: {some: ["a""b"]}}) { totalCount } }',
+     '{ articles(where: {topics: {some: ["""b"]}}) { totalCount } }', "BAD_USER_INPUT", ("Syntax",)),
+], ids=["page size", "cost", "Int out of range", "5,000 digits", "bad date", "bad escape", "bad duration", "Float for Int",
+      "a block string's start"])
 def test_limits_and_errors_see_the_document_as_written(shared, alone, corpus_model, learned, sent, code,
                                                        words):
     _same(shared, alone, corpus_model, learned)
