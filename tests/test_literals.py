@@ -179,3 +179,65 @@ def test_generated_documents_answer_as_written(shared, alone, corpus_model, quer
     drawn = [data.draw(_literal(kind)) for kind in kinds]
     sibling = "".join(p + t for p, t in zip(pieces, drawn + [""]))
     _same(shared, alone, corpus_model, sibling)
+
+
+def _lexed(text: str) -> list[tuple[int, str, object]] | None:
+    """graphql-core's number and string tokens of ``text``: (offset, kind,
+    value), or None when its lexer refuses the text."""
+    from graphql import GraphQLSyntaxError
+    from graphql.language import Lexer, Source, TokenKind
+    kinds = {TokenKind.INT: "i", TokenKind.FLOAT: "f", TokenKind.STRING: "s"}
+    lexer = Lexer(Source(text))
+    found = []
+    try:
+        while (token := lexer.advance()).kind is not TokenKind.EOF:
+            if token.kind in kinds:
+                found.append((token.start, kinds[token.kind], token.value))
+    except GraphQLSyntaxError:
+        return None
+    return found
+
+
+_PIECES = st.one_of(
+    st.sampled_from(["a", "b1", "_x", "e", "E5", "true", "null", "{", "}", "(", ")", ":", "[", "]", "$",
+                     "!", "...", "=", "@", "|", " ", ",", "\n", "# c 1 \"\n", '"""bl"ock 7"""', "-"]),
+    st.integers(-10**6, 10**6).map(str),
+    st.builds(lambda a, b, e: f"{a}.{b}{e}", st.integers(-99, 99), st.integers(0, 99),
+              st.sampled_from(["", "e5", "E-2", "e+10", "e999"])),
+    st.text(alphabet='\\"au0f{}/bnrt\u00e9\n', max_size=5).map(lambda body: f'"{body}"'),
+    st.text(alphabet='"\\-+.eE019a{} \n#', max_size=4))
+
+
+def _canonical(kind: str) -> str:
+    return {"i": "7", "f": "0.5", "s": '"x"'}[kind]
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True)
+@given(st.lists(_PIECES, max_size=14).map("".join))
+def test_the_shape_reads_literals_as_the_lexer_does(text):
+    """Where the lexer reads a text, the shape finds the very number and
+    string literals it reads. Where it refuses a text whose shape a valid
+    text has (its literals replaced by good ones), a literal of the text is
+    refused too, so a document never gets an answer through a shape that
+    the parser would not give it."""
+    (pieces, kinds), tokens = literals.shape(text)
+    read = []
+    for kind, token in zip(kinds, tokens):
+        try:
+            read.append(literals._untyped(kind, token))
+        except ValueError:  # int() of 4,300 digits
+            read.append(literals.Undefined)
+    lexed = _lexed(text)
+    if lexed is not None:
+        assert [kind for _, kind, _ in lexed] == list(kinds), text
+        # Strings by value; numbers by their text, which the lexer keeps.
+        assert [v if k == "s" else t for v, k, t in zip(read, kinds, tokens)] == \
+               [v for _, _, v in lexed], text
+    else:
+        canonical = "".join(p + t for p, t in zip(pieces, [*map(_canonical, kinds), ""]))
+        good = _lexed(canonical)
+        # A valid document of this shape: one whose lexer reads its literals
+        # where the shape has them (the parameterised preparation checks it).
+        if good is not None and literals.shape(canonical)[0] == (pieces, kinds) and \
+                [kind for _, kind, _ in good] == list(kinds):
+            assert literals.Undefined in read, (text, tokens)
