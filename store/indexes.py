@@ -94,14 +94,17 @@ class Ranking:
     patches come; ``patches`` counts them so that an owner can rebuild.
     """
 
-    __slots__ = ("order", "nums", "labels", "present", "starts", "firsts", "prefixes", "patches",
-                 "_owned")
+    __slots__ = ("order", "nums", "labels", "present", "values", "starts", "firsts", "prefixes",
+                 "patches", "_owned")
 
     def __init__(self, order: Order, nums: array, present: int, size: int,
-                 strides: tuple[int, ...] = STRIDES) -> None:
+                 strides: tuple[int, ...] = STRIDES, values: list | None = None) -> None:
         self.order = order
         self.nums = nums
         self.present = present  # leading positions whose first field has a value
+        # An ascending order of one field keeps those values, in order, so
+        # that a range of them is found by bisecting in C.
+        self.values = values
         self.patches = 0
         self._owned = None
         labels = self.labels = array("Q", bytes(8 * size))
@@ -269,6 +272,7 @@ class Ranking:
         """A ranking to patch: arrays copied, prefix sets shared until changed."""
         other = Ranking.__new__(Ranking)
         other.order, other.present, other.patches = self.order, self.present, self.patches
+        other.values = None if self.values is None else list(self.values)
         other.nums, other.labels = array("I", self.nums), array("Q", self.labels)
         other.starts = [array("I", s) for s in self.starts]
         other.firsts = self.firsts  # which blocks are children of which: patches keep it
@@ -304,14 +308,19 @@ class Ranking:
                 starts[first:] = array("I", map(add if step > 0 else sub, starts[first:],
                                                 repeat(1, len(starts) - first)))
 
-    def remove(self, position: int, present: bool) -> None:
+    def remove(self, position: int, value) -> None:
+        """Take out the number at ``position``, whose first field is ``value``."""
         self._touch(position, "discard")
         self._shift(position, -1)
         del self.nums[position]
-        self.present -= present
+        if value is not None:
+            self.present -= 1
+            if self.values is not None:
+                del self.values[position]
         self.patches += 1
 
-    def insert(self, position: int, num: int, present: bool) -> None:
+    def insert(self, position: int, num: int, value) -> None:
+        """Put ``num``, whose first field is ``value``, at ``position``."""
         if num >= len(self.labels):
             self.labels.extend(repeat(0, num + 1 - len(self.labels)))
         before = self.labels[self.nums[position - 1]] if position else 0
@@ -323,7 +332,10 @@ class Ranking:
             self.labels[num] = (before + after) // 2
         self._shift(position, +1)
         self._touch(position, "add")
-        self.present += present
+        if value is not None:
+            self.present += 1
+            if self.values is not None:
+                self.values.insert(position, value)
         self.patches += 1
 
     def _relabel(self) -> None:
@@ -332,9 +344,10 @@ class Ranking:
             labels[num] = (position + 1) * LABEL_GAP
 
 
-def _rank(articles_by_id: list[Article], order: Order) -> tuple[array, int]:
+def _rank(articles_by_id: list[Article], order: Order) -> tuple[array, int, list | None]:
     """The numbers of ``articles_by_id`` (in id order) sorted by ``order``,
-    and how many have a value for its first field. One stable sort per
+    how many have a value for its first field, and, for one field in
+    ascending order, those values. One stable sort per
     field, the last field first, comparing the bare values in C (a tuple
     key per article took 7 s at 1M): missing values go last in either
     direction keeping their order from the fields after, and a descending
@@ -348,7 +361,10 @@ def _rank(articles_by_id: list[Article], order: Order) -> tuple[array, int]:
         missing = [a for a, v in zip(items, values) if v is None] if len(kept) < len(items) else []
         kept.sort(key=get, reverse=direction == "DESC")
         items, present = kept + missing, len(kept)
-    return array("I", [a.num for a in items]), present
+    values = None
+    if len(order) == 1 and order[0][1] == "ASC":
+        values = list(map(attrgetter(ATTRIBUTES[order[0][0]]), items[:present]))
+    return array("I", [a.num for a in items]), present, values
 
 
 class Indexes:
@@ -383,8 +399,8 @@ class Indexes:
         self._lock = Lock()
 
     def _build(self, order: Order, by_id: list[Article]) -> Ranking:
-        nums, present = _rank(by_id, order)
-        return Ranking(order, nums, present, len(self.by_num), self.strides)
+        nums, present, values = _rank(by_id, order)
+        return Ranking(order, nums, present, len(self.by_num), self.strides, values)
 
     def audience(self, preview: bool) -> NumberSet:
         return self.universe if preview else self.visible
@@ -445,7 +461,7 @@ class Indexes:
                 raise ValueError(f"article {article.id!r} is not number {article.num} of these indexes")
             for order, ranking in rankings.items():
                 position = self._position(ranking, other.by_num, article)
-                ranking.remove(position, getattr(article, SINGLE[order]) is not None)
+                ranking.remove(position, getattr(article, SINGLE[order]))
             for key, value in keys_of(article):
                 posting(key, value).discard(article.num)
             universe.discard(article.num)
@@ -459,7 +475,7 @@ class Indexes:
                 sort_key = key_function(order)
                 position = bisect_left(ranking.nums, sort_key(article),
                                        key=lambda n: sort_key(other.by_num[n]))
-                ranking.insert(position, article.num, getattr(article, SINGLE[order]) is not None)
+                ranking.insert(position, article.num, getattr(article, SINGLE[order]))
             for key, value in keys_of(article):
                 posting(key, value).add(article.num)
             universe.add(article.num)

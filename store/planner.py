@@ -165,9 +165,9 @@ class Compiler:
             elif key in ("type", "collection"):
                 parts.append(self.keyed(key, spec))
             elif key in ("quality", "heat"):
-                parts.append(self.numbers(key.upper(), key, spec))
+                parts.append(self.numbers(key.upper(), spec))
             elif key == "publishedAt":
-                parts.append(self.numbers("PUBLISHED_AT", "published_ts", date_bounds(spec, self.now)))
+                parts.append(self.numbers("PUBLISHED_AT", date_bounds(spec, self.now)))
             elif key == "published":
                 # `removed: true` counts as unpublished, as everywhere else.
                 parts.append(self.flag("visible", spec))
@@ -256,7 +256,7 @@ class Compiler:
 
         def exactly(title: str) -> Node:
             key = fold(title)
-            return self.all([self.span(ranking, lambda n: by_num[n].title_key, (key, True), (key, True)),
+            return self.all([self.span(ranking, (key, True), (key, True)),
                              Test(lambda a: a.title == title, by_num)])
 
         parts: list[Node] = []
@@ -265,10 +265,7 @@ class Compiler:
         if spec.get("in") is not None:
             parts.append(Any([exactly(t) for t in spec["in"]]))
         if spec.get("startsWith") is not None:
-            prefix = fold(spec["startsWith"])
-            length = len(prefix)
-            parts.append(self.span(ranking, lambda n: by_num[n].title_key[:length],
-                                   (prefix, True), (prefix, True)))
+            parts.append(self.prefixed(ranking, fold(spec["startsWith"])))
         negatives = [spec["ne"]] if spec.get("ne") is not None else []
         negatives += spec.get("notIn") or []
         if negatives:
@@ -278,29 +275,39 @@ class Compiler:
             parts.append(self.test(rest, lambda a: a.title))
         return self.all(parts) if parts else Everything(self.total)
 
-    def span(self, ranking: Ranking, value: Callable[[int], object], lower, upper) -> Span:
-        """The interval of ``ranking`` (over its articles with a value) whose
-        values lie between the bounds, each (value, inclusive) or None."""
-        nums, end = ranking.nums, ranking.present
-        i, j = 0, end
+    @staticmethod
+    def span(ranking: Ranking, lower, upper) -> Span:
+        """The interval of an ascending ranking of one field (over its
+        articles with a value) whose values lie between the bounds, each
+        (value, inclusive) or None."""
+        values = ranking.values
+        i, j = 0, len(values)
         if lower is not None:
-            i = (bisect_left if lower[1] else bisect_right)(nums, lower[0], 0, end, key=value)
+            i = (bisect_left if lower[1] else bisect_right)(values, lower[0])
         if upper is not None:
-            j = (bisect_right if upper[1] else bisect_left)(nums, upper[0], 0, end, key=value)
+            j = (bisect_right if upper[1] else bisect_left)(values, upper[0])
         return Span(ranking, i, j)
 
-    def numbers(self, field: str, attribute: str, spec: dict) -> Node:
+    @staticmethod
+    def prefixed(ranking: Ranking, prefix: str) -> Span:
+        """The interval of the values that start with ``prefix``: those up
+        to ``prefix`` and the last code point, then any after it that still
+        start so (the last code point itself follows the prefix)."""
+        values = ranking.values
+        i = bisect_left(values, prefix)
+        j = bisect_left(values, prefix + "\U0010ffff", i)
+        while j < len(values) and values[j].startswith(prefix):
+            j += 1
+        return Span(ranking, i, j)
+
+    def numbers(self, field: str, spec: dict) -> Node:
         """An IntFilter (or a DateTimeFilter's bounds) by the field's
         ascending ranking: a missing value fails every operator but ne and
         notIn, as in the reference."""
         ranking = self.indexes.ranking(((field, "ASC"),))
-        by_num = self.indexes.by_num
-
-        def value(n: int):
-            return getattr(by_num[n], attribute)
 
         def equal(x) -> Span:
-            return self.span(ranking, value, (x, True), (x, True))
+            return self.span(ranking, (x, True), (x, True))
 
         lowers = [(spec[op], op != "gt") for op in ("eq", "gt", "gte") if spec.get(op) is not None]
         uppers = [(spec[op], op != "lt") for op in ("eq", "lt", "lte") if spec.get(op) is not None]
@@ -310,7 +317,7 @@ class Compiler:
             # inclusive at one value), the smaller upper one.
             lower = max(lowers, key=lambda b: (b[0], not b[1])) if lowers else None
             upper = min(uppers, key=lambda b: (b[0], b[1])) if uppers else None
-            parts.append(self.span(ranking, value, lower, upper))
+            parts.append(self.span(ranking, lower, upper))
         if spec.get("in") is not None:
             parts.append(Any([equal(x) for x in spec["in"]]))
         negatives = [spec["ne"]] if spec.get("ne") is not None else []

@@ -88,6 +88,7 @@ def test_patched_indexes_equal_rebuilt_ones(models):
     for order, ranking in rebuilt.rankings.items():
         mine = patched.rankings[order]
         assert mine.nums == ranking.nums and mine.present == ranking.present, order
+        assert mine.values == ranking.values, order
         labels = [mine.labels[n] for n in mine.nums]
         assert labels == sorted(set(labels)), order
         rng = random.Random(str(order))
