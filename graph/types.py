@@ -116,28 +116,45 @@ class Suggestion:
     kind: str = strawberry.field(description="topic, provider or title")
 
 
-@strawberry.type
+@strawberry.type(description="The page is found, and totalCount counted, only when asked for.")
 class ArticleConnection:
-    edges: list[ArticleEdge]
-    page_info: PageInfo
+    page: strawberry.Private[Callable[[], paging.Page]]
     count: strawberry.Private[Callable[[], int]]
+    # Search's edges, with scores and highlights.
+    made_edges: strawberry.Private[Callable[[], list[ArticleEdge]] | None] = None
+
+    @strawberry.field
+    def edges(self) -> list[ArticleEdge]:
+        if self.made_edges is not None:
+            return self.made_edges()
+        page = self.page()
+        return [ArticleEdge(cursor=c, node=a) for a, c in zip(page.items, page.cursors)]
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:
+        return page_info(self.page())
 
     @strawberry.field
     def total_count(self) -> int:
-        # Counted only when asked for.
         return self.count()
 
     @strawberry.field
     def nodes(self) -> list["Article"]:
-        return [edge.node for edge in self.edges]
+        return self.page().items
 
 
-def _connection(page: paging.Page, scores: list[float] | None = None) -> ArticleConnection:
-    if scores is None:
-        edges = [ArticleEdge(cursor=c, node=a) for a, c in zip(page.items, page.cursors)]
-    else:
-        edges = [ArticleEdge(cursor=c, node=a, score=s) for a, c, s in zip(page.items, page.cursors, scores)]
-    return ArticleConnection(edges=edges, page_info=page_info(page), count=page.count)
+class _Once:
+    """``make()``, made on the first call and kept."""
+
+    __slots__ = ("make", "made")
+
+    def __init__(self, make: Callable) -> None:
+        self.make, self.made = make, None
+
+    def __call__(self):
+        if self.made is None:
+            self.made = self.make()
+        return self.made
 
 
 def page_info(page: paging.Page) -> PageInfo:
@@ -156,8 +173,9 @@ def select_articles(info: Info, where: ArticleWhere | None, order_by: list[Artic
         condition = {"AND": [condition, narrow]} if condition else narrow
     ctx.model.lookups += 1
     members = planner.matching(ctx.view, condition, ctx.now)
-    return _connection(paging.page_of(ctx.view, members, order_pairs(order_by), first, after, last, before,
-                                      limit=ctx.settings.limits.max_page))
+    page = paging.pager(ctx.view, members, order_pairs(order_by), first, after, last, before,
+                        limit=ctx.settings.limits.max_page)
+    return ArticleConnection(page=_Once(page), count=members.__len__)
 
 
 def search_articles(info: Info, query: str, where: ArticleWhere | None, first: int | None,
@@ -181,7 +199,7 @@ def search_articles(info: Info, query: str, where: ArticleWhere | None, first: i
     page = paging.Page(items=[a for _, a in window], cursors=[e.cursor for e in edges],
                        has_next=start + len(window) < found.total, has_previous=start > 0,
                        count=lambda: found.total)
-    return ArticleConnection(edges=edges, page_info=page_info(page), count=page.count)
+    return ArticleConnection(page=lambda: page, count=page.count, made_edges=lambda: edges)
 
 
 def suggestions(info: Info, prefix: str, first: int | None) -> list[Suggestion]:

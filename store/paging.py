@@ -135,26 +135,41 @@ class Cursors:
 
 # --- pages of a set ------------------------------------------------------------
 
-def page_of(view: View, members: NumberSet, order, first: int | None = None, after: str | None = None,
-            last: int | None = None, before: str | None = None, limit: int = MAX_PAGE) -> Page:
-    """The page of ``members`` (article numbers of ``view``) in ``order``."""
+def pager(view: View, members: NumberSet, order, first: int | None = None, after: str | None = None,
+          last: int | None = None, before: str | None = None,
+          limit: int = MAX_PAGE) -> Callable[[], Page]:
+    """The page of ``members`` (article numbers of ``view``) in ``order``,
+    found when called: the arguments and cursors are checked now, so a bad
+    one is an error whatever the request asks of the connection."""
     check_page_args(first, last, limit)
     if first is None and last is None:
         first = DEFAULT_PAGE
     order = normalise_order(order)
+    cursors = Cursors(view, order)
+    after_key = cursors.key(after) if after is not None else None
+    before_key = cursors.key(before) if before is not None else None
+    return lambda: _page(view, members, order, cursors, first, after_key, last, before_key)
+
+
+def page_of(view: View, members: NumberSet, order, first: int | None = None, after: str | None = None,
+            last: int | None = None, before: str | None = None, limit: int = MAX_PAGE) -> Page:
+    return pager(view, members, order, first, after, last, before, limit)()
+
+
+def _page(view: View, members: NumberSet, order: Order, cursors: Cursors, first: int | None,
+          after_key: tuple | None, last: int | None, before_key: tuple | None) -> Page:
     indexes = view.model.indexes
     ranking = indexes.ranking(order)
-    cursors = Cursors(view, order)
     size = len(ranking)
     # Where the cursors fall in the whole ranking: the matches after `after`
     # are the members at its position or later.
     after_at, before_at = 0, size
-    if after is not None or before is not None:
+    if after_key is not None or before_key is not None:
         key = indexes.sort_key(order)
-        if after is not None:
-            after_at = bisect.bisect_right(ranking.nums, cursors.key(after), key=key)
-        if before is not None:
-            before_at = bisect.bisect_left(ranking.nums, cursors.key(before), key=key)
+        if after_key is not None:
+            after_at = bisect.bisect_right(ranking.nums, after_key, key=key)
+        if before_key is not None:
+            before_at = bisect.bisect_left(ranking.nums, before_key, key=key)
     total = len(members)
     if total <= SORTED_SET:
         labels = ranking.labels

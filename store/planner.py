@@ -138,7 +138,10 @@ class Compiler:
         self.total = len(self.indexes.universe)
 
     def all(self, parts: list[Node]) -> Node:
-        return parts[0] if len(parts) == 1 else All(parts, self.total)
+        # AND is associative: one level, so that every test runs after every
+        # index's condition, on what they all left.
+        flat = [inner for part in parts for inner in (part.parts if isinstance(part, All) else (part,))]
+        return flat[0] if len(flat) == 1 else All(flat, self.total)
 
     def without(self, part: Node) -> Node:
         return Without(part, self.total)
