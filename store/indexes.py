@@ -34,6 +34,7 @@ from .numbersets import EMPTY, NumberSet
 from .ordering import ATTRIBUTES, FIELDS, Order, key_function
 from .predicates import provider_names
 from .readmodel import Article
+from .words import WordIndex
 
 # Block strides of a ranking's three levels, coarse to fine, when it is
 # built; patches let blocks drift from them (see Ranking).
@@ -46,6 +47,8 @@ END_LABEL = (1 << 64) - 1
 SHORT_SPAN = 512
 # Rankings built on demand (orders of several fields) kept per Indexes.
 LAZY_RANKINGS = 8
+# Text fields whose words are indexed (store/words.py).
+TEXTS = ("title", "excerpt")
 # Orders every Indexes holds a ranking of: the ascending ones serve ranges.
 EAGER = tuple(((field, direction),) for field in FIELDS for direction in ("ASC", "DESC"))
 SINGLE = {order: ATTRIBUTES[order[0][0]] for order in EAGER}
@@ -385,6 +388,7 @@ class Indexes:
         self.postings: dict[str, dict[object, NumberSet]] = {
             key: {value: NumberSet(nums) for value, nums in values.items()} for key, values in grouped.items()}
         self.visible = self.postings["visible"].get(True, NumberSet())
+        self.words = {field: WordIndex((a.num, getattr(a, field)) for a in articles) for field in TEXTS}
         by_id = sorted(articles, key=attrgetter("id"))
         self.rankings: dict[Order, Ranking] = {order: self._build(order, by_id) for order in EAGER}
         self._lazy: OrderedDict[Order, Ranking] = OrderedDict()
@@ -455,6 +459,7 @@ class Indexes:
             return postings[key][value]
 
         rankings = {order: ranking.copy() for order, ranking in self.rankings.items()}
+        words = {field: index.copy() for field, index in self.words.items()}
         universe = NumberSet(self.universe)
         for article in removed:
             if other.by_num[article.num] is not article:
@@ -464,6 +469,8 @@ class Indexes:
                 ranking.remove(position, getattr(article, SINGLE[order]))
             for key, value in keys_of(article):
                 posting(key, value).discard(article.num)
+            for field, index in words.items():
+                index.discard(article.num, getattr(article, field))
             universe.discard(article.num)
             other.by_num[article.num] = None
         for article in added:
@@ -478,14 +485,16 @@ class Indexes:
                 ranking.insert(position, article.num, getattr(article, SINGLE[order]))
             for key, value in keys_of(article):
                 posting(key, value).add(article.num)
+            for field, index in words.items():
+                index.add(article.num, getattr(article, field))
             universe.add(article.num)
             other.by_num[article.num] = article
         for values in postings.values():
             for value in [v for v, bits in values.items() if not bits]:
                 del values[value]
-        for ranking in rankings.values():
-            ranking._owned = None
-        other.postings, other.universe, other.rankings = postings, universe, rankings
+        for owner in (*rankings.values(), *words.values()):
+            owner._owned = None
+        other.postings, other.universe, other.rankings, other.words = postings, universe, rankings, words
         other.visible = postings["visible"].get(True, NumberSet())
         return other
 

@@ -34,9 +34,12 @@ CURSOR_ORDERINGS = 8  # orderings whose cursors are remembered, per view
 SORTED_SET = 64
 # A walk from a cursor reads at most this many positions (and this many
 # times the positions its members' density predicts) before the page is
-# found by its first and last members' positions instead.
-WALK_LIMIT = 4096
+# found as the members of a stretch of the ranking instead.
+WALK_LIMIT = 1024
 WALK_SLACK = 4
+# Stretches of the ranking tried, each four times as wide, before a sparse
+# page is found by its members' positions.
+STRETCHES = 3
 
 
 @dataclass
@@ -194,21 +197,39 @@ def _window(ranking: Ranking, members: NumberSet, lo: int, hi: int, start: int, 
             after_at: int, before_at: int) -> list[int]:
     """The members with match index [lo, hi), in order: the matches between
     the cursors are those with index [start, end), at positions from
-    ``after_at`` and before ``before_at``."""
+    ``after_at`` and before ``before_at``. Dense members are found by
+    reading the ranking from the nearer cursor; sparse ones as the set of
+    a stretch of it, ordered by label, the stretch widened until it holds
+    the page; then, if still not found, by their positions."""
     if hi <= lo:
         return []
     spacing = len(ranking) / len(members)  # positions per member, were they spread evenly
     forward, backward = hi - start, end - lo
-    if min(forward, backward) * spacing <= WALK_LIMIT:
-        budget = max(64, int(WALK_SLACK * min(forward, backward) * spacing))
+    reach = min(forward, backward) * spacing
+    if reach <= WALK_LIMIT:
+        budget = min(WALK_LIMIT, max(64, int(WALK_SLACK * reach)))
         if forward <= backward:
-            found = ranking.walk(members, after_at, before_at, forward, min(budget, WALK_LIMIT))
+            found = ranking.walk(members, after_at, before_at, forward, budget)
             if found is not None and len(found) == forward:
                 return found[lo - start:]
         else:
-            found = ranking.walk_back(members, before_at, after_at, backward, min(budget, WALK_LIMIT))
+            found = ranking.walk_back(members, before_at, after_at, backward, budget)
             if found is not None and len(found) == backward:
                 return found[:hi - lo]
+    labels = ranking.labels.__getitem__
+    width = int(2 * reach) + 64
+    for _ in range(STRETCHES):
+        if forward <= backward:
+            stop = min(before_at, after_at + width)
+            found = sorted(members & ranking.span(after_at, stop), key=labels)
+            if len(found) >= forward:
+                return found[lo - start:forward]
+        else:
+            begin = max(after_at, before_at - width)
+            found = sorted(members & ranking.span(begin, before_at), key=labels)
+            if len(found) >= backward:
+                return found[len(found) - backward:len(found) - (end - hi)]
+        width *= 4
     first, final = ranking.select(members, lo), ranking.select(members, hi - 1)
     between = members & ranking.span(first, final + 1)
-    return sorted(between, key=ranking.labels.__getitem__)
+    return sorted(between, key=labels)

@@ -16,10 +16,12 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Callable
 
 from .errors import BadQuery
 from .indexes import Indexes, Ranking, filtered
+from .words import WordIndex
 from .numbersets import EMPTY, NumberSet, union
 from .predicates import SITE_FIELDS, date_bounds, fold, lower_domains, slugs, string_filter, tag_keys
 from .readmodel import Article, View
@@ -30,6 +32,9 @@ from .readmodel import Article, View
 SPAN_TEST_RATIO = 8
 SPAN_TESTS = 4096
 UNKNOWN = float("inf")  # the estimated size of a test: it runs last
+# Candidates of a text filter are tested without making their set when
+# this many times fewer are left than the set would hold.
+WORDS_TEST_RATIO = 4
 
 
 def text_numbers(view: View, text: str) -> NumberSet:
@@ -83,6 +88,23 @@ class Span(Node):
             low, high = self.ranking.label_at(self.i), self.ranking.label_at(self.j)
             return NumberSet(n for n in domain if low <= labels[n] < high)
         return domain & self.ranking.span(self.i, self.j)
+
+
+class Words(Node):
+    """The candidates of a text filter: the articles whose field has, for
+    each word of the pattern, a word containing it (store/words.py). A test
+    must follow: this only narrows. When a few candidates are already left,
+    testing them beats making the set, and it passes them through."""
+
+    def __init__(self, index: WordIndex, found: list[NumberSet], size: int) -> None:
+        self.index, self.found, self.size = index, found, size
+
+    def run(self, domain: NumberSet) -> NumberSet:
+        if len(domain) * WORDS_TEST_RATIO < self.size:
+            return domain
+        for words in self.found:
+            domain = domain & self.index.articles(words)
+        return domain
 
 
 class Test(Node):
@@ -164,7 +186,7 @@ class Compiler:
             elif key == "title":
                 parts.append(self.titles(spec))
             elif key == "excerpt":
-                parts.append(self.test(spec, lambda a: a.excerpt))
+                parts.append(self.text("excerpt", spec, ("contains", "startsWith", "endsWith")))
             elif key in ("type", "collection"):
                 parts.append(self.keyed(key, spec))
             elif key in ("quality", "heat"):
@@ -273,10 +295,23 @@ class Compiler:
         negatives += spec.get("notIn") or []
         if negatives:
             parts.append(self.without(Any([exactly(t) for t in negatives])))
-        rest = {op: spec[op] for op in ("contains", "endsWith") if spec.get(op) is not None}
-        if rest:
-            parts.append(self.test(rest, lambda a: a.title))
+        if spec.get("contains") is not None or spec.get("endsWith") is not None:
+            parts.append(self.text("title", {op: spec.get(op) for op in ("contains", "endsWith")},
+                                   ("contains", "endsWith")))
         return self.all(parts) if parts else Everything(self.total)
+
+    def text(self, field: str, spec: dict, looking: tuple[str, ...]) -> Node:
+        """A StringFilter on a text field, its operators that look inside
+        the text (``looking``) narrowed by the field's words first."""
+        index = self.indexes.words[field]
+        parts: list[Node] = []
+        for op in looking:
+            if spec.get(op) is not None:
+                found = index.candidates(spec[op])
+                if found is not None:
+                    parts.append(Words(index, *found))
+        parts.append(self.test(spec, attrgetter(field)))
+        return self.all(parts)
 
     @staticmethod
     def span(ranking: Ranking, lower, upper) -> Span:

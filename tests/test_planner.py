@@ -85,6 +85,7 @@ def test_patched_indexes_equal_rebuilt_ones(models):
     assert patched.by_num == rebuilt.by_num
     assert patched.universe == rebuilt.universe and patched.visible == rebuilt.visible
     assert patched.postings == rebuilt.postings
+    assert patched.words == rebuilt.words
     for order, ranking in rebuilt.rankings.items():
         mine = patched.rankings[order]
         assert mine.nums == ranking.nums and mine.present == ranking.present, order
@@ -219,6 +220,8 @@ def leaves(draw, values: dict) -> dict:
     if field == "id":
         return {"id": _strings(draw, values["ids"], textual=False)}
     if field in ("title", "excerpt"):
+        if draw(st.integers(0, 4)) == 0:  # any text at all, words or none
+            return {field: {draw(st.sampled_from(["contains", "startsWith", "endsWith"])): draw(st.text(max_size=4))}}
         return {field: _strings(draw, values[field + "s"], textual=True)}
     if field in ("type", "collection"):
         return {field: _strings(draw, values[field + "s"], textual=True)}
@@ -282,11 +285,13 @@ tunings = st.fixed_dictionaries({
     "SHORT_SPAN": st.sampled_from([0, 3, 512]),
     "SORTED_SET": st.sampled_from([0, 5, 64]),
     "WALK_LIMIT": st.sampled_from([0, 8, 4096]),
+    "STRETCHES": st.sampled_from([0, 1, 3]),
     "SPAN_TEST_RATIO": st.sampled_from([0, 8, 10 ** 6]),
     "PASS_COST": st.sampled_from([0, 10 ** 6]),
+    "WORDS_TEST_RATIO": st.sampled_from([0, 4, 10 ** 6]),
 })
-MODULES = {"SHORT_SPAN": indexes_module, "SORTED_SET": paging, "WALK_LIMIT": paging,
-           "SPAN_TEST_RATIO": planner, "PASS_COST": facets}
+MODULES = {"SHORT_SPAN": indexes_module, "SORTED_SET": paging, "WALK_LIMIT": paging, "STRETCHES": paging,
+           "SPAN_TEST_RATIO": planner, "PASS_COST": facets, "WORDS_TEST_RATIO": planner}
 
 
 @contextlib.contextmanager
@@ -405,3 +410,30 @@ def test_a_ranking_is_sorted_by_its_key(models):
             [a.id for a in sorted(model.all_articles, key=key)], order
     heats = [a.heat for a in model.all_articles]
     assert None in heats and len(set(heats)) < len(heats), "the corpus has ties and missing values"
+
+
+@pytest.mark.parametrize("variant", ["plain", "patched"])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_text_filters_keep_what_the_reference_keeps(models, variant, data):
+    """contains, startsWith and endsWith on titles and excerpts, narrowed by
+    the fields' words: the same articles as testing every one."""
+    model = models[variant]
+    values = values_of(model)
+    field = data.draw(st.sampled_from(["title", "excerpt"]), label="field")
+    op = data.draw(st.sampled_from(["contains", "startsWith", "endsWith"]), label="op")
+    if data.draw(st.booleans()):
+        text = data.draw(pick(values[field + "s"]), label="text")
+        pattern = _piece(data.draw, text) if op == "contains" else \
+            text[:len(text) // 2] if op == "startsWith" else text[len(text) // 2:]
+    else:
+        pattern = data.draw(st.text(max_size=5), label="pattern")
+    where = {field: {op: pattern}}
+    if data.draw(st.booleans()):
+        where["heat"] = {"gte": data.draw(pick(values["heats"]), label="heat")}
+    view = model.view(data.draw(st.booleans(), label="preview"))
+    with tuned({"WORDS_TEST_RATIO": data.draw(st.sampled_from([0, 10 ** 6]), label="ratio")}):
+        test = predicates.compile_where(where, view, FROZEN_NOW)
+        assert planner.matching(view, where, FROZEN_NOW) == \
+            planner.NumberSet(a.num for a in view.articles if test(a))
