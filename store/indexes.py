@@ -45,6 +45,9 @@ LABEL_GAP = 1 << 20
 END_LABEL = (1 << 64) - 1
 # Rank intervals this short become a set straight from the numbers.
 SHORT_SPAN = 512
+# Members are intersected with an interval's prefix pieces, rather than
+# with the interval's set, when the interval is this many times larger.
+WITHIN_RATIO = 4
 # Rankings built on demand (orders of several fields) kept per Indexes.
 LAZY_RANKINGS = 8
 # Text fields whose words are indexed (store/words.py).
@@ -222,18 +225,39 @@ class Ranking:
             level += 1
         if level == len(upper):  # one bottom block
             return NumberSet(self.nums[i:j])
-        nums = self.nums
-        plus = [self.prefixes[at][upper[at]] for at in range(level, len(upper))]
-        plus.append(NumberSet(nums[self.starts[-1][upper[-1]]:j]))
-        result = NumberSet.union(*plus)
-        for at in range(level, len(lower)):
-            piece = self.prefixes[at][lower[at]]
-            if piece:
-                result.difference_update(piece)
-        begin = self.starts[-1][lower[-1]]
-        if i > begin:
-            result.difference_update(NumberSet(nums[begin:i]))
-        return result
+        # Prefix(j) - Prefix(i), where the pieces of the levels both paths
+        # share cancel out. The first differing level's piece of j holds
+        # every later piece of i: subtract those from it, then add j's.
+        # (Binary operators: pyroaring's in-place ones copy large sets.)
+        prefixes, nums, bottom = self.prefixes, self.nums, self.starts[-1]
+        lows = [prefixes[at][lower[at]] for at in range(level + 1, len(lower))]
+        lows.append(NumberSet(nums[bottom[lower[-1]]:i]))
+        result = (prefixes[level][upper[level]] - prefixes[level][lower[level]]) - NumberSet.union(*lows)
+        highs = [prefixes[at][upper[at]] for at in range(level + 1, len(upper))]
+        highs.append(NumberSet(nums[bottom[upper[-1]]:j]))
+        return NumberSet.union(result, *highs)
+
+    def within(self, members: NumberSet, i: int, j: int) -> NumberSet:
+        """The members at positions [i, j): the span's set intersected with
+        them, or, for members fewer than the span holds, each prefix piece
+        intersected with them, so that no set as large as the span is made."""
+        if j - i <= SHORT_SPAN or len(members) * WITHIN_RATIO >= j - i:
+            return members & self.span(i, j)
+        upper, lower = self._path(j), self._path(i)
+        level = 0
+        while level < len(upper) and upper[level] == lower[level]:
+            level += 1
+        nums, bottom = self.nums, self.starts[-1]
+        if level == len(upper):
+            return members & NumberSet(nums[i:j])
+        prefixes = self.prefixes
+        lows = [members & prefixes[at][lower[at]] for at in range(level + 1, len(lower))]
+        lows.append(members & NumberSet(nums[bottom[lower[-1]]:i]))
+        result = ((members & prefixes[level][upper[level]]) - prefixes[level][lower[level]]) \
+            - NumberSet.union(*lows)
+        highs = [members & prefixes[at][upper[at]] for at in range(level + 1, len(upper))]
+        highs.append(members & NumberSet(nums[bottom[upper[-1]]:j]))
+        return NumberSet.union(result, *highs)
 
     def walk(self, members: NumberSet, start: int, stop: int, want: int, budget: int) -> list[int] | None:
         """The first ``want`` of ``members`` from position ``start`` on

@@ -87,7 +87,7 @@ class Span(Node):
             labels = self.ranking.labels
             low, high = self.ranking.label_at(self.i), self.ranking.label_at(self.j)
             return NumberSet(n for n in domain if low <= labels[n] < high)
-        return domain & self.ranking.span(self.i, self.j)
+        return self.ranking.within(domain, self.i, self.j)
 
 
 class Words(Node):

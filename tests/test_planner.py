@@ -286,11 +286,12 @@ tunings = st.fixed_dictionaries({
     "SORTED_SET": st.sampled_from([0, 5, 64]),
     "WALK_LIMIT": st.sampled_from([0, 8, 4096]),
     "STRETCHES": st.sampled_from([0, 1, 3]),
+    "WITHIN_RATIO": st.sampled_from([0, 4, 10 ** 6]),
     "SPAN_TEST_RATIO": st.sampled_from([0, 8, 10 ** 6]),
     "PASS_COST": st.sampled_from([0, 10 ** 6]),
     "WORDS_TEST_RATIO": st.sampled_from([0, 4, 10 ** 6]),
 })
-MODULES = {"SHORT_SPAN": indexes_module, "SORTED_SET": paging, "WALK_LIMIT": paging, "STRETCHES": paging,
+MODULES = {"SHORT_SPAN": indexes_module, "SORTED_SET": paging, "WALK_LIMIT": paging, "STRETCHES": paging, "WITHIN_RATIO": indexes_module,
            "SPAN_TEST_RATIO": planner, "PASS_COST": facets, "WORDS_TEST_RATIO": planner}
 
 
