@@ -116,8 +116,9 @@ class Suggestion:
     kind: str = strawberry.field(description="topic, provider or title")
 
 
-@strawberry.type(description="The page is found, and totalCount counted, only when asked for.")
+@strawberry.type
 class ArticleConnection:
+    # The page is found, and totalCount counted, only when asked for.
     page: strawberry.Private[Callable[[], paging.Page]]
     count: strawberry.Private[Callable[[], int]]
     # Search's edges, with scores and highlights.
