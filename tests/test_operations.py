@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import orjson
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from store.db import Store
@@ -69,6 +70,7 @@ def _one_more_article(tmp_path: Path) -> Path:
     return site
 
 
+@pytest.mark.serial  # counts failed requests under wrk: the machine to itself (Makefile)
 def test_sigterm_under_load_loses_no_accepted_request(tmp_path, corpus_db):
     with serve("--db", corpus_db, "--access-log", "json", "--response-cache-mb", "0",
                "--shutdown-timeout", "20", "--log-level", "warning") as server:

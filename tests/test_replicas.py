@@ -122,6 +122,9 @@ def _add_article(site: Path, n: int) -> None:
         encoding="utf-8")
 
 
+# A minute of wrk through HAProxy counts every failed request: it runs in
+# the suite's serial phase (Makefile), with the machine to itself.
+@pytest.mark.serial
 def test_replicas_behind_haproxy_lose_nothing_and_never_mix_versions(tmp_path):
     haproxy = _haproxy()
     wrk.wrk_binary()
