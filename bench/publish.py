@@ -105,9 +105,12 @@ def fresh_load(site: Path, db: Path, port: int, article: Article, edits: int) ->
 
 
 def _settled(db: Path) -> None:
-    """Wait for a compaction a load left running (it holds the lock)."""
-    with Store(db).lock(timeout=3600):
+    """Wait for a compaction a load left running."""
+    store = Store(db)
+    with store.lock(timeout=3600):
         pass
+    while store.compacting():
+        time.sleep(0.05)
 
 
 class Watcher:

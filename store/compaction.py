@@ -13,9 +13,9 @@ made anew (store/image.py).
 
 A load compacts what is due once its publish is in place (see
 ``after_publish``): a small store at once, a larger one in the background,
-in a process of its own that keeps the store's lock, so the next load waits
-for it, and readers go on reading the version it merges, which it does not
-change. Its commit point
+in a process of its own. The merge takes no lock that loads wait for (see
+``compact``): loads go on publishing, and readers go on reading the
+version it merges, which it does not change. Its commit point
 is the manifest, as a publish's: a kill leaves the segments before or after
 the merge, never a mix.
 
@@ -24,14 +24,14 @@ the merge, never a mix.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
 from . import image
-from .db import Snapshot, Store, read_file, record_key
+from .db import Snapshot, Store
 from .image import ImageWriter
-from .segments import (Manifest, remove_strays, segment_name, segment_path, used_generations, write_manifest,
-                       write_segment)
+from .segments import Manifest, merged_name, remove_strays, write_manifest, write_segment
 
 MAX_SEGMENTS = 10
 # A store this small is kept as one segment, merged by the load itself:
@@ -72,70 +72,75 @@ def write_whole(store: Store, snapshot: Snapshot) -> None:
         image.remove(image.path_for(store))  # it could only be stale now
 
 
-def compact(store: Store) -> bool:
-    """Merge what is due (see ``plan``); for the holder of the store's lock.
-    Returns whether anything was merged."""
-    manifest = store.manifest()
-    first = plan(manifest.segments) if manifest is not None else None
-    if first is None:
-        return False
-    if first == 0:
-        snapshot = store.read()
-        write_whole(store, snapshot)
-    else:
-        _merge_newest(store, manifest, first)
+def compact(store: Store, locked: bool = False) -> bool:
+    """Merge what is due (see ``plan``); returns whether anything was merged.
+
+    The merge reads segments, which never change, and writes its own (named
+    by the generations it spans) without the store's lock: loads go on
+    publishing meanwhile. Only putting the manifest in place takes the lock
+    (``locked``: the caller holds it), with the merged segments replaced
+    where they are and every segment published since kept after them. One
+    compaction runs at a time (Store.compaction_lock)."""
+    with store.compaction_lock() as ours:
+        if not ours:
+            return False
+        manifest = store.manifest()
+        first = plan(manifest.segments) if manifest is not None else None
+        if first is None:
+            return False
+        merged = manifest.segments[first:]
+        entry = _merge(store, merged, whole=first == 0)
+        with contextlib.nullcontext() if locked else store.lock(timeout=LOCK_TIMEOUT):
+            now = store.manifest()
+            names = [s["name"] for s in now.segments]
+            # Publishes only add segments after these, and no other compaction ran.
+            assert names[first:first + len(merged)] == [s["name"] for s in merged], names
+            done = Manifest(now.meta, now.segments[:first] + [entry] + now.segments[first + len(merged):])
+            write_manifest(store.path, done)
+            remove_strays(store.path, done, keep_merges=False)
     return True
 
 
-def _merge_newest(store: Store, manifest: Manifest, first: int) -> None:
-    """Segments ``first`` and newer as one segment: the newest record of
-    each key, and the removals of keys that older segments may hold."""
-    records: dict[str, dict] = {"articles": {}, "topics": {}, "providers": {}, "files": {}}
-    nums: dict[str, int] = {}
-    removed: dict[tuple[str, str], dict] = {}
-    meta: dict = {}
-    for segment in manifest.segments[first:]:
-        tables, articles, numbers = read_file(segment_path(store.path, segment["name"]))
-        for doc in (tables.get("removed") or {}).values():
-            records[doc["table"]].pop(doc["key"], None)
-            if doc["table"] == "articles":
-                nums.pop(doc["key"], None)
-            removed[(doc["table"], doc["key"])] = doc
-        for key, stored in articles.items():
-            records["articles"][key] = stored
-            removed.pop(("articles", key), None)
-        nums.update(numbers)
-        for table in ("topics", "providers", "files"):
-            for doc in (tables.get(table) or {}).values():
-                key = record_key(table, doc)
-                records[table][key] = doc
-                removed.pop((table, key), None)
-        meta = next(iter((tables.get("meta") or {}).values()), meta)
-    generation = max([manifest.generation] + used_generations(store.path)) + 1
-    meta = dict(meta, generation=generation)
-    articles = records.pop("articles")
-    data = {"meta": {"1": meta},
-            "articles": {str(nums[key]): articles[key] for key in sorted(articles, key=nums.__getitem__)}}
-    for table, by_key in records.items():
-        data[table] = {str(n): by_key[key] for n, key in enumerate(sorted(by_key), 1)}
-    data["removed"] = {str(n): doc for n, doc in enumerate(removed.values(), 1)}
-    entry = write_segment(store.path, segment_name(generation), data)
-    merged = Manifest(dict(manifest.meta, generation=generation), manifest.segments[:first] + [entry])
-    write_manifest(store.path, merged)
-    remove_strays(store.path, merged)
+# How long a merge waits for a load to finish before putting its manifest in place.
+LOCK_TIMEOUT = 600.0
+
+
+def _merge(store: Store, segments: list[dict], whole: bool) -> dict:
+    """``segments`` (the newest of the store, oldest first) written as one;
+    its manifest entry. ``whole``: they are all the store's segments, so
+    removals have nothing left to remove, and the image is made from it."""
+    name = merged_name(segments)
+    snapshot = store.read_segments(segments)
+    meta = dict(snapshot.meta)
+    if whole:
+        writer = (ImageWriter(store, snapshot.meta, snapshot.articles.nums)
+                  if len(snapshot.articles) >= IMAGE_MIN_ARTICLES else None)
+        entry = store.segment_of(snapshot, name, meta, before_replace=writer, free_records=writer is not None)
+        if writer is None:
+            image.remove(image.path_for(store))  # it could only be stale now
+        return entry
+    data = {"meta": {"1": meta}}
+    articles = snapshot.articles
+    data["articles"] = {str(articles.nums[key]): articles.stored(key)
+                        for key in sorted(articles, key=articles.nums.__getitem__)}
+    for table in ("topics", "providers", "files"):
+        records = getattr(snapshot, table)
+        data[table] = {str(n): records[key] for n, key in enumerate(sorted(records), 1)}
+    data["removed"] = {str(n): {"table": table, "key": key}
+                       for n, (table, key) in enumerate(sorted(snapshot.removed), 1)}
+    return write_segment(store.path, name, data)
 
 
 def after_publish(store: Store) -> None:
     """Compact, if due: a small store at once (SMALL_STORE_BYTES), a larger
     one in a process of its own that goes on after this one exits. Call it
-    holding the store's lock: the process shares the lock (an flock belongs
-    to the open file, which it inherits) and keeps it until it is done, so
-    no other writer starts meanwhile."""
+    holding the store's lock; the process lets go of it (an flock belongs
+    to the open file, which it inherits), so loads go on while it merges."""
     manifest = store.manifest()
     if manifest is None or plan(manifest.segments) is None:
         return
     if sum(s["bytes"] for s in manifest.segments) <= SMALL_STORE_BYTES or not hasattr(os, "fork"):
-        compact(store)
+        compact(store, locked=True)
         return
     child = os.fork()
     if child:
@@ -143,6 +148,8 @@ def after_publish(store: Store) -> None:
         return
     try:
         if os.fork() == 0:  # the compactor: an orphan, reaped by the system
+            if store.held is not None:
+                store.held.close()  # this process's share of the load's lock
             devnull = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):  # whoever reads this process's output stops waiting now
                 os.dup2(devnull, fd)
@@ -159,12 +166,12 @@ def main(argv: list[str]) -> int:
         print("usage: python -m store.compaction STORE [--whole]", file=sys.stderr)
         return 2
     store = Store(paths[0])
-    with store.lock():
-        if whole:  # one segment, and the image a server starts from
+    if whole:  # one segment, and the image a server starts from
+        with store.lock():
             write_whole(store, store.read())
-            merged = True
-        else:
-            merged = compact(store)
+        merged = True
+    else:
+        merged = compact(store)
     print("compacted" if merged else "nothing to compact")
     return 0
 

@@ -162,6 +162,8 @@ class Snapshot:
     meta: dict = field(default_factory=dict)
     # The version it was read from (None: a store of format 1, or none).
     manifest: Manifest | None = None
+    # Of a part of a store's segments: the keys they remove from older ones.
+    removed: set = field(default_factory=set)
 
     def forget_changes(self) -> None:
         for table in (self.articles, self.topics, self.providers, self.files):
@@ -282,6 +284,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = os.fspath(path)
+        self.held = None  # the lock's open file while this process holds it
 
     def exists(self) -> bool:
         return os.path.exists(self.path)
@@ -344,6 +347,7 @@ class Store:
         articles: dict[str, dict | Raw] = {}
         nums: dict[str, int] = {}
         tables: dict[str, dict] = {"topics": {}, "providers": {}, "files": {}}
+        removed: set[tuple[str, str]] = set()  # removals older files than ``paths`` still need
         meta: dict = {}
         with paused_gc():
             for path in paths:
@@ -355,11 +359,17 @@ class Store:
                             nums.pop(doc["key"], None)
                         else:
                             tables[doc["table"]].pop(doc["key"], None)
+                        removed.add((doc["table"], doc["key"]))
                     articles.update(part_articles)
                     nums.update(part_nums)
+                    if removed:
+                        removed.difference_update(("articles", key) for key in part_articles)
                     for table in ("topics", "providers", "files"):
-                        tables[table].update((record_key(table, _doc(doc)), doc)
-                                             for doc in (part.get(table) or {}).values())
+                        for doc in (part.get(table) or {}).values():
+                            key = record_key(table, _doc(doc))
+                            tables[table][key] = doc
+                            if removed:
+                                removed.discard((table, key))
                     metas = [_doc(doc) for doc in (part.get("meta") or {}).values()]
                 except (KeyError, TypeError, AttributeError, ValueError) as exc:
                     raise StoreCorrupt(path, f"unexpected record shape ({type(exc).__name__}: {exc})") from None
@@ -371,9 +381,15 @@ class Store:
             meta = manifest.meta
         snapshot = Snapshot(articles=RecordTable(self.path), topics=Table(tables["topics"]),
                             providers=Table(tables["providers"]), files=Table(tables["files"]),
-                            meta=dict(meta), manifest=manifest)
+                            meta=dict(meta), manifest=manifest, removed=removed)
         snapshot.articles.take(articles, nums, meta.get("nextArticleNum", 1))
         return snapshot
+
+    def read_segments(self, segments: list[dict]) -> Snapshot:
+        """The data of ``segments`` alone (some of the store's, oldest first),
+        with the removals they make of older segments' keys (``removed``),
+        and the newest one's meta: what a compaction merges."""
+        return self._read_files([segment_path(self.path, s["name"]) for s in segments], None)
 
     def write(self, snapshot: Snapshot, before_replace=None, free_records: bool = False) -> None:
         """Publish a whole snapshot as one segment, then the manifest naming
@@ -391,6 +407,17 @@ class Store:
         image builder can use."""
         generation = self._next_generation(snapshot)
         meta = dict(snapshot.meta, format=FORMAT, generation=generation)
+        entry = self.segment_of(snapshot, segment_name(generation), meta, before_replace, free_records)
+        manifest = Manifest(meta, [entry])
+        write_manifest(self.path, manifest)
+        snapshot.meta, snapshot.manifest = meta, manifest
+        remove_strays(self.path, manifest)
+
+    def segment_of(self, snapshot: Snapshot, name: str, meta: dict, before_replace=None,
+                   free_records: bool = False) -> dict:
+        """Every record of ``snapshot`` as the segment ``name`` with the
+        meta record ``meta``; its manifest entry. The hook and
+        ``free_records`` as ``write``'s."""
         data: dict[str, dict] = {"meta": {"1": meta}}
         keys: dict[str, list[tuple[str, int]]] = {}
         # Articles under their numbers for life, in that order (so unchanged
@@ -415,12 +442,9 @@ class Store:
                                (written.st_size, written.st_mtime_ns), path)
 
         with paused_gc():
-            entry = write_segment(self.path, segment_name(generation), data, before_replace=hook)
+            entry = write_segment(self.path, name, data, before_replace=hook)
         entry["articles"] = count
-        manifest = Manifest(meta, [entry])
-        write_manifest(self.path, manifest)
-        snapshot.meta, snapshot.manifest = meta, manifest
-        remove_strays(self.path, manifest)
+        return entry
 
     def publish(self, snapshot: Snapshot) -> None:
         """Publish what changed in ``snapshot`` since it was read (records
@@ -489,9 +513,36 @@ class Store:
                          f"{dt.datetime.now().isoformat(timespec='seconds')}\n")
             handle.flush()
             self._remove_stale_temps()
+            self.held = handle
             yield
         finally:
+            self.held = None
             handle.close()  # closing releases the flock, also when the process dies
+
+    @contextlib.contextmanager
+    def compaction_lock(self):
+        """Yields whether this process is the store's one compaction now
+        (False: another one runs). Writers take the store's lock besides,
+        only to put a merge's manifest in place."""
+        handle = open(self.path + ".compact.lock", "a+")
+        try:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                yield False
+                return
+            yield True
+        finally:
+            handle.close()
+
+    def compacting(self) -> bool:
+        """Whether a compaction runs now (it holds the compaction lock)."""
+        if not os.path.exists(self.path + ".compact.lock"):
+            return False
+        with self.compaction_lock() as ours:
+            return not ours
 
 
     def _remove_stale_temps(self) -> None:
@@ -505,7 +556,9 @@ class Store:
             manifest = read_manifest(self.path)
         except (FileNotFoundError, StoreCorrupt):
             return  # nothing to keep segments for, or a damaged manifest: touch nothing
-        remove_strays(self.path, manifest)
+        # A compaction writes its segment beside the others without this
+        # lock: what it writes is not a stray while it runs.
+        remove_strays(self.path, manifest, keep_merges=self.compacting())
 
 
 def read_written(path: str, spans: dict[str, dict[str, tuple[int, int]]], meta: dict,

@@ -55,6 +55,25 @@ def segment_name(generation: int) -> str:
     return f"{generation:08d}.json"
 
 
+def merged_name(segments: list[dict]) -> str:
+    """The name of the segment merging ``segments`` (oldest first): the
+    generations they span, which no other merge spans, since a later merge
+    that takes this one in spans more."""
+    return f"{span_of(segments[0]['name'])[0]:08d}-{span_of(segments[-1]['name'])[1]:08d}.json"
+
+
+def span_of(name: str) -> tuple[int, int]:
+    """The first and last generation a segment holds the records of."""
+    stem = name[:-len(".json")]
+    first, _, last = stem.partition("-")
+    return int(first), int(last or first)
+
+
+def is_merge(name: str) -> bool:
+    """Whether ``name`` is (or is a temporary file of) a merge's segment."""
+    return "-" in name.split(".", 1)[0]
+
+
 def read_manifest(path: str) -> Manifest | None:
     """The manifest at ``path``; None when the file is a store of format 1
     (everything in one file) or any other TinyDB file without segments.
@@ -107,16 +126,18 @@ def used_generations(path: str) -> list[int]:
         names = os.listdir(folder_of(path))
     except FileNotFoundError:
         return []
-    return [int(name[:-5]) for name in names if name.endswith(".json") and name[:-5].isdigit()]
+    return [span_of(name)[1] for name in names
+            if name.endswith(".json") and name[:-5].replace("-", "", 1).isdigit()]
 
 
-def remove_strays(path: str, manifest: Manifest | None) -> None:
+def remove_strays(path: str, manifest: Manifest | None, keep_merges: bool = False) -> None:
     """Remove segment files the manifest does not name: left by a publish
     or a compaction killed before its manifest was in place, or replaced
     by a compaction. Only for the holder of the store's lock. A server
     still reading a removed segment keeps it open (its pages stay until it
     closes it); one that read the manifest naming it but opened it too late
-    reads the manifest again (Store.read)."""
+    reads the manifest again (Store.read). ``keep_merges``: while a
+    compaction runs, what it writes stays."""
     folder = folder_of(path)
     keep = {segment["name"] for segment in manifest.segments} if manifest else set()
     try:
@@ -124,6 +145,6 @@ def remove_strays(path: str, manifest: Manifest | None) -> None:
     except FileNotFoundError:
         return
     for name in names:
-        if name not in keep:
+        if name not in keep and not (keep_merges and is_merge(name)):
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(folder, name))

@@ -155,11 +155,19 @@ def _run(command: list[str], db: Path, kill_after: tuple[str, float] | None) -> 
         process.wait(timeout=60)
         if kill_after is None:
             assert process.returncode == 0, process.stderr.read()
-            with Store(db).lock(timeout=600):
-                pass
+            _settled(Store(db))
         _stop_group(process.pid)  # before reading: orphaned parse workers hold its stderr
         process.stderr.read()
     return wrote_at if wrote_at is not None else time.monotonic()
+
+
+def _settled(store: Store) -> None:
+    """Once no load holds the store's lock and no compaction runs (one a
+    load started goes on after it)."""
+    with store.lock(timeout=600):
+        pass
+    while store.compacting():
+        time.sleep(0.05)
 
 
 def _stop_group(pgid: int) -> None:

@@ -55,7 +55,8 @@ def test_the_oldest_segment_is_rewritten_only_when_the_newer_ones_add_up_to_it()
 def segmented(tmp_path, monkeypatch):
     """A store of AZURE in four segments: the base, one with an article
     edited and one added, one with the added one removed and a base one
-    removed, one with another edit."""
+    removed, one with another edit. No store is small here: merges follow
+    the plan."""
     monkeypatch.setattr(compaction, "SMALL_STORE_BYTES", 0)  # no store is small: merges by plan
     site = tmp_path / "site"
     shutil.copytree(AZURE, site)
@@ -86,9 +87,13 @@ def _data(store: Store) -> dict:
 def test_merging_the_newest_segments_keeps_the_data_and_the_removals_older_ones_need(segmented):
     before = _data(segmented)
     manifest = segmented.manifest()
-    compaction._merge_newest(segmented, manifest, 1)
+    first = compaction.plan(manifest.segments)
+    assert first is not None and first >= 1, "a merge of the newest segments, the base kept"
+    assert compaction.compact(segmented)
     tables = plain_tables(segmented.path)
-    assert tables["segments"][0] == manifest.segments[0]["name"] and len(tables["segments"]) == 2
+    kept = [s["name"] for s in manifest.segments[:first]]
+    assert tables["segments"][:first] == kept and len(tables["segments"]) == first + 1
+    assert tables["segments"][-1] == f"{first + 1:08d}-00000004.json"  # the generations it spans
     assert _data(segmented) == before
     assert "news/2099-01-01-added" not in tables["articles"]
     snapshot = segmented.read()
@@ -124,3 +129,28 @@ def test_an_operator_compacts_the_store_whole_at_once(segmented):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "compacted" in done.stdout, done.stderr
     assert len(plain_tables(segmented.path)["segments"]) == 1 and _data(segmented) == before
+
+
+def test_a_load_publishes_while_a_compaction_merges(segmented, tmp_path, monkeypatch):
+    """A merge holds no lock that loads wait for: a load publishes after
+    the merge wrote its segment and before its manifest, leaves that
+    segment alone, and keeps its own after the merged one."""
+    site = tmp_path / "site"
+    news = sorted((site / "_news").glob("*.md"))
+    real = compaction.write_segment
+
+    def write_then_publish(path, name, data):
+        entry = real(path, name, data)
+        news[5].write_text(news[5].read_text(encoding="utf-8").replace('title: "', 'title: "During ', 1))
+        assert load(segmented, [site], compact=False, lock_timeout=5).updated["article"] == 1
+        assert (tmp_path / "db.json.d" / name).exists(), "the load removed the merge's segment"
+        return entry
+
+    monkeypatch.setattr(compaction, "write_segment", write_then_publish)
+    assert compaction.compact(segmented)
+    tables = plain_tables(segmented.path)
+    assert tables["articles"][f"news/{news[5].stem}"]["title"].startswith("During ")
+    assert tables["segments"][-1] == "00000005.json" and "-" in tables["segments"][-2]
+    snapshot = segmented.read()
+    assert {k: snapshot.articles[k] for k in snapshot.articles} == tables["articles"]
+    assert sorted(p.name for p in (tmp_path / "db.json.d").iterdir()) == sorted(tables["segments"])
