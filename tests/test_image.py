@@ -190,9 +190,11 @@ def segment_of(store: Store) -> str:
 
 
 def store_files(store: Store) -> list[str]:
-    """What is in the store's folder and in its segments' folder."""
+    """What is in the store's folder (but the compaction's lock file) and in
+    its segments' folder."""
     folder = os.path.dirname(store.path)
-    return sorted(os.listdir(folder)) + sorted(os.listdir(store.path + ".d"))
+    return sorted(n for n in os.listdir(folder) if not n.endswith(".compact.lock")) \
+        + sorted(os.listdir(store.path + ".d"))
 
 
 # --- the corpus, loaded once for this module --------------------------------------------
