@@ -229,8 +229,10 @@ class Article:
         self.title_key = self.title.casefold()
         self.excerpt = record.get("excerpt")
         self.type = _intern(record["type"])
-        # The article's address: webUrl (or what stands for it), else the
-        # original's, as YouTube videos and community samples give only that.
+        # The article's address. The loader already gives the first of
+        # webUrl, sourceUrl and originalUrl (normalize.ALIASES); records a
+        # load wrote before it did, and not parsed since, have the original
+        # apart, which YouTube videos and community samples give alone.
         self.url = record.get("url") or record.get("originalUrl")
         self.original_url = record.get("originalUrl")
         self.amp_url = record.get("ampUrl")
