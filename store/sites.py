@@ -20,6 +20,11 @@ from loaders import site as site_config
 from loaders.errors import LoadError
 
 PREFIX_END = ":"
+# The kinds of global id read before an article id (``provider:``,
+# ``person:``, ... in graph/schema.py's ``node``): a site of one of these
+# names would give its articles ids that read as another kind's, so no
+# site takes them.
+ID_KINDS = frozenset({"provider", "topic", "site", "person", "event"})
 
 
 def read_configs(roots: Iterable[str]) -> tuple[dict[str, dict | None], list[LoadError]]:
@@ -51,7 +56,7 @@ def register(known: dict[str, dict], configs: dict[str, dict | None]) -> dict[st
                                **site_config.record({})}
             continue
         if entry is None:
-            name = _unique(site_config.name_for(config, root), names)
+            name = _unique(site_config.name_for(config, root), names | ID_KINDS)
             names.add(name)
             entry = {"name": name, "prefix": name + PREFIX_END if bare_taken else ""}
             bare_taken = True

@@ -360,3 +360,22 @@ def test_one_folder_describing_an_organisation_twice_is_still_named(tmp_path):
     report = load(Store(tmp_path / "db.json"), [site])
     (error,) = report.rejected
     assert error.path == "_data/organizations/b.md" and "duplicate provider id 'same.example'" in error.reason
+
+
+@pytest.mark.parametrize("kind", ["event", "person", "provider", "topic", "site"])
+def test_a_site_named_like_a_kind_of_id_keeps_its_articles_reachable(tmp_path, kind):
+    # node(id:) reads "event:...", "person:..." as those kinds: a site whose
+    # name would be such a prefix takes another.
+    first = write_site(tmp_path / "first", {"_config.yml": "title: First\nurl: https://first.example\n",
+                                            "_news/a.md": front("title: A")})
+    second = write_site(tmp_path / "second", {"_config.yml": f"title: {kind.title()}\nurl: https://second.example\n",
+                                              "_news/a.md": front("title: B")})
+    with served(tmp_path / "db.json", first, second) as (report, gql):
+        assert report.ok, report.rejected
+        got = gql('{ sites { name } articles { nodes { id title } } }')
+        assert sorted(s["name"] for s in got["sites"]) == sorted(["first", f"{kind}-2"])
+        ids = {n["title"]: n["id"] for n in got["articles"]["nodes"]}
+        assert ids == {"A": "news/a", "B": f"{kind}-2:news/a"}
+        for title, ident in ids.items():
+            assert gql('query($id: ID!) { node(id: $id) { ... on Article { title } } }', {"id": ident}) \
+                == {"node": {"title": title}}
