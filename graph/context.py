@@ -6,6 +6,8 @@ import math
 import time
 from dataclasses import dataclass, field
 
+import strawberry
+
 from store.readmodel import ReadModel, View
 
 from .errors import TooComplexError
@@ -39,3 +41,6 @@ class Context:
             self.timed_out = True
             raise TooComplexError(
                 f"execution took longer than the {self.settings.limits.timeout_seconds:g} s limit")
+
+
+Info = strawberry.Info[Context, None]

@@ -9,8 +9,10 @@ import strawberry
 from store import events as se
 from store import lists
 
+from .connection import PageInfo, page_info
+from .context import Info
 from .inputs import EventOrder, EventWhere, order_pairs, plain
-from .types import Image, Info, Node, PageInfo, Provider, Site, Topic, page_info
+from .types import Image, Node, Provider, Site, Topic
 
 if TYPE_CHECKING:
     from .types import Article

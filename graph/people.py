@@ -10,8 +10,10 @@ from store import lists
 from store import people as sp
 from store.people import Person as PersonRecord
 
+from .connection import PageInfo, page_info
+from .context import Info
 from .inputs import PersonOrder, PersonWhere, order_pairs, plain
-from .types import Image, Info, Node, PageInfo, Provider, Site, Topic, page_info
+from .types import Image, Node, Provider, Site, Topic
 
 if TYPE_CHECKING:
     from .types import Article

@@ -16,9 +16,11 @@ from .inputs import (ArticleOrder, ArticleWhere, EventOrder, EventWhere, ListOrd
                      ProviderWhere, TopicWhere, order_pairs, plain)
 from .people import Person, PersonConnection, select_people
 from .scalars import SCALAR_MAP
-from .types import (Article, ArticleConnection, ArticleFacets, FacetCount, Info, Node, Provider,
-                    ProviderConnection, Site, Stats, Suggestion, Topic, TopicConnection, facet_counts,
-                    page_info, search_articles, select_articles, suggestions)
+from .connection import ArticleConnection, page_info, select_articles
+from .context import Info
+from .search import Suggestion, search_articles, suggestions
+from .types import (Article, ArticleFacets, FacetCount, Node, Provider, ProviderConnection, Site, Stats, Topic,
+                    TopicConnection, facet_counts)
 from store import facets as facet_counting
 from store import lists
 from store.predicates import provider_predicate

@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Callable
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
 from loaders.normalize import slugify
-from store import highlight as hl
-from store import paging, planner
 from store import readmodel as rm
 from store import search as engine
-from store.errors import BadQuery
 
-from .context import Context
-from .inputs import ArticleOrder, ArticleWhere, order_pairs, plain
-
-Info = strawberry.Info[Context, None]
+from .connection import ArticleConnection, PageInfo, articles_of, check_first
+from .context import Info
 
 if TYPE_CHECKING:
     from .events import Event
     from .people import Person
-
-
-def _limit(info: Info, first: int | None) -> None:
-    """`first` on the lists that do not page (connections check in paginate)."""
-    paging.check_page_args(first, None, info.context.settings.limits.max_page)
 
 
 def batched(info: Info, name: str, fetch):
@@ -74,158 +64,7 @@ class Source:
         return isinstance(obj, rm.Source)
 
 
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-@strawberry.type(description="A marked piece of a search hit: `html` is the text HTML-escaped with the "
-                              "matched words in <mark>; `ranges` are those words' [start, end) in `text`, "
-                              "in characters (Unicode code points).")
-class Highlight:
-    field: str = strawberry.field(description="title, excerpt or body")
-    text: str
-    html: str
-    ranges: list[list[int]]
-
-
-@strawberry.type
-class ArticleEdge:
-    cursor: str
-    node: "Article"
-    score: float | None = strawberry.field(
-        default=None, description="Relevance, in search answers: 1 or more when every term matched as "
-                                  "typed, below 1 when a word matched only with a typo.")
-    matcher: strawberry.Private[hl.Matcher | None] = None
-
-    @strawberry.field(description="In search answers: the title, and the excerpt or body fragment that "
-                                  "holds most of the search's terms, with the matched words marked.")
-    def highlights(self) -> list[Highlight] | None:
-        if self.matcher is None:
-            return None
-        return [Highlight(field=h.field, text=h.text, html=h.html, ranges=[list(r) for r in h.ranges])
-                for h in hl.highlights(self.node, self.matcher)]
-
-
-@strawberry.type(description="A completion for a search box.")
-class Suggestion:
-    text: str
-    kind: str = strawberry.field(description="topic, provider or title")
-
-
-@strawberry.type
-class ArticleConnection:
-    # The page is found, and totalCount counted, only when asked for.
-    page: strawberry.Private[Callable[[], paging.Page]]
-    count: strawberry.Private[Callable[[], int]]
-    # Search's edges, with scores and highlights.
-    made_edges: strawberry.Private[Callable[[], list[ArticleEdge]] | None] = None
-
-    @strawberry.field
-    def edges(self) -> list[ArticleEdge]:
-        if self.made_edges is not None:
-            return self.made_edges()
-        page = self.page()
-        return [ArticleEdge(cursor=c, node=a) for a, c in zip(page.items, page.cursors)]
-
-    @strawberry.field
-    def page_info(self) -> PageInfo:
-        return page_info(self.page())
-
-    @strawberry.field
-    def total_count(self) -> int:
-        return self.count()
-
-    @strawberry.field
-    def nodes(self) -> list["Article"]:
-        return self.page().items
-
-
-class _Once:
-    """``make()``, made on the first call and kept."""
-
-    __slots__ = ("make", "made")
-
-    def __init__(self, make: Callable) -> None:
-        self.make, self.made = make, None
-
-    def __call__(self):
-        if self.made is None:
-            self.made = self.make()
-        return self.made
-
-
-def page_info(page: paging.Page) -> PageInfo:
-    return PageInfo(has_next_page=page.has_next, has_previous_page=page.has_previous,
-                    start_cursor=page.cursors[0] if page.cursors else None,
-                    end_cursor=page.cursors[-1] if page.cursors else None)
-
-
-def select_articles(info: Info, where: ArticleWhere | None, order_by: list[ArticleOrder] | None,
-                    first: int | None, after: str | None, last: int | None, before: str | None,
-                    narrow: dict | None = None) -> ArticleConnection:
-    ctx = info.context
-    ctx.check_deadline()
-    condition = plain(where) if where else None
-    if narrow:
-        condition = {"AND": [condition, narrow]} if condition else narrow
-    ctx.model.lookups += 1
-    members = planner.matching(ctx.view, condition, ctx.now)
-    page = paging.pager(ctx.view, members, order_pairs(order_by), first, after, last, before,
-                        limit=ctx.settings.limits.max_page)
-    return ArticleConnection(page=_Once(page), count=members.__len__)
-
-
-def search_articles(info: Info, query: str, where: ArticleWhere | None, first: int | None,
-                    after: str | None, fuzzy: bool = True) -> ArticleConnection:
-    ctx = info.context
-    ctx.check_deadline()
-    ctx.model.lookups += 1
-    paging.check_page_args(first, None, ctx.settings.limits.max_page)
-    tag = "search"
-    cursor, hint = None, 0
-    if after is not None:
-        score, ident, hint = paging.decode_cursor(after, tag, 3)
-        if not isinstance(score, (int, float)) or not isinstance(ident, str) or type(hint) is not int:
-            raise BadQuery(f"invalid cursor {after[:60]!r}")
-        cursor = (score, ident)
-    found = engine.search(ctx.view, query, plain(where) if where else None, ctx.now, fuzzy)
-    window, start = found.page(paging.DEFAULT_PAGE if first is None else first, cursor, max(0, hint))
-    matcher = hl.Matcher(found.tree, fuzzy)
-    edges = [ArticleEdge(cursor=paging.encode_cursor(tag, [s, a.id, start + n + 1]), node=a, score=s, matcher=matcher)
-             for n, (s, a) in enumerate(window)]
-    page = paging.Page(items=[a for _, a in window], cursors=[e.cursor for e in edges],
-                       has_next=start + len(window) < found.total, has_previous=start > 0,
-                       count=lambda: found.total)
-    return ArticleConnection(page=lambda: page, count=page.count, made_edges=lambda: edges)
-
-
-def suggestions(info: Info, prefix: str, first: int | None) -> list[Suggestion]:
-    ctx = info.context
-    ctx.model.lookups += 1
-    _limit(info, first)
-    return [Suggestion(text=s.text, kind=s.kind)
-            for s in engine.suggest(ctx.view, prefix, SUGGESTIONS if first is None else first)]
-
-
-SUGGESTIONS = 10
 SIMILAR = 5
-
-
-def articles_of(narrow):
-    """The `articles` field of a provider or topic: the top-level query
-    narrowed to what belongs to the parent."""
-
-    def resolve(root, info: Info, where: ArticleWhere | None = None,
-                order_by: list[ArticleOrder] | None = None, first: int | None = None,
-                after: str | None = None, last: int | None = None,
-                before: str | None = None) -> ArticleConnection:
-        return select_articles(info, where, order_by, first, after, last, before, narrow=narrow(root))
-
-    return resolve
 
 
 @strawberry.type(description="A collection a site's _config.yml declares.")
@@ -399,31 +238,31 @@ class Article(Node):
     @strawberry.field
     def related(self, info: Info, first: int | None = None) -> list[RelatedItem]:
         info.context.check_deadline()  # related/relatedFrom nest: stop runaways here too
-        _limit(info, first)
+        check_first(info, first)
         return self.related if first is None else self.related[:first]
 
     @strawberry.field(description="Articles like this one (title, excerpt, body and topics), most alike first.")
     def similar(self, info: Info, first: int | None = None) -> list["Article"]:
         info.context.check_deadline()
-        _limit(info, first)
+        check_first(info, first)
         return engine.similar(info.context.view, self, SIMILAR if first is None else first)
 
     @strawberry.field(description="Local articles whose related list points here.")
     def related_from(self, info: Info, first: int | None = None) -> list["Article"]:
         info.context.check_deadline()
-        _limit(info, first)
+        check_first(info, first)
         found = info.context.view.related_from(self)
         return found if first is None else found[:first]
 
     @strawberry.field(description="A playlist's items: the local articles its `items` name, in their order.")
     def items(self, info: Info, first: int | None = None) -> list["Article"]:
-        _limit(info, first)
+        check_first(info, first)
         found = info.context.view.linked(self.items_all)
         return found if first is None else found[:first]
 
     @strawberry.field(description="The playlists whose items include this article.")
     def playlists(self, info: Info, first: int | None = None) -> list["Article"]:
-        _limit(info, first)
+        check_first(info, first)
         found = info.context.view.linked(self.playlists_all)
         return found if first is None else found[:first]
 

@@ -1,0 +1,55 @@
+"""Search answers: ranked hits as an article connection (edges with their
+scores and highlights, cursors of their own), and completions."""
+from __future__ import annotations
+
+import strawberry
+
+from store import highlight as hl
+from store import paging
+from store import search as engine
+from store.errors import BadQuery
+
+from .connection import ArticleConnection, ArticleEdge, check_first
+from .context import Info
+from .inputs import ArticleWhere, plain
+
+
+@strawberry.type(description="A completion for a search box.")
+class Suggestion:
+    text: str
+    kind: str = strawberry.field(description="topic, provider or title")
+
+
+def search_articles(info: Info, query: str, where: ArticleWhere | None, first: int | None,
+                    after: str | None, fuzzy: bool = True) -> ArticleConnection:
+    ctx = info.context
+    ctx.check_deadline()
+    ctx.model.lookups += 1
+    paging.check_page_args(first, None, ctx.settings.limits.max_page)
+    tag = "search"
+    cursor, hint = None, 0
+    if after is not None:
+        score, ident, hint = paging.decode_cursor(after, tag, 3)
+        if not isinstance(score, (int, float)) or not isinstance(ident, str) or type(hint) is not int:
+            raise BadQuery(f"invalid cursor {after[:60]!r}")
+        cursor = (score, ident)
+    found = engine.search(ctx.view, query, plain(where) if where else None, ctx.now, fuzzy)
+    window, start = found.page(paging.DEFAULT_PAGE if first is None else first, cursor, max(0, hint))
+    matcher = hl.Matcher(found.tree, fuzzy)
+    edges = [ArticleEdge(cursor=paging.encode_cursor(tag, [s, a.id, start + n + 1]), node=a, score=s, matcher=matcher)
+             for n, (s, a) in enumerate(window)]
+    page = paging.Page(items=[a for _, a in window], cursors=[e.cursor for e in edges],
+                       has_next=start + len(window) < found.total, has_previous=start > 0,
+                       count=lambda: found.total)
+    return ArticleConnection(page=lambda: page, count=page.count, made_edges=lambda: edges)
+
+
+def suggestions(info: Info, prefix: str, first: int | None) -> list[Suggestion]:
+    ctx = info.context
+    ctx.model.lookups += 1
+    check_first(info, first)
+    return [Suggestion(text=s.text, kind=s.kind)
+            for s in engine.suggest(ctx.view, prefix, SUGGESTIONS if first is None else first)]
+
+
+SUGGESTIONS = 10
