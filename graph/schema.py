@@ -147,7 +147,7 @@ class Query:
         page = _entity_page(info, items, lambda t: t.slug, view.topic_counts, "topic", order_by, first, after)
         return TopicConnection(nodes=page.items, page_info=page_info(page), total_count=page.total)
 
-    @strawberry.field(description="Counts by topic, provider, type and month under one filter.")
+    @strawberry.field(description="Counts by topic, provider, type, month, tag, site and collection under one filter.")
     def facets(self, info: Info, where: ArticleWhere | None = None) -> ArticleFacets:
         ctx = info.context
         ctx.model.lookups += 1
@@ -159,10 +159,11 @@ class Query:
         view = ctx.view
         collections = sorted(((c, len(items)) for c, items in view.by_collection.items()),
                              key=lambda kv: (-kv[1], kv[0]))
+        titles = facet_counting.collection_titles(view.model.sites.values())
         return Stats(articles=len(view.articles), providers=len(view.providers),
                      topics=len(view.topics), related_items=view.related_count, sites=len(view.sites),
                      people=len(view.people), events=len(view.events),
-                     collections=[FacetCount(value=c, label=None, count=n) for c, n in collections],
+                     collections=[FacetCount(value=c, label=titles.get(c), count=n) for c, n in collections],
                      data_version=ctx.model.data_version, loaded_at=ctx.model.loaded_at)
 
 
@@ -204,7 +205,8 @@ def _count_facets(ctx, where: dict | None) -> ArticleFacets:
     return ArticleFacets(total=counts["total"], topics=facet_counts(counts["topics"]),
                          providers=facet_counts(counts["providers"]),
                          types=facet_counts(counts["types"]), months=facet_counts(counts["months"]),
-                         tags=facet_counts(counts["tags"]), sites=facet_counts(counts["sites"]))
+                         tags=facet_counts(counts["tags"]), sites=facet_counts(counts["sites"]),
+                         collections=facet_counts(counts["collections"]))
 
 
 def build_schema() -> strawberry.Schema:

@@ -302,6 +302,8 @@ class ArticleFacets:
     months: list[FacetCount] = strawberry.field(description="Publication months, YYYY-MM, newest first.")
     tags: list[FacetCount]
     sites: list[FacetCount] = strawberry.field(description="Site names, labelled with their titles.")
+    collections: list[FacetCount] = strawberry.field(
+        description="Collections (news, learning, ...), labelled with the title a site's _config.yml gives them, if any.")
 
 
 @strawberry.type
@@ -313,7 +315,8 @@ class Stats:
     sites: int
     people: int
     events: int
-    collections: list[FacetCount]
+    collections: list[FacetCount] = strawberry.field(
+        description="Articles per collection, labelled with the title a site's _config.yml gives it, if any.")
     data_version: str = strawberry.field(description="Changes whenever the loaded data changes.")
     loaded_at: dt.datetime | None
 

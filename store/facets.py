@@ -1,4 +1,4 @@
-"""Facet counts (topics, providers, types, months, tags, sites) of the
+"""Facet counts (topics, providers, types, months, tags, sites, collections) of the
 articles a filter keeps.
 
 Counted from the posting sets: each value's count is the size of its set's
@@ -23,7 +23,7 @@ from .readmodel import View
 # intersections per article.
 PASS_COST = 0.5
 DIMENSIONS = (("topics", "topic"), ("providers", "provider"), ("types", "type"), ("months", "month"),
-              ("tags", "tag"), ("sites", "site"))
+              ("tags", "tag"), ("sites", "site"), ("collections", "collection"))
 
 _topics_of = attrgetter("topics")
 _provider_of = attrgetter("provider")
@@ -31,6 +31,7 @@ _type_of = attrgetter("type")
 _month_of = attrgetter("month")
 _tags_of = attrgetter("tags")
 _site_of = attrgetter("site")
+_collection_of = attrgetter("collection")
 
 
 def facets_of(view: View, where: dict | None, now: dt.datetime) -> dict:
@@ -49,13 +50,15 @@ def count(view: View, members: NumberSet) -> dict:
                   for name, key in DIMENSIONS}
     model = view.model
     topics, providers, sites = model.topics, model.providers, model.sites
+    titles = collection_titles(sites.values())
     return {"total": len(members),
             "topics": [(s, topics[s].name, n) for s, n in _ranked(counts["topics"])],
             "providers": [(d, providers[d].name, n) for d, n in _ranked(counts["providers"])],
             "types": [(t, None, n) for t, n in _ranked(counts["types"])],
             "months": [(m, None, n) for m, n in sorted(counts["months"].items(), reverse=True)],
             "tags": [(t, None, n) for t, n in _ranked(counts["tags"])],
-            "sites": [(s, sites[s].title, n) for s, n in _ranked(counts["sites"])]}
+            "sites": [(s, sites[s].title, n) for s, n in _ranked(counts["sites"])],
+            "collections": [(c, titles.get(c), n) for c, n in _ranked(counts["collections"])]}
 
 
 def _ranked(counts: dict) -> list[tuple[str, int]]:
@@ -77,4 +80,16 @@ def _by_articles(indexes: Indexes, members: NumberSet) -> dict[str, dict]:
             "providers": {provider.key: n for provider, n in providers.items()},
             "types": Counter(map(_type_of, items)), "months": months,
             "tags": Counter(chain.from_iterable(map(_tags_of, items))),
-            "sites": {site.name: n for site, n in sites.items()}}
+            "sites": {site.name: n for site, n in sites.items()},
+            "collections": Counter(map(_collection_of, items))}
+
+
+def collection_titles(sites) -> dict[str, str]:
+    """Each collection's label: the title a site's ``_config.yml`` gives it
+    (the first site's that gives one, as sites share collection names)."""
+    titles: dict[str, str] = {}
+    for site in sites:
+        for collection in site.collections:
+            if collection.title:
+                titles.setdefault(collection.name, collection.title)
+    return titles

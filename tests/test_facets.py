@@ -18,6 +18,7 @@ query($where: ArticleWhere) {
     providers { value label count }
     types { value label count }
     months { value count }
+    collections { value label count }
   }
   articles(where: $where) { totalCount }
 }"""
@@ -36,6 +37,7 @@ def independent_facets(where):
         "types": ranked(Counter(r.type for r in rows)),
         # Months by date, newest first.
         "months": sorted(Counter(r.month for r in rows if r.month).items(), reverse=True),
+        "collections": ranked(Counter(r.collection for r in rows)),
     }
 
 
@@ -53,9 +55,10 @@ def test_facets_equal_independent_counts(gql, where):
     want = independent_facets(where)
     assert want["total"] > 0
     assert facets["total"] == want["total"] == data["articles"]["totalCount"]
-    for name in ("topics", "providers", "types", "months"):
+    for name in ("topics", "providers", "types", "months", "collections"):
         assert [(f["value"], f["count"]) for f in facets[name]] == want[name], name
     assert sum(f["count"] for f in facets["types"]) == facets["total"]
+    assert sum(f["count"] for f in facets["collections"]) == facets["total"]
 
 
 def test_facet_labels_are_display_names(gql):
@@ -70,7 +73,7 @@ def test_facet_labels_are_display_names(gql):
 
 def test_facets_of_nothing(gql):
     facets = gql(FACETS, {"where": {"topics": {"some": ["no-such-topic"]}}})["facets"]
-    assert facets == {"total": 0, "topics": [], "providers": [], "types": [], "months": []}
+    assert facets == {"total": 0, "topics": [], "providers": [], "types": [], "months": [], "collections": []}
 
 
 def test_facets_never_count_unpublished_articles(gql):

@@ -211,8 +211,9 @@ def test_sites_their_collections_and_facets(both):
     got = both("""{ sites { id name title articleCount
                       collections { name title output articleCount } }
                     site(name: "harbour") { articles(first: 2) { nodes { id } } }
-                    stats { sites }
-                    facets { tags { value count } sites { value label count } } }""")
+                    stats { sites collections { value label count } }
+                    facets { tags { value count } sites { value label count } collections { value label count } }
+                    news: facets(where: {site: {name: {eq: "orchard-weekly"}}}) { collections { value label count } } }""")
     harbour, orchard = got["sites"]
     assert (harbour["id"], harbour["name"], harbour["articleCount"]) == ("site:harbour", "harbour", 4)
     assert harbour["collections"] == [
@@ -225,6 +226,11 @@ def test_sites_their_collections_and_facets(both):
     assert [n["id"] for n in got["site"]["articles"]["nodes"]] == ["news/2024-03-05-api-only",
                                                                    "news/2024-03-02-shared-name"]
     assert got["stats"]["sites"] == 2
+    # Collections are labelled with the title a site's _config.yml gives
+    # them: site a calls its news "Dispatches", and site b's news too.
+    assert got["facets"]["collections"] == got["stats"]["collections"] == [
+        {"value": "news", "label": "Dispatches", "count": 4}, {"value": "guides", "label": None, "count": 1}]
+    assert got["news"]["collections"] == [{"value": "news", "label": "Dispatches", "count": 1}]
     assert got["facets"]["tags"] == [{"value": "CN", "count": 2}, {"value": "Coastal", "count": 1},
                                      {"value": "FR", "count": 1}, {"value": "UK", "count": 1},
                                      {"value": "US-LA", "count": 1}, {"value": "US-TX", "count": 1}]
