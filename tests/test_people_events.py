@@ -348,3 +348,12 @@ def test_a_playlist_of_unpublished_items_only_is_none_in_public(tmp_path):
         assert gql(query) == {"playlists": {"totalCount": 0},
                               "articles": {"nodes": [{"id": "learning/collections/c", "items": []}]}}
         assert gql(query, preview=True)["playlists"] == {"totalCount": 1}
+
+
+@pytest.mark.parametrize("field", ["people", "playlists", "events"])
+@pytest.mark.parametrize("args", ["first: 101", "last: 101", "first: -1"])
+def test_typed_lists_keep_the_page_limits_of_articles(gql, field, args):
+    want = gql.raw(f"{{ articles({args}) {{ totalCount }} }}")["errors"][0]
+    (error,) = gql.raw(f"{{ {field}({args}) {{ totalCount }} }}")["errors"]
+    assert error["extensions"]["code"] == want["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"] == want["message"]

@@ -205,3 +205,12 @@ def test_platform_names_organizations_and_privacy(platform):
     related = platform('{ article(id: "news/a1") { related { provider { key } providerName } } }')
     assert related["article"]["related"] == [{"provider": {"key": "tube.example/third-channel"},
                                               "providerName": "Third Channel"}]
+
+
+@pytest.mark.parametrize("field", ["providers", "topics"])
+@pytest.mark.parametrize("args", ["first: 101", "first: -1", 'after: "not a cursor"'])
+def test_sidebar_lists_keep_the_page_limits_of_articles(gql, field, args):
+    want = gql.raw(f"{{ articles({args}) {{ totalCount }} }}")["errors"][0]
+    (error,) = gql.raw(f"{{ {field}({args}) {{ totalCount }} }}")["errors"]
+    assert error["extensions"]["code"] == want["extensions"]["code"] == "BAD_USER_INPUT"
+    assert ("100" in error["message"]) == ("100" in want["message"])
