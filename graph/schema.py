@@ -19,8 +19,8 @@ from .scalars import SCALAR_MAP
 from .connection import ArticleConnection, page_info, select_articles
 from .context import Info
 from .search import Suggestion, search_articles, suggestions
-from .types import (Article, ArticleFacets, FacetCount, Node, Provider, ProviderConnection, Site, Stats, Topic,
-                    TopicConnection, facet_counts)
+from .types import (Article, ArticleFacets, FacetCount, Node, Provider, ProviderConnection, ProviderEdge, Site,
+                    Stats, Topic, TopicConnection, TopicEdge, facet_counts)
 from store import facets as facet_counting
 from store import lists
 from store.predicates import provider_predicate
@@ -93,13 +93,16 @@ class Query:
     @strawberry.field(description="Providers by key (domain, or domain/name on a platform) unless orderBy says otherwise.")
     def providers(self, info: Info, where: ProviderWhere | None = None,
                   order_by: list[ListOrder] | None = None, first: int | None = None,
-                  after: str | None = None) -> ProviderConnection:
+                  after: str | None = None, last: int | None = None,
+                  before: str | None = None) -> ProviderConnection:
         info.context.model.lookups += 1
         view = info.context.view
         test = provider_predicate(plain(where) if where else None, view.provider_counts)
         items = [p for p in view.providers.values() if test(p)]
-        page = _entity_page(info, items, lambda p: p.key, view.provider_counts, "provider", order_by, first, after)
-        return ProviderConnection(nodes=page.items, page_info=page_info(page), total_count=page.total)
+        page = _entity_page(info, items, lambda p: p.key, view.provider_counts, "provider", order_by,
+                            first, after, last, before)
+        return ProviderConnection(edges=[ProviderEdge(cursor=c, node=p) for p, c in zip(page.items, page.cursors)],
+                                  page_info=page_info(page), total_count=page.total)
 
     @strawberry.field(description="Playlists (articles whose items name articles), newest first unless orderBy says otherwise.")
     def playlists(self, info: Info, where: ArticleWhere | None = None,
@@ -139,13 +142,16 @@ class Query:
 
     @strawberry.field(description="Topics by slug unless orderBy says otherwise.")
     def topics(self, info: Info, where: TopicWhere | None = None, order_by: list[ListOrder] | None = None,
-               first: int | None = None, after: str | None = None) -> TopicConnection:
+               first: int | None = None, after: str | None = None, last: int | None = None,
+               before: str | None = None) -> TopicConnection:
         info.context.model.lookups += 1
         view = info.context.view
         test = lists.topic_predicate(plain(where) if where else None, view.topic_counts)
         items = [t for t in view.topics.values() if test(t)]
-        page = _entity_page(info, items, lambda t: t.slug, view.topic_counts, "topic", order_by, first, after)
-        return TopicConnection(nodes=page.items, page_info=page_info(page), total_count=page.total)
+        page = _entity_page(info, items, lambda t: t.slug, view.topic_counts, "topic", order_by,
+                            first, after, last, before)
+        return TopicConnection(edges=[TopicEdge(cursor=c, node=t) for t, c in zip(page.items, page.cursors)],
+                               page_info=page_info(page), total_count=page.total)
 
     @strawberry.field(description="Counts by topic, provider, type, month, tag, site and collection under one filter.")
     def facets(self, info: Info, where: ArticleWhere | None = None) -> ArticleFacets:
@@ -167,14 +173,14 @@ class Query:
                      data_version=ctx.model.data_version, loaded_at=ctx.model.loaded_at)
 
 
-def _entity_page(info: Info, items: list, key, counts: dict, tag: str, order_by, first, after):
+def _entity_page(info: Info, items: list, key, counts: dict, tag: str, order_by, first, after, last, before):
     """Providers or topics: by key, or sorted by ``order_by`` (store/lists.py)."""
     limit = info.context.settings.limits.max_page
     order = order_pairs(order_by)
     if not order:
-        return lists.by_key(items, key, tag, first=first, after=after, limit=limit)
+        return lists.by_key(items, key, tag, first=first, after=after, last=last, before=before, limit=limit)
     return lists.sorted_page(items, lists.entity_fields(key, counts), order, key, tag,
-                             first=first, after=after, limit=limit)
+                             first=first, after=after, last=last, before=before, limit=limit)
 
 
 FACETS_MEMO_SIZE = 1024

@@ -273,17 +273,37 @@ class Article(Node):
 
 
 @strawberry.type
+class ProviderEdge:
+    cursor: str
+    node: Provider
+
+
+@strawberry.type
 class ProviderConnection:
-    nodes: list[Provider]
+    edges: list[ProviderEdge]
     page_info: PageInfo
     total_count: int
+
+    @strawberry.field
+    def nodes(self) -> list[Provider]:
+        return [edge.node for edge in self.edges]
+
+
+@strawberry.type
+class TopicEdge:
+    cursor: str
+    node: Topic
 
 
 @strawberry.type
 class TopicConnection:
-    nodes: list[Topic]
+    edges: list[TopicEdge]
     page_info: PageInfo
     total_count: int
+
+    @strawberry.field
+    def nodes(self) -> list[Topic]:
+        return [edge.node for edge in self.edges]
 
 
 @strawberry.type

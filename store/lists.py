@@ -49,11 +49,11 @@ def normalise(fields: Fields, order: Sequence[tuple[str, str | None]] | None) ->
 
 
 def by_key(items: list, key: Callable[[object], str], tag: str, *, first: int | None,
-           after: str | None, limit: int) -> Page:
+           after: str | None, last: int | None = None, before: str | None = None, limit: int) -> Page:
     """``items`` in key order, paged by key."""
     return paginate(items, key, lambda item: encode_cursor(tag, [key(item)]),
                     lambda cursor: _checked(cursor, decode_cursor(cursor, tag, 1), (str,))[0],
-                    first=first, after=after, last=None, before=None, limit=limit)
+                    first=first, after=after, last=last, before=before, limit=limit)
 
 
 def sorted_page(items: Sequence, fields: Fields, order, ident: Callable[[object], str], tag: str, *,

@@ -214,3 +214,25 @@ def test_sidebar_lists_keep_the_page_limits_of_articles(gql, field, args):
     (error,) = gql.raw(f"{{ {field}({args}) {{ totalCount }} }}")["errors"]
     assert error["extensions"]["code"] == want["extensions"]["code"] == "BAD_USER_INPUT"
     assert ("100" in error["message"]) == ("100" in want["message"])
+
+
+@pytest.mark.parametrize("field, args", [
+    ("providers", ""),
+    ("providers", ", where: {hasArticles: true}, orderBy: [{field: ARTICLE_COUNT}]"),
+    ("topics", ", orderBy: [{field: NAME, direction: DESC}]"),
+])
+def test_sidebar_lists_page_backwards_with_edges(gql, field, args):
+    key = "key" if field == "providers" else "slug"
+    forwards = _walk(gql, field, args, fields=key)
+    query = f"""query($before: String) {{ {field}(last: 4, before: $before{args}) {{
+                totalCount pageInfo {{ hasPreviousPage startCursor }} edges {{ cursor node {{ {key} }} }} }} }}"""
+    backwards, before = [], None
+    for _ in range(200):
+        got = gql(query, {"before": before})[field]
+        assert got["totalCount"] == len(forwards)
+        backwards = [e["node"] for e in got["edges"]] + backwards
+        if not got["pageInfo"]["hasPreviousPage"]:
+            break
+        before = got["pageInfo"]["startCursor"]
+        assert before == got["edges"][0]["cursor"]
+    assert backwards == forwards and len(forwards) > 4
