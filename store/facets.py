@@ -36,7 +36,7 @@ _collection_of = attrgetter("collection")
 
 def facets_of(view: View, where: dict | None, now: dt.datetime) -> dict:
     """The facet counts of the articles of ``view`` matching ``where``."""
-    return count(view, matching(view, where, now))
+    return count(view, matching(view, where, now).numbers())
 
 
 def count(view: View, members: NumberSet) -> dict:

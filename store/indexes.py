@@ -12,8 +12,8 @@ the indexes per view.
   month, ...), as
   ``NumberSet`` objects (store/numbersets.py).
 - ``Ranking``: every article in one order, with prefix sets from which
-  "the numbers at positions [i, j)", "how many members of a set come
-  before position x" and "where is a set's k-th member" cost a few set
+  "the numbers at positions [i, j)", "a set's members among them" and
+  "how many members of a set come before position x" cost a few set
   operations, however large the collection.
 
 Both are patched per article (``Indexes.patched``), copy-on-write, so a
@@ -94,7 +94,10 @@ class Ranking:
     from the start of block b's parent (position 0 on the top level) up to
     where block b starts. Every prefix of the order, positions [0, x), is
     then the disjoint union of one prefix set per level and a slice of
-    ``nums`` shorter than a bottom block: ``_pieces``. An insertion or a
+    ``nums`` shorter than a bottom block (``_path`` finds them): an
+    interval's set (``span``), a set's members in it (``within``) and how
+    many members stand before a position (``count``) are a few set
+    operations each. An insertion or a
     removal shifts the block starts after it by one and touches the few
     prefix sets that cover its position, so blocks drift from STRIDES as
     patches come; ``patches`` counts them so that an owner can rebuild.
@@ -188,33 +191,6 @@ class Ranking:
             total += sum(map(members.__contains__, self.nums[begin:x]))
         return total
 
-    def select(self, members: NumberSet, index: int) -> int:
-        """The position of ``members``' ``index``-th (from 0) in this order,
-        or len(self) when there are not that many."""
-        if index >= len(members):
-            return len(self.nums)
-        prefixes, starts, firsts = self.prefixes, self.starts, self.firsts
-        count = members.intersection_cardinality
-        top = prefixes[0]
-        block = bisect_right(range(len(top)), index, key=lambda b: count(top[b])) - 1
-        base = count(top[block])
-        for level in range(1, len(starts)):
-            pieces = prefixes[level]
-            lo, hi = firsts[level][block], firsts[level][block + 1]
-            block = lo + bisect_right(range(lo, hi), index - base, key=lambda b: count(pieces[b])) - 1
-            base += count(pieces[block])
-        bottom = starts[-1]
-        begin = bottom[block]
-        end = bottom[block + 1] if block + 1 < len(bottom) else len(self.nums)
-        need = index - base
-        nums = self.nums
-        for position in range(begin, end):
-            if nums[position] in members:
-                if not need:
-                    return position
-                need -= 1
-        raise AssertionError("a ranking's prefix sets disagree with its numbers")
-
     def span(self, i: int, j: int) -> NumberSet:
         """The numbers at positions [i, j)."""
         if j - i <= SHORT_SPAN:
@@ -259,32 +235,35 @@ class Ranking:
         highs.append(members & NumberSet(nums[bottom[upper[-1]]:j]))
         return NumberSet.union(result, *highs)
 
-    def walk(self, members: NumberSet, start: int, stop: int, want: int, budget: int) -> list[int] | None:
-        """The first ``want`` of ``members`` from position ``start`` on
-        (before ``stop``), reading at most ``budget`` positions; None when
-        that was not enough."""
+    def walk(self, test: Callable[[int], bool], start: int, stop: int, want: int,
+             budget: int) -> list[int] | None:
+        """The first ``want`` numbers that pass ``test`` from position
+        ``start`` on (before ``stop``; fewer when it comes first), reading
+        at most ``budget`` positions; None when that was not enough."""
         found: list[int] = []
         nums = self.nums
         position, chunk = start, max(16, min(budget, 2 * want))
         limit = min(stop, start + budget)
         while position < limit:
             end = min(limit, position + chunk)
-            found += filter(members.__contains__, nums[position:end])
+            found += filter(test, nums[position:end])
             if len(found) >= want:
                 return found[:want]
             position, chunk = end, chunk * 2
         return found if position >= stop else None
 
-    def walk_back(self, members: NumberSet, stop: int, start: int, want: int, budget: int) -> list[int] | None:
-        """The last ``want`` of ``members`` before position ``stop`` (from
-        ``start`` on), in order; None when ``budget`` positions were not enough."""
+    def walk_back(self, test: Callable[[int], bool], stop: int, start: int, want: int,
+                  budget: int) -> list[int] | None:
+        """The last ``want`` numbers that pass ``test`` before position
+        ``stop`` (from ``start`` on), in order; None when ``budget``
+        positions were not enough."""
         found: list[int] = []
         nums = self.nums
         position, chunk = stop, max(16, min(budget, 2 * want))
         limit = max(start, stop - budget)
         while position > limit:
             begin = max(limit, position - chunk)
-            found = list(filter(members.__contains__, nums[begin:position])) + found
+            found = list(filter(test, nums[begin:position])) + found
             if len(found) >= want:
                 return found[len(found) - want:]
             position, chunk = begin, chunk * 2

@@ -2,13 +2,13 @@
 without sorting the set.
 
 A cursor holds its article's sort values and id, so it keeps its place by
-key (not by offset) when articles are added or removed. The page of a set
-(``page_of``) is found in the ranking of its order (store/indexes.py): the
-set's members are counted before the cursors' positions, and the page is
-read by walking the ranking from the cursor while members are dense, or
-by finding its first and last member's positions and ordering the few
-members between them. A set smaller than such a walk is sorted instead.
-The answer is what sorting the whole set and bisecting it would give:
+key (not by offset) when articles are added or removed. The page of a
+filter's matches (``page_of``) is found in the ranking of its order
+(store/indexes.py), from the cursor's position: by reading the ranking
+and testing each article while matches are dense, or as the matches in a
+stretch of it, widened until it holds the page, ordered by label. Nothing
+sorts the matches, and nothing counts them unless totalCount is asked for.
+The answer is what sorting them all and bisecting would give:
 ``paginate`` over a sorted list is that reference, and the lists of
 providers and topics use it.
 """
@@ -23,6 +23,7 @@ import orjson
 
 from .errors import BadQuery
 from .indexes import Ranking
+from .matches import Matches
 from .numbersets import NumberSet
 from .ordering import Order, key_from_values, normalise_order, order_tag, values_of
 from .readmodel import Article, View
@@ -30,16 +31,14 @@ from .readmodel import Article, View
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 CURSOR_ORDERINGS = 8  # orderings whose cursors are remembered, per view
-# A set this small is sorted by its ranking's labels rather than found in it.
-SORTED_SET = 64
 # A walk from a cursor reads at most this many positions (and this many
-# times the positions its members' density predicts) before the page is
-# found as the members of a stretch of the ranking instead.
+# times the positions its members' estimated density predicts) before the
+# page is found as the members of a stretch of the ranking instead.
 WALK_LIMIT = 1024
 WALK_SLACK = 4
-# Stretches of the ranking tried, each four times as wide, before a sparse
-# page is found by its members' positions.
-STRETCHES = 3
+# A stretch holding more than this many times the members a page needs is
+# narrowed before they are sorted.
+NARROWED = 8
 
 
 @dataclass
@@ -138,12 +137,12 @@ class Cursors:
 
 # --- pages of a set ------------------------------------------------------------
 
-def pager(view: View, members: NumberSet, order, first: int | None = None, after: str | None = None,
+def pager(view: View, members: Matches, order, first: int | None = None, after: str | None = None,
           last: int | None = None, before: str | None = None,
           limit: int = MAX_PAGE) -> Callable[[], Page]:
-    """The page of ``members`` (article numbers of ``view``) in ``order``,
-    found when called: the arguments and cursors are checked now, so a bad
-    one is an error whatever the request asks of the connection."""
+    """The page of ``members`` (articles of ``view``) in ``order``, found
+    when called: the arguments and cursors are checked now, so a bad one
+    is an error whatever the request asks of the connection."""
     check_page_args(first, last, limit)
     if first is None and last is None:
         first = DEFAULT_PAGE
@@ -154,18 +153,21 @@ def pager(view: View, members: NumberSet, order, first: int | None = None, after
     return lambda: _page(view, members, order, cursors, first, after_key, last, before_key)
 
 
-def page_of(view: View, members: NumberSet, order, first: int | None = None, after: str | None = None,
+def page_of(view: View, members: Matches, order, first: int | None = None, after: str | None = None,
             last: int | None = None, before: str | None = None, limit: int = MAX_PAGE) -> Page:
     return pager(view, members, order, first, after, last, before, limit)()
 
 
-def _page(view: View, members: NumberSet, order: Order, cursors: Cursors, first: int | None,
+def _page(view: View, members: Matches, order: Order, cursors: Cursors, first: int | None,
           after_key: tuple | None, last: int | None, before_key: tuple | None) -> Page:
+    """What ``paginate`` gives for the members sorted: the matches after
+    ``after`` are the members at the cursor's position in the ranking or
+    later. With first alone (or last alone) the page is read from the
+    cursor on and one more tells whether there is a next (previous) page;
+    with both, the members before each cursor are counted."""
     indexes = view.model.indexes
     ranking = indexes.ranking(order)
     size = len(ranking)
-    # Where the cursors fall in the whole ranking: the matches after `after`
-    # are the members at its position or later.
     after_at, before_at = 0, size
     if after_key is not None or before_key is not None:
         key = indexes.sort_key(order)
@@ -173,63 +175,82 @@ def _page(view: View, members: NumberSet, order: Order, cursors: Cursors, first:
             after_at = bisect.bisect_right(ranking.nums, after_key, key=key)
         if before_key is not None:
             before_at = bisect.bisect_left(ranking.nums, before_key, key=key)
-    total = len(members)
-    if total <= SORTED_SET:
-        labels = ranking.labels
-        items = sorted(members, key=labels.__getitem__)
-        marks = [labels[n] for n in items]
-        start = bisect.bisect_left(marks, ranking.label_at(after_at)) if after_at else 0
-        end = max(start, bisect.bisect_left(marks, ranking.label_at(before_at)) if before_at < size else total)
-        lo, hi = _bounds(start, end, first, last)
-        window = items[lo:hi]
+    beyond = max(after_at, before_at)  # where the matches after the window's end begin
+    if last is None:
+        found = _forward(ranking, members, after_at, before_at, first + 1)
+        window = found[:first]
+        has_next = len(found) > first or (beyond < size and bool(_forward(ranking, members, beyond, size, 1)))
+        has_previous = after_at > 0 and bool(_backward(ranking, members, 0, after_at, 1))
+    elif first is None:
+        found = _backward(ranking, members, after_at, before_at, last + 1)
+        window = found[max(0, len(found) - last):] if last else []
+        has_previous = len(found) > last or (after_at > 0 and bool(_backward(ranking, members, 0, after_at, 1)))
+        has_next = beyond < size and bool(_forward(ranking, members, beyond, size, 1))
     else:
-        start = ranking.count(members, after_at) if after_at else 0
-        end = max(start, ranking.count(members, before_at) if before_at < size else total)
+        numbers = members.numbers()
+        start = ranking.count(numbers, after_at)
+        end = max(start, ranking.count(numbers, before_at))
         lo, hi = _bounds(start, end, first, last)
-        window = _window(ranking, members, lo, hi, start, end, after_at, before_at)
+        window = _forward(ranking, members, after_at, before_at, hi - start)[lo - start:]
+        has_next, has_previous = hi < len(numbers), lo > 0
     by_num = indexes.by_num
     articles = [by_num[n] for n in window]
-    return Page(items=articles, cursors=list(map(cursors.of, articles)), has_next=hi < total,
-                has_previous=lo > 0, count=members.__len__)
+    return Page(items=articles, cursors=list(map(cursors.of, articles)), has_next=has_next,
+                has_previous=has_previous, count=members.__len__)
 
 
-def _window(ranking: Ranking, members: NumberSet, lo: int, hi: int, start: int, end: int,
-            after_at: int, before_at: int) -> list[int]:
-    """The members with match index [lo, hi), in order: the matches between
-    the cursors are those with index [start, end), at positions from
-    ``after_at`` and before ``before_at``. Dense members are found by
-    reading the ranking from the nearer cursor; sparse ones as the set of
-    a stretch of it, ordered by label, the stretch widened until it holds
-    the page; then, if still not found, by their positions."""
-    if hi <= lo:
+def _forward(ranking: Ranking, members: Matches, start: int, stop: int, want: int) -> list[int]:
+    """The first ``want`` members at positions [start, stop), in order
+    (fewer when there are not so many). Dense members are found by reading
+    the ranking; sparse ones as the members of a stretch of it, ordered by
+    label, the stretch widened until it holds them."""
+    if want <= 0 or start >= stop:
         return []
-    spacing = len(ranking) / len(members)  # positions per member, were they spread evenly
-    forward, backward = hi - start, end - lo
-    reach = min(forward, backward) * spacing
+    reach = want * len(ranking) / max(1.0, members.estimate())
     if reach <= WALK_LIMIT:
-        budget = min(WALK_LIMIT, max(64, int(WALK_SLACK * reach)))
-        if forward <= backward:
-            found = ranking.walk(members, after_at, before_at, forward, budget)
-            if found is not None and len(found) == forward:
-                return found[lo - start:]
-        else:
-            found = ranking.walk_back(members, before_at, after_at, backward, budget)
-            if found is not None and len(found) == backward:
-                return found[:hi - lo]
-    labels = ranking.labels.__getitem__
+        found = ranking.walk(members.contains, start, stop, want, min(WALK_LIMIT, max(64, int(WALK_SLACK * reach))))
+        if found is not None:
+            return found
+    found = _stretch(ranking, members, want, start, stop, reach, lambda width: (start, min(stop, start + width)))
+    return sorted(found, key=ranking.labels.__getitem__)[:want]
+
+
+def _backward(ranking: Ranking, members: Matches, start: int, stop: int, want: int) -> list[int]:
+    """The last ``want`` members at positions [start, stop), in order."""
+    if want <= 0 or start >= stop:
+        return []
+    reach = want * len(ranking) / max(1.0, members.estimate())
+    if reach <= WALK_LIMIT:
+        found = ranking.walk_back(members.contains, stop, start, want,
+                                  min(WALK_LIMIT, max(64, int(WALK_SLACK * reach))))
+        if found is not None:
+            return found
+    found = _stretch(ranking, members, want, stop, start, reach, lambda width: (max(start, stop - width), stop))
+    found = sorted(found, key=ranking.labels.__getitem__)
+    return found[max(0, len(found) - want):]
+
+
+def _stretch(ranking: Ranking, members: Matches, want: int, near: int, far: int, reach: float,
+             bounds: Callable[[int], tuple[int, int]]) -> NumberSet:
+    """The members of the narrowest stretch of the ranking reaching from
+    position ``near`` towards ``far`` that holds ``want`` of them (all of
+    them up to ``far`` when it never does), or of one holding at most
+    about NARROWED times as many: it is widened fourfold until it holds
+    enough, then, when it holds many more (the members gather beyond a
+    long empty stretch), bisected, so that few are sorted."""
     width = int(2 * reach) + 64
-    for _ in range(STRETCHES):
-        if forward <= backward:
-            stop = min(before_at, after_at + width)
-            found = sorted(members & ranking.span(after_at, stop), key=labels)
-            if len(found) >= forward:
-                return found[lo - start:forward]
+    short, limit = 0, abs(far - near)  # a stretch `short` wide holds fewer than want
+    while True:
+        found = members.within(ranking, *bounds(width))
+        if len(found) >= want or width >= limit:
+            break
+        short, width = width, width * 4
+    wide = min(width, limit)
+    while len(found) > NARROWED * want and wide - short > 1:
+        middle = (short + wide) // 2
+        part = members.within(ranking, *bounds(middle))
+        if len(part) >= want:
+            wide, found = middle, part
         else:
-            begin = max(after_at, before_at - width)
-            found = sorted(members & ranking.span(begin, before_at), key=labels)
-            if len(found) >= backward:
-                return found[len(found) - backward:len(found) - (end - hi)]
-        width *= 4
-    first, final = ranking.select(members, lo), ranking.select(members, hi - 1)
-    between = members & ranking.span(first, final + 1)
-    return sorted(between, key=labels)
+            short = middle
+    return found

@@ -21,6 +21,7 @@ from typing import Callable
 
 from .errors import BadQuery
 from .indexes import Indexes, Ranking, filtered
+from .matches import Interval, Matches
 from .words import WordIndex
 from .numbersets import EMPTY, NumberSet, union
 from .predicates import SITE_FIELDS, date_bounds, fold, lower_domains, slugs, string_filter, tag_keys
@@ -32,6 +33,11 @@ from .readmodel import Article, View
 SPAN_TEST_RATIO = 8
 SPAN_TESTS = 4096
 UNKNOWN = float("inf")  # the estimated size of a test: it runs last
+# A range of an AND is left as an interval (store/matches.py) when it and
+# what the conditions before it left are within this factor of each other
+# in size: intersecting a set with a much smaller one is cheap, and a much
+# narrower range makes a small set that every later step gains from.
+DEFER_RATIO = 4
 # Candidates of a text filter are tested without making their set when
 # this many times fewer are left than the set would hold.
 WORDS_TEST_RATIO = 4
@@ -415,11 +421,24 @@ class Compiler:
         return self.all(parts) if parts else Everything(self.total)
 
 
-def matching(view: View, where: dict | None, now: dt.datetime) -> NumberSet:
-    """The numbers of the articles of ``view`` that ``where`` keeps. The
-    set may be an index's own: read it, never change it."""
+def matching(view: View, where: dict | None, now: dt.datetime) -> Matches:
+    """The articles of ``view`` that ``where`` keeps. A range of an AND
+    about as large as what the conditions before it left is left as an
+    interval (store/matches.py), applied as far as the request needs.
+    Tests run on a set, after every range."""
     indexes = view.model.indexes
     audience = indexes.audience(view.preview)
     if not where:
-        return audience
-    return Compiler(indexes, view, now).compile(where).run(audience)
+        return Matches(audience)
+    node = Compiler(indexes, view, now).compile(where)
+    parts = node.parts if isinstance(node, All) else [node]
+    if any(isinstance(part, (Test, Words)) for part in parts):
+        return Matches(node.run(audience))
+    domain, deferred = audience, []
+    for part in parts:
+        if isinstance(part, Span) and part.size and \
+                max(part.size, len(domain)) <= DEFER_RATIO * min(part.size, len(domain)):
+            deferred.append(Interval(part.ranking, part.i, part.j))
+        elif domain:
+            domain = part.run(domain)
+    return Matches(domain, deferred if domain else [])

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from store import facets, indexes as indexes_module, ordering, paging, planner, predicates
+from store import facets, indexes as indexes_module, matches, ordering, paging, planner, predicates
 from store.db import Store
 from store.errors import BadQuery
 from store.indexes import Indexes
@@ -283,16 +283,18 @@ orders = st.one_of(st.none(), st.lists(st.tuples(st.sampled_from(list(ordering.F
 # same answers, so the test draws them too.
 tunings = st.fixed_dictionaries({
     "SHORT_SPAN": st.sampled_from([0, 3, 512]),
-    "SORTED_SET": st.sampled_from([0, 5, 64]),
     "WALK_LIMIT": st.sampled_from([0, 8, 4096]),
-    "STRETCHES": st.sampled_from([0, 1, 3]),
+    "NARROWED": st.sampled_from([0, 8]),
+    "DEFER_RATIO": st.sampled_from([0, 4, 10 ** 6]),
+    "TESTED": st.sampled_from([0, 256]),
     "WITHIN_RATIO": st.sampled_from([0, 4, 10 ** 6]),
     "SPAN_TEST_RATIO": st.sampled_from([0, 8, 10 ** 6]),
     "PASS_COST": st.sampled_from([0, 10 ** 6]),
     "WORDS_TEST_RATIO": st.sampled_from([0, 4, 10 ** 6]),
 })
-MODULES = {"SHORT_SPAN": indexes_module, "SORTED_SET": paging, "WALK_LIMIT": paging, "STRETCHES": paging, "WITHIN_RATIO": indexes_module,
-           "SPAN_TEST_RATIO": planner, "PASS_COST": facets, "WORDS_TEST_RATIO": planner}
+MODULES = {"SHORT_SPAN": indexes_module, "WITHIN_RATIO": indexes_module, "WALK_LIMIT": paging, "NARROWED": paging,
+           "DEFER_RATIO": planner, "SPAN_TEST_RATIO": planner, "WORDS_TEST_RATIO": planner,
+           "TESTED": matches, "PASS_COST": facets}
 
 
 @contextlib.contextmanager
@@ -380,7 +382,7 @@ def test_the_planner_answers_as_the_reference(models, variant, data):
                      {"last": size + 1, "first": size, "before": cursor},
                      {"first": size, "after": cursor, "before": cursor}, {"last": size}):
             assert facts(got.page(**args)) == facts(want.page(**args)), args
-        counted = facets.count(view, got.members)
+        counted = facets.count(view, got.members.numbers())
         want_facets = reference_facets(want.items)
         assert counted["total"] == want_facets["total"]
         for name in ("topics", "providers", "types", "months", "tags", "sites"):
@@ -436,5 +438,5 @@ def test_text_filters_keep_what_the_reference_keeps(models, variant, data):
     view = model.view(data.draw(st.booleans(), label="preview"))
     with tuned({"WORDS_TEST_RATIO": data.draw(st.sampled_from([0, 10 ** 6]), label="ratio")}):
         test = predicates.compile_where(where, view, FROZEN_NOW)
-        assert planner.matching(view, where, FROZEN_NOW) == \
+        assert planner.matching(view, where, FROZEN_NOW).numbers() == \
             planner.NumberSet(a.num for a in view.articles if test(a))

@@ -1,0 +1,108 @@
+"""The articles a filter keeps, as the planner leaves them: a set, and
+maybe ranges not yet applied to it.
+
+Making a wide range's set costs the same whatever the answer (at a million
+articles, a set of half of them is a hundred kilobytes written), so the
+planner leaves a range of an AND about as large as what the other
+conditions leave (store/planner.py) as an interval of its ranking. Each is
+applied only as far as the request needs: a page tests the members it
+reads against the ranges' labels, a count counts the set before the last
+range's two ends (store/indexes.py ``Ranking.count``), and the set itself
+is made only when asked for (facets, a page between two cursors).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .indexes import Ranking
+from .numbersets import NumberSet
+
+# So few members are tested one by one against the ranges' labels.
+TESTED = 256
+
+
+class Interval:
+    """Positions [i, j) of a ranking, as the labels between which its
+    members' labels lie."""
+
+    __slots__ = ("ranking", "i", "j", "low", "high")
+
+    def __init__(self, ranking: Ranking, i: int, j: int) -> None:
+        self.ranking, self.i, self.j = ranking, i, j
+        self.low, self.high = ranking.label_at(i), ranking.label_at(j)
+
+    def __len__(self) -> int:
+        return self.j - self.i
+
+    def apply(self, members: NumberSet) -> NumberSet:
+        return self.ranking.within(members, self.i, self.j)
+
+    def count(self, members: NumberSet) -> int:
+        ranking = self.ranking
+        return ranking.count(members, self.j) - ranking.count(members, self.i)
+
+
+class Matches:
+    """``base`` restricted to each of ``intervals`` (the narrowest first)."""
+
+    __slots__ = ("base", "intervals", "_numbers", "_count", "contains")
+
+    def __init__(self, base: NumberSet, intervals: list[Interval] = ()) -> None:
+        self.base = base
+        self.intervals = sorted(intervals, key=len)
+        self._numbers = None if self.intervals else base
+        self._count: int | None = None
+        self.contains: Callable[[int], bool] = base.__contains__ if not self.intervals else self._test()
+
+    def _test(self) -> Callable[[int], bool]:
+        has = self.base.__contains__
+        if len(self.intervals) == 1:
+            (one,) = self.intervals
+            labels, low, high = one.ranking.labels, one.low, one.high
+            return lambda n: has(n) and low <= labels[n] < high
+        bounds = [(i.ranking.labels, i.low, i.high) for i in self.intervals]
+        return lambda n: has(n) and all(low <= labels[n] < high for labels, low, high in bounds)
+
+    def numbers(self) -> NumberSet:
+        """The set itself (made once)."""
+        if self._numbers is None:
+            members = self.base
+            for interval in self.intervals:
+                members = interval.apply(members)
+            self._numbers = members
+        return self._numbers
+
+    def __len__(self) -> int:
+        if self._count is None:
+            if self._numbers is not None:
+                self._count = len(self._numbers)
+            else:
+                members = self.base
+                for interval in self.intervals[:-1]:
+                    members = interval.apply(members)
+                self._count = self.intervals[-1].count(members)
+        return self._count
+
+    def estimate(self) -> float:
+        """About how many there are, without counting: the ranges taken as
+        independent of the set and of each other."""
+        if self._count is not None:
+            return self._count
+        estimate = float(len(self.base))
+        for interval in self.intervals:
+            estimate *= len(interval) / max(1, len(interval.ranking))
+        return estimate
+
+    def within(self, ranking: Ranking, i: int, j: int) -> NumberSet:
+        """The members at positions [i, j) of ``ranking``."""
+        if self._numbers is not None:
+            return ranking.within(self._numbers, i, j)
+        members = ranking.within(self.base, i, j)
+        if len(members) <= TESTED:
+            return NumberSet(filter(self.contains, members))
+        for interval in self.intervals:
+            members = interval.apply(members)
+        return members
+
+    def __contains__(self, num: int) -> bool:
+        return self.contains(num)
