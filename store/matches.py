@@ -7,14 +7,14 @@ planner leaves a range of an AND about as large as what the other
 conditions leave (store/planner.py) as an interval of its ranking. Each is
 applied only as far as the request needs: a page tests the members it
 reads against the ranges' labels, a count counts the set before the last
-range's two ends (store/indexes.py ``Ranking.count``), and the set itself
+range's two ends (store/ranking.py ``Ranking.count``), and the set itself
 is made only when asked for (facets, a page between two cursors).
 """
 from __future__ import annotations
 
 from typing import Callable
 
-from .indexes import Ranking
+from .ranking import Ranking
 from .numbersets import NumberSet
 
 # So few members are tested one by one against the ranges' labels.

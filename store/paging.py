@@ -4,7 +4,7 @@ without sorting the set.
 A cursor holds its article's sort values and id, so it keeps its place by
 key (not by offset) when articles are added or removed. The page of a
 filter's matches (``page_of``) is found in the ranking of its order
-(store/indexes.py), from the cursor's position: by reading the ranking
+(store/ranking.py), from the cursor's position: by reading the ranking
 and testing each article while matches are dense, or as the matches in a
 stretch of it, widened until it holds the page, ordered by label. Nothing
 sorts the matches, and nothing counts them unless totalCount is asked for.
@@ -22,10 +22,10 @@ from typing import Callable, Sequence
 import orjson
 
 from .errors import BadQuery
-from .indexes import Ranking
 from .matches import Matches
 from .numbersets import NumberSet
 from .ordering import Order, key_from_values, normalise_order, order_tag, values_of
+from .ranking import Ranking
 from .readmodel import Article, View
 
 MAX_PAGE = 100

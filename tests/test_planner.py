@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from store import facets, indexes as indexes_module, matches, ordering, paging, planner, predicates
+from store import conditions, facets, matches, ordering, paging, planner, predicates, ranking as ranking_module
 from store.db import Store
 from store.errors import BadQuery
 from store.indexes import Indexes
@@ -292,8 +292,8 @@ tunings = st.fixed_dictionaries({
     "PASS_COST": st.sampled_from([0, 10 ** 6]),
     "WORDS_TEST_RATIO": st.sampled_from([0, 4, 10 ** 6]),
 })
-MODULES = {"SHORT_SPAN": indexes_module, "WITHIN_RATIO": indexes_module, "WALK_LIMIT": paging, "NARROWED": paging,
-           "DEFER_RATIO": planner, "SPAN_TEST_RATIO": planner, "WORDS_TEST_RATIO": planner,
+MODULES = {"SHORT_SPAN": ranking_module, "WITHIN_RATIO": ranking_module, "WALK_LIMIT": paging, "NARROWED": paging,
+           "DEFER_RATIO": planner, "SPAN_TEST_RATIO": conditions, "WORDS_TEST_RATIO": conditions,
            "TESTED": matches, "PASS_COST": facets}
 
 
