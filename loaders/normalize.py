@@ -7,6 +7,8 @@ import datetime as dt
 import re
 import unicodedata
 
+from loaders.regions import region
+
 
 class FieldError(ValueError):
     """A field with the wrong type; ``key`` is the top-level key to point at."""
@@ -188,12 +190,6 @@ def topic_names(key: str, value) -> list[str]:
     return names
 
 
-# ISO 3166 codes (``CN``, ``US-LA``, and the non-ISO ``UK``) are written in
-# upper case whatever the file says, so one region is one tag; other tags
-# are kept as written.
-_REGION = re.compile(r"^[A-Za-z]{2}(?:-[A-Za-z0-9]{1,3})?$")
-
-
 def tags(key: str, value) -> list[str]:
     if value is None:
         return []
@@ -205,8 +201,7 @@ def tags(key: str, value) -> list[str]:
             item = "NO"  # Norway, unquoted, is YAML 1.1's false: the one region code that is
         text = _text(key, item, path=f"{key}[{i}]")
         text = text.strip() if text else ""
-        if _REGION.match(text):
-            text = text.upper()
+        text = region(text) or text  # one region is one tag, whatever its case
         if text and text not in found:
             found.append(text)
     return found

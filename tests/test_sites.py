@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from loaders import normalize
 from store.db import Store
 from store.ingest import load
 from tests.sitebuilder import front, served, write_site
@@ -385,3 +386,13 @@ def test_a_site_named_like_a_kind_of_id_keeps_its_articles_reachable(tmp_path, k
         for title, ident in ids.items():
             assert gql('query($id: ID!) { node(id: $id) { ... on Article { title } } }', {"id": ident}) \
                 == {"node": {"title": title}}
+
+
+@pytest.mark.parametrize("written, kept", [
+    (["us-la", "Cn", "uk", "xk"], ["US-LA", "CN", "UK", "XK"]),
+    # two letters that no region has are words, and keep their case
+    (["go", "ux", "db", "ab-cd", "Coastal"], ["go", "ux", "db", "ab-cd", "Coastal"]),
+    (["fr", "FR", "Fr"], ["FR"]),
+])
+def test_only_assigned_region_codes_are_upper_cased(written, kept):
+    assert normalize.tags("tags", written) == kept
