@@ -12,7 +12,7 @@ import gc
 import logging
 import threading
 
-from store import image
+from store import image, searchversions
 from store.db import Store, settle
 from store.errors import StoreCorrupt, StoreError
 from store.readmodel import ReadModel
@@ -37,11 +37,20 @@ def read_model(store: Store) -> ReadModel:
 
 
 def build_model(store: Store, index_later: bool = False) -> ReadModel:
-    """The read model of the store's data version, with its search index;
-    ``index_later`` builds the index in a thread instead (start-up: the
-    server answers at once, and a search waits for the index if it must)."""
-    model = read_model(store)
-    if index_later:
+    """The read model of the store's data version, with its search index:
+    the one its load wrote, or else one made in memory (``index_later``:
+    in a thread, so that a server starting answers at once, and a search
+    waits for the index if it must)."""
+    for _ in range(3):
+        model = read_model(store)
+        try:
+            index = searchversions.open_for(store, model)
+            break
+        except searchversions.Gone:  # a newer load removed it: that store is newer too
+            index = None
+    if index is not None:
+        model._search_index = index
+    elif index_later:
         threading.Thread(target=_index_and_settle, args=(model,), name="search-index",
                          daemon=True).start()
     else:

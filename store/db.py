@@ -304,11 +304,12 @@ class Store:
         return sum(os.path.getsize(path) for path in [self.path] + names if os.path.exists(path))
 
     def remove(self) -> None:
-        """Remove the store: its manifest, segments and image (a bench or a
-        test starting from nothing)."""
+        """Remove the store: its manifest, segments, image and search index
+        (a bench or a test starting from nothing)."""
         import shutil
 
         shutil.rmtree(folder_of(self.path), ignore_errors=True)
+        shutil.rmtree(self.path + ".search", ignore_errors=True)
         for path in (self.path, self.path + ".image"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)

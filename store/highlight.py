@@ -1,7 +1,7 @@
 """Highlights of a search hit: its title and its best excerpt or body
 fragment, with the words the search matched marked.
 
-Words are found the way the index finds them (store/search.py ``spans``:
+Words are found the way the index finds them (store/searchindex.py ``spans``:
 the same cutting and folding), so a mark is exactly a word the query
 matched: a word as typed or within its typos, a prefix's words, each word
 of a phrase where the phrase occurs; never an excluded word. Offsets are
@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from . import search
+from . import searchindex
 from .searchsyntax import Node, Phrase, Prefix, Word, terms, typos_allowed
 
 FRAGMENT = 200      # characters of an excerpt or body fragment
@@ -59,7 +59,7 @@ class Matcher:
 
     def marks(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, term) of each matched word of ``text``, in order."""
-        tokens = search.spans(text)
+        tokens = searchindex.spans(text)
         marked: dict[int, tuple[int, int, str]] = {}
         for i, (word, start, end) in enumerate(tokens):
             term = self._term(word)
@@ -125,7 +125,7 @@ def highlights(article, matcher: Matcher) -> list[Highlight]:
     neither has any)."""
     found = [_whole("title", article.title, matcher.marks(article.title))]
     candidates = []
-    for field, raw in (("excerpt", article.excerpt), ("body", search.plain(article.body))):
+    for field, raw in (("excerpt", article.excerpt), ("body", searchindex.plain(article.body))):
         text = " ".join((raw or "").split())
         if not text:
             continue

@@ -24,7 +24,7 @@ from loaders.parse import RANK_API, RANK_FILE, ParseOptions, Parsed, parse, stat
 
 from .db import Raw, Snapshot, Store, file_key, paused_gc, release_free_memory
 from .errors import NothingToLoad, StrictLoadRejected
-from . import compaction, sites
+from . import compaction, searchversions, sites
 from .merge import merge
 
 KIND_TABLE = {"article": "articles", "topic": "topics", "provider": "providers"}
@@ -171,11 +171,17 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
         changed_entities = any(report.added.values()) or any(report.updated.values()) \
             or any(report.removed.values())
         if changed_entities or report.written or not store.exists():
+            before = dict(snapshot.meta)
             snapshot.seal()
+            # The search index of the new version, complete before the store
+            # names it (store/searchversions.py).
+            searchversions.publish(store, before, snapshot)
             if snapshot.manifest is not None:
                 store.publish(snapshot)  # what changed, as one more segment
             else:
                 compaction.write_whole(store, snapshot)  # a new store, or one of format 1
+            searchversions.retire(store, {snapshot.meta.get(searchversions.META_KEY),
+                                          before.get(searchversions.META_KEY)})
             report.written = True
             if compact:
                 compaction.after_publish(store)

@@ -491,6 +491,7 @@ class ReadModel:
     def __init__(self, snapshot: Snapshot, details: bool = True) -> None:
         self.data_version = snapshot.data_version
         self.loaded_at = _date(snapshot.meta.get("loadedAt"))
+        self.search_index = snapshot.meta.get("searchIndex")  # its directory (store/searchversions.py)
         self.lookups = 0  # index lookups made for requests; tests bound it
         self.records = Records(self)
         self.providers: dict[str, Provider] = {}

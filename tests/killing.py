@@ -1,9 +1,12 @@
 """SIGKILL a `newsgraph load`, or a compaction, at chosen moments and check
 what it left: the store's files must read (with TinyDB alone) as exactly
-the old data or exactly the new, never a mix. Used by tests/test_kill.py
-(a few kills) and scripts/killtest.py (many, on a larger site)."""
+the old data or exactly the new, never a mix, and the search index its
+meta names must be that version's, holding exactly its articles. Used by
+tests/test_kill.py (a few kills) and scripts/killtest.py (many, on a
+larger site)."""
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.sitegen import generate_site
+from store import searchindex, searchversions
 from store.db import Store
 from store.ingest import load
 from store.readmodel import ReadModel
@@ -28,6 +32,33 @@ def store_facts(path: Path) -> tuple[str, frozenset[tuple[str, int, str]]]:
     tables = plain_tables(path)
     return tables["meta"]["dataVersion"], frozenset(
         (key, tables["numbers"][key], record["_hash"]) for key, record in tables["articles"].items())
+
+
+def check_index(path: Path) -> str:
+    """The search index the store at ``path`` names is its version's and
+    holds exactly its articles, the published ones apart; returns its
+    directory's name."""
+    tables = plain_tables(path)
+    meta = tables["meta"]
+    name = meta.get(searchversions.META_KEY)
+    assert name, "the store names no search index"
+    folder = Path(f"{path}.search") / name
+    info = json.loads((folder / "version.json").read_bytes())
+    assert info["dataVersion"] == meta["dataVersion"], "the store names the index of another version"
+    shown = {True: set(), False: set()}
+    for key, record in tables["articles"].items():
+        visible = record.get("published", True) is not False and not record.get("removed")
+        shown[visible].add(tables["numbers"][key])
+    held = searchindex.contents(str(folder))
+    assert held.get(True, set()) == shown[True] and held.get(False, set()) == shown[False], \
+        "the index does not hold the store's articles"
+    return name
+
+
+def _indexing(path: Path) -> bool:
+    """Whether a load is writing a search index directory."""
+    folder = Path(f"{path}.search")
+    return folder.exists() and any(n.startswith(searchversions.TEMP) for n in os.listdir(folder))
 
 
 def _writing(path: Path) -> bool:
@@ -48,6 +79,7 @@ class Scenario:
     new: tuple[str, frozenset[str]]
     load_seconds: float      # a whole load, start to exit
     write_seconds: float     # from the temporary file's appearance to exit
+    index_seconds: float     # while the search index's temporary folder is there
     outcomes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -61,28 +93,31 @@ class Scenario:
         reference = workdir / "reference.json"
         copy_store(base, reference)
         start = time.monotonic()
-        wrote_at = _run(_load_command(new_site, reference), reference, kill_after=None)
+        marks = {}
+        _run(_load_command(new_site, reference), reference, kill_after=None, marks=marks)
         end = time.monotonic()
         scenario = cls(workdir, base, new_site, store_facts(base), store_facts(reference),
-                       end - start, end - wrote_at)
+                       end - start, end - marks["write"], marks["indexed"] - marks["index"])
+        assert scenario.index_seconds > 0, "the load wrote no search index"
         assert scenario.old[0] != scenario.new[0] and scenario.old[1] < scenario.new[1]
         return scenario
 
-    def kill_once(self, rng: random.Random, during_write: bool, delay: float | None = None) -> str:
+    def kill_once(self, rng: random.Random, during_write: bool | str, delay: float | None = None) -> str:
         """Start the load on a fresh copy of the old store, SIGKILL it (at a
-        random moment of the whole load, or while it writes the new file,
-        or ``delay`` seconds after either) and classify what the store
-        holds: 'old' or 'new'."""
+        random moment of the whole load, or while it writes the new store
+        files (``during_write``), or its search index ("index"), or
+        ``delay`` seconds after either) and classify what the store holds:
+        'old' or 'new'."""
         target = self.workdir / "target.json"
         copy_store(self.base, target)
-        if during_write:
-            kill = ("write", rng.uniform(0, self.write_seconds) if delay is None else delay)
-        else:
-            kill = ("start", rng.uniform(0, self.load_seconds) if delay is None else delay)
+        since = "index" if during_write == "index" else "write" if during_write else "start"
+        span = {"index": self.index_seconds, "write": self.write_seconds, "start": self.load_seconds}[since]
+        kill = (since, rng.uniform(0, span) if delay is None else delay)
         _run(_load_command(self.new_site, target), target, kill_after=kill)
         facts = store_facts(target)
         assert facts in (self.old, self.new), f"store holds neither version: {facts[0]}, {len(facts[1])} ids"
         ReadModel(Store(target).read())  # and the project reads it whole
+        check_index(target)
         outcome = "old" if facts == self.old else "new"
         self.outcomes.append(outcome)
         return outcome
@@ -113,6 +148,7 @@ class Scenario:
         _run(COMPACT + [str(target)], target, kill_after=("start", rng.uniform(0, self.compact_seconds)))
         assert store_facts(target) == self.compacted, "a killed compaction changed the data"
         Store(target).read()  # and the project reads it whole
+        check_index(target)
         outcome = "old" if plain_tables(target)["segments"] == before else "new"
         self.outcomes.append(f"compaction {outcome}")
         return outcome
@@ -126,28 +162,39 @@ class Scenario:
         assert not _writing(target)
         named = plain_tables(target)["segments"]
         assert sorted(os.listdir(f"{target}.d")) == sorted(named)
+        # The index it names, and at most the one before: none a kill left.
+        current = check_index(target)
+        left = os.listdir(f"{target}.search")
+        assert current in left and len(left) <= 2 and not _indexing(target), left
 
 
 def _load_command(site: Path, db: Path) -> list[str]:
     return newsgraph("load", str(site), "--db", str(db), "-q")
 
 
-def _run(command: list[str], db: Path, kill_after: tuple[str, float] | None) -> float:
+def _run(command: list[str], db: Path, kill_after: tuple[str, float] | None,
+         marks: dict | None = None) -> float:
     """Run ``command`` (a load or a compaction of ``db``); return when it
-    started writing (monotonic). Without a kill, also wait for a
-    compaction the load left running (it holds the store's lock)."""
+    started writing (monotonic), and note in ``marks`` when it started
+    writing ("write"), and began and ended writing its search index
+    ("index", "indexed"). Without a
+    kill, also wait for a compaction the load left running (it holds the
+    store's lock)."""
     # Its own session, so parse workers orphaned by the kill are ours to stop.
     with subprocess.Popen(command, start_new_session=True,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
         started = time.monotonic()
-        wrote_at = None
+        wrote_at = indexed_at = indexed_until = None
         while process.poll() is None:
             now = time.monotonic()
             if wrote_at is None and _writing(db):
                 wrote_at = now
+            if _indexing(db):
+                indexed_at = indexed_at or now
+                indexed_until = now
             if kill_after is not None:
                 since, delay = kill_after
-                mark = started if since == "start" else wrote_at
+                mark = {"start": started, "write": wrote_at, "index": indexed_at}[since]
                 if mark is not None and now - mark >= delay:
                     process.send_signal(signal.SIGKILL)
                     break
@@ -158,6 +205,10 @@ def _run(command: list[str], db: Path, kill_after: tuple[str, float] | None) -> 
             _settled(Store(db))
         _stop_group(process.pid)  # before reading: orphaned parse workers hold its stderr
         process.stderr.read()
+    if marks is not None:
+        marks["write"] = wrote_at if wrote_at is not None else time.monotonic()
+        marks["index"] = indexed_at if indexed_at is not None else marks["write"]
+        marks["indexed"] = indexed_until if indexed_until is not None else marks["index"]
     return wrote_at if wrote_at is not None else time.monotonic()
 
 

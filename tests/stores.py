@@ -43,9 +43,11 @@ def plain_tables(path) -> dict[str, dict]:
 
 
 def copy_store(source, target) -> None:
-    """``target`` becomes a copy of the store at ``source`` (its manifest and
-    segments), replacing whatever store was there."""
+    """``target`` becomes a copy of the store at ``source`` (its manifest,
+    segments and search index), replacing whatever store was there."""
     source, target = Path(source), Path(target)
-    shutil.rmtree(f"{target}.d", ignore_errors=True)
-    shutil.copytree(f"{source}.d", f"{target}.d")
+    for folder in (".d", ".search"):
+        shutil.rmtree(f"{target}{folder}", ignore_errors=True)
+        if os.path.isdir(f"{source}{folder}"):
+            shutil.copytree(f"{source}{folder}", f"{target}{folder}")
     shutil.copyfile(source, target)

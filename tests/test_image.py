@@ -190,10 +190,12 @@ def segment_of(store: Store) -> str:
 
 
 def store_files(store: Store) -> list[str]:
-    """What is in the store's folder (but the compaction's lock file) and in
-    its segments' folder."""
+    """What is in the store's folder (but the compaction's lock file and its
+    search index's folder, tests/test_search_versions.py) and in its
+    segments' folder."""
     folder = os.path.dirname(store.path)
-    return sorted(n for n in os.listdir(folder) if not n.endswith(".compact.lock")) \
+    return sorted(n for n in os.listdir(folder)
+                  if not n.endswith(".compact.lock") and n != os.path.basename(store.path) + ".search") \
         + sorted(os.listdir(store.path + ".d"))
 
 

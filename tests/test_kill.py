@@ -1,6 +1,6 @@
 """A load or a compaction killed with SIGKILL leaves the old store or the
-new one, whole. scripts/killtest.py does the same many times on a larger
-site."""
+new one, whole, with the search index of its version. scripts/killtest.py
+does the same many times on a larger site."""
 from __future__ import annotations
 
 import random
@@ -18,9 +18,14 @@ def test_a_killed_load_leaves_the_old_or_the_new_store_whole(tmp_path):
     assert scenario.kill_once(rng, during_write=True, delay=0.0) == "old"
     scenario.kill_once(rng, during_write=True)
     scenario.kill_once(rng, during_write=True)
+    # Three while the search index is written, the first as it starts.
+    assert scenario.kill_once(rng, during_write="index", delay=0.0) == "old"
+    scenario.kill_once(rng, during_write="index")
+    scenario.kill_once(rng, during_write="index")
     # A compaction of four segments, killed at three random moments.
     for _ in range(3):
         scenario.kill_compaction_once(rng)
     print(f"kill test: load {scenario.load_seconds:.2f} s, write {scenario.write_seconds:.3f} s, "
+          f"index {scenario.index_seconds:.3f} s, "
           f"outcomes {scenario.outcomes}")
     scenario.finish()

@@ -53,13 +53,21 @@ def _haproxy() -> str:
 
 def publish_elsewhere(source: Path, target: Path) -> None:
     """docs/deploy.md's "replicas on other machines": the segments the
-    replica lacks (a segment never changes once named), then the image, each
-    copied to a temporary name beside its place and renamed in, the manifest
-    last (its rename is what a replica notices, and it must find the rest
-    already there); then the segments it no longer names are removed."""
+    replica lacks (a segment never changes once named) and the search index
+    of the version, then the image, each copied to a temporary name beside
+    its place and renamed in, the manifest last (its rename is what a
+    replica notices, and it must find the rest already there); then the
+    segments and indexes it no longer names are removed."""
     have, want = Path(f"{target}.d"), Path(f"{source}.d")
     have.mkdir(exist_ok=True)
-    named = plain_tables(source)["segments"]
+    tables = plain_tables(source)
+    named = tables["segments"]
+    # The search index of the version (a directory never changed once named).
+    index = tables["meta"].get("searchIndex")
+    indexes = Path(f"{target}.search")
+    if index and not (indexes / index).exists():
+        shutil.copytree(Path(f"{source}.search") / index, indexes / (index + ".incoming"))
+        os.replace(indexes / (index + ".incoming"), indexes / index)
     for name in named:
         if not (have / name).exists():
             shutil.copy2(want / name, have / (name + ".incoming"))
@@ -71,6 +79,8 @@ def publish_elsewhere(source: Path, target: Path) -> None:
         os.replace(target.parent / (name + ".incoming"), target.parent / name)
     for stale in set(os.listdir(have)) - set(named):
         os.unlink(have / stale)
+    for stale in set(os.listdir(indexes) if indexes.exists() else ()) - {index}:
+        shutil.rmtree(indexes / stale)
 
 
 class Replica:

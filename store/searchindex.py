@@ -1,0 +1,404 @@
+"""The search index: tantivy, behind the few things newsgraph asks of it.
+
+The only module that imports tantivy. An index holds one document per
+article: the five searched texts (title, excerpt, body, topic and provider
+names), each cut and folded by one analyzer (words of letters and digits,
+lower case, accents folded), and the article's number and the values its
+filters test, as raw terms and fast fields, so that ``where`` conditions
+narrow a search inside the engine (store/searchfilter.py says which).
+Published and unpublished articles are two indexes (``Part``), so that an
+unpublished article never shapes a public score: BM25 counts the
+documents of its index.
+
+Queries are made from our query tree (store/searchsyntax.py): a word is a
+BM25 match in any field, fields weighted; with typos allowed, a word of 5
+letters or more also matches at one edit, of 9 or more at two. Hits come
+back as articles, found by their numbers for life (store/db.py).
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+from typing import Iterable, Iterator, Sequence
+
+import orjson
+import tantivy
+
+from loaders.normalize import parse_datetime, slugify
+
+from . import searchfilter, searchsyntax
+from .searchsyntax import All, Node, Phrase, Prefix, Word
+
+# Of the schema, the analyzer and the documents: an index of another format
+# is never patched, but made anew.
+FORMAT = 1
+FIELDS = {"title": 4.0, "topics": 2.0, "provider": 1.5, "excerpt": 1.5, "body": 1.0}
+# Where a word may be found with a typo: names are short lists, already
+# found as typed, and a typo automaton costs its build in each field
+# (about 0.1 ms at two typos).
+TYPO_FIELDS = ("title", "excerpt", "body")
+# A word found only with a typo scores this, whatever the field: typo
+# matches only order hits among themselves (store/search.py Tier).
+TYPO_SCORE = 0.01
+ANALYZER = "words"
+WRITER_HEAP = 64_000_000  # bytes per indexing thread
+PARTS = {True: "public", False: "hidden"}
+
+_TAG = re.compile(r"<[^>]*>")
+Q, Occur = tantivy.Query, tantivy.Occur
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+            .filter(tantivy.Filter.remove_long(40))
+            .filter(tantivy.Filter.lowercase())
+            .filter(tantivy.Filter.ascii_fold())
+            .build())
+
+
+_WORDS = _analyzer()
+
+
+def analyze(text: str) -> list[str]:
+    """The words of ``text`` as the index holds them."""
+    return _WORDS.analyze(text)
+
+
+def spans(text: str) -> list[tuple[str, int, int]]:
+    """Each word of ``text`` with where it is (start and end, in characters)."""
+    return [(t.text, t.char_offset_from, t.char_offset_to) for t in _WORDS.pre_tokenize(text).tokens]
+
+
+def plain(body: str | None) -> str:
+    """A body's text without its HTML tags (samples and newsletters are HTML)."""
+    if not body:
+        return ""
+    return _TAG.sub(" ", body) if "<" in body else body
+
+
+def parse(text: str) -> Node | None:
+    return searchsyntax.parse(text, analyze)
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    for field in FIELDS:
+        builder.add_text_field(field, tokenizer_name=ANALYZER)
+    builder.add_unsigned_field("num", indexed=True, fast=True)
+    for field in searchfilter.RAW_FIELDS:
+        builder.add_text_field(field, tokenizer_name="raw")
+    for field in searchfilter.FLAG_FIELDS:
+        builder.add_boolean_field(field, indexed=True)
+    for field in searchfilter.INT_FIELDS:
+        builder.add_integer_field(field, indexed=True, fast=True)
+    builder.add_float_field("published", indexed=True, fast=True)
+    return builder.build()
+
+
+SCHEMA = _schema()
+
+
+# --- documents -----------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1 << 16)
+def _slug(name: str) -> str:
+    return slugify(name)
+
+
+def _document(num: int, ident: str, title: str, excerpt: str | None, body: str | None, topics: list[str],
+              names: list, kind: str, collection: str, domain: str | None, tags, site: str | None,
+              visible: bool, images: bool, related: bool, quality, heat, published: float | None) -> str:
+    doc = {"num": num, "id": ident, "title": title, "excerpt": excerpt or "", "body": plain(body),
+           "topics": topics, "provider": [n for n in dict.fromkeys(names) if n],
+           "type": kind, "collection": collection, "domain": domain or [],
+           "topic": sorted({_slug(t) for t in topics}), "tag": sorted({t.casefold() for t in tags}),
+           "site": site or [], "visible": visible, "images": images, "related": related}
+    for field, value in (("quality", quality), ("heat", heat), ("published", published)):
+        if value is not None:
+            doc[field] = value
+    return orjson.dumps(doc).decode()
+
+
+def article_documents(articles: Iterable) -> Iterator[tuple[bool, str]]:
+    """(public, document) of read-model Articles: an index made in memory."""
+    for article in articles:
+        provider = article.provider
+        declared = provider.name if provider is not None and provider._declared else None
+        yield article.visible, _document(
+            article.num, article.id, article.title, article.excerpt, article.body,
+            [t.name for t in article.topics], [article.provider_name, declared], article.type,
+            article.collection, provider.domain if provider else None, article.tags,
+            article.site.name if article.site else None, article.visible, bool(article.images),
+            bool(article.related_count), article.quality, article.heat, article.published_ts)
+
+
+def record_documents(snapshot, keys: Iterable[str]) -> Iterator[tuple[bool, str]]:
+    """(public, document) of the store records ``keys`` of ``snapshot``: what
+    a load indexes, with no read model. The same documents as the model's
+    articles give (names as the records write them)."""
+    records, nums = snapshot.articles, snapshot.articles.nums
+    organizations = {domain: p.get("name") or domain for domain, p in snapshot.providers.items()}
+    sites = {root: entry.get("name") for root, entry in (snapshot.meta.get("sites") or {}).items()}
+    for key in keys:
+        record = records[key]
+        provider = record.get("provider") or {}
+        domain = provider.get("domain") or None
+        date = record.get("publishedAt")
+        visible = bool(record.get("published", True)) and not record.get("removed")
+        yield visible, _document(
+            nums[key], record["id"], record.get("title") or "", record.get("excerpt"), record.get("body"),
+            list(record.get("topics") or ()), [provider.get("name"), organizations.get(domain)],
+            record.get("type"), record.get("collection"), domain, record.get("tags") or (),
+            sites.get((record.get("source") or {}).get("root")), visible, bool(record.get("images")),
+            bool(record.get("related")), record.get("quality"), record.get("heat"),
+            parse_datetime(date).timestamp() if date else None)
+
+
+# --- queries ---------------------------------------------------------------------
+
+def query(node: Node, typos: bool) -> tantivy.Query:
+    """What matches ``node``: words as typed, or also with typos."""
+    if isinstance(node, Word):
+        exact = Q.boolean_query([(Occur.Should, Q.boost_query(Q.term_query(SCHEMA, field, node.text), weight))
+                                 for field, weight in FIELDS.items()])
+        distance = searchsyntax.typos_allowed(node.text) if typos else 0
+        if not distance:
+            return exact
+        near = Q.boolean_query([(Occur.Should, Q.fuzzy_term_query(SCHEMA, field, node.text, distance=distance))
+                                for field in TYPO_FIELDS])
+        # The better of the two: a word found as typed scores its BM25, one
+        # found only with a typo TYPO_SCORE.
+        return Q.disjunction_max_query([exact, Q.const_score_query(near, TYPO_SCORE)])
+    if isinstance(node, Phrase):
+        return Q.boolean_query([(Occur.Should, Q.boost_query(Q.phrase_query(SCHEMA, field, list(node.words)), weight))
+                                for field, weight in FIELDS.items()])
+    if isinstance(node, Prefix):
+        return Q.boolean_query([(Occur.Should, Q.boost_query(Q.regex_query(SCHEMA, field, node.text + ".*"), weight))
+                                for field, weight in FIELDS.items()])
+    if isinstance(node, All):
+        return Q.boolean_query([(Occur.Must, query(p, typos)) for p in node.parts]
+                               + [(Occur.MustNot, query(p, False)) for p in node.excluded])
+    return Q.boolean_query([(Occur.Should, query(p, typos)) for p in node.parts])
+
+
+def without(kept: tantivy.Query, dropped: tantivy.Query) -> tantivy.Query:
+    return Q.boolean_query([(Occur.Must, kept), (Occur.MustNot, dropped)])
+
+
+def narrowed(scored: tantivy.Query, conditions: list) -> tantivy.Query:
+    """``scored`` kept to what ``conditions`` (store/searchfilter.py) allow;
+    the conditions add nothing to scores."""
+    if not conditions:
+        return scored
+    condition = Q.const_score_query(_condition(searchfilter.AllOf(tuple(conditions))), 0.0)
+    return Q.boolean_query([(Occur.Must, scored), (Occur.Must, condition)])
+
+
+def _condition(condition) -> tantivy.Query:
+    kind = type(condition)
+    if kind is searchfilter.Term:
+        if not condition.values:
+            return Q.empty_query()
+        if len(condition.values) == 1:
+            return Q.term_query(SCHEMA, condition.field, condition.values[0])
+        return Q.term_set_query(SCHEMA, condition.field, list(condition.values))
+    if kind is searchfilter.Range:
+        field_type = tantivy.FieldType.Float if condition.field == "published" else tantivy.FieldType.Integer
+        # tantivy wants an open side inclusive
+        return Q.range_query(SCHEMA, condition.field, field_type, condition.lower, condition.upper,
+                             include_lower=condition.include_lower or condition.lower is None,
+                             include_upper=condition.include_upper or condition.upper is None)
+    if kind is searchfilter.Not:
+        return without(Q.all_query(), _condition(condition.part))
+    if kind is searchfilter.AllOf:
+        if not condition.parts:
+            return Q.all_query()
+        return Q.boolean_query([(Occur.Must, _condition(p)) for p in condition.parts])
+    if kind is searchfilter.AnyOf:
+        if not condition.parts:
+            return Q.empty_query()
+        return Q.boolean_query([(Occur.Should, _condition(p)) for p in condition.parts])
+    tree = parse(condition.query)  # searchfilter.Text: a search as a condition
+    return Q.empty_query() if tree is None else query(tree, False)
+
+
+def like(article, documents: int) -> tantivy.Query:
+    """Articles like ``article`` by the distinctive words of its title,
+    excerpt, body and topics (in an index of ``documents``), not itself."""
+    fields = {"title": [article.title], "excerpt": [article.excerpt or ""],
+              "body": [plain(article.body)], "topics": [t.name for t in article.topics]}
+    alike = Q.more_like_this_document_fields_query(
+        SCHEMA, {k: v for k, v in fields.items() if any(v)}, min_doc_frequency=2,
+        max_doc_frequency=max(2, documents // 5), min_term_frequency=1, max_query_terms=25,
+        min_word_length=3)
+    return without(alike, Q.term_query(SCHEMA, "id", article.id))
+
+
+def title_start(words: list[str]) -> tantivy.Query:
+    """Titles with ``words`` side by side, the last one as a word's start."""
+    if len(words) == 1:
+        return Q.regex_query(SCHEMA, "title", words[0] + ".*")
+    return Q.phrase_prefix_query(SCHEMA, "title", words)
+
+
+# --- indexes -----------------------------------------------------------------------
+
+def _new(path: str | None = None) -> tantivy.Index:
+    index = tantivy.Index(SCHEMA, path=path) if path else tantivy.Index(SCHEMA)
+    index.register_tokenizer(ANALYZER, _analyzer())
+    return index
+
+
+class Part:
+    """One tantivy index: the published articles, or the others."""
+
+    def __init__(self, index: tantivy.Index, articles: Sequence) -> None:
+        index.config_reader("manual")  # a version's index never changes: no watcher thread
+        index.reload()
+        self.searcher = index.searcher()
+        self.documents = self.searcher.num_docs
+        self.articles = articles  # number -> Article
+
+    @classmethod
+    def open(cls, path: str, articles: Sequence) -> "Part":
+        index = tantivy.Index.open(path)
+        index.register_tokenizer(ANALYZER, _analyzer())
+        return cls(index, articles)
+
+    def hits(self, query: tantivy.Query, limit: int, count: bool = False) -> tuple[list, int | None]:
+        """The ``limit`` best (raw score, article) and, with ``count``, how
+        many match."""
+        result = self.searcher.search(query, max(1, limit), count=count)  # a limit of 0 panics
+        found = result.hits
+        numbers = self.searcher.fast_field_values("num", [address for _, address in found])
+        articles = self.articles
+        return [(score, articles[n]) for (score, _), n in zip(found, numbers)], result.count
+
+    def numbers(self, query: tantivy.Query) -> list[int]:
+        """The numbers of every article that ``query`` matches."""
+        query = Q.const_score_query(query, 1.0)
+        total = self.searcher.search(query, 1, count=True).count
+        if not total:
+            return []
+        found = self.searcher.search(query, total, count=False).hits
+        return self.searcher.fast_field_values("num", [address for _, address in found])
+
+
+def numbered(model) -> list:
+    """The model's articles by number, None for a number no article has."""
+    articles = model.all_articles
+    by_num = [None] * (max((a.num for a in articles), default=0) + 1)
+    for article in articles:
+        by_num[article.num] = article
+    return by_num
+
+
+class SearchIndex:
+    """The index of one data version: its published part, and its other
+    part when some articles are not published."""
+
+    def __init__(self, public: Part, hidden: Part | None) -> None:
+        self.public, self.hidden = public, hidden
+
+    @classmethod
+    def build(cls, model) -> "SearchIndex":
+        """An index of every article of ``model``, in memory: for a store
+        whose load wrote none that fits."""
+        writing = _Writing(None)
+        writing.writer(True)
+        for shown, doc in article_documents(model.all_articles):
+            writing.writer(shown).add_json(doc)
+        indexes = writing.commit()
+        articles = numbered(model)
+        hidden = indexes.get(False)
+        return cls(Part(indexes[True], articles), Part(hidden, articles) if hidden else None)
+
+    @classmethod
+    def open(cls, path: str, model) -> "SearchIndex":
+        """The index written at ``path`` (store/searchversions.py)."""
+        articles = numbered(model)
+        hidden = os.path.join(path, PARTS[False])
+        return cls(Part.open(os.path.join(path, PARTS[True]), articles),
+                   Part.open(hidden, articles) if os.path.isdir(hidden) else None)
+
+    def parts(self, preview: bool) -> list[Part]:
+        return [self.public, self.hidden] if preview and self.hidden is not None else [self.public]
+
+
+# --- writing -------------------------------------------------------------------------
+
+class _Writing:
+    """The writers of an index's parts, in the directory ``path`` (None: in
+    memory), each opened when first needed."""
+
+    def __init__(self, path: str | None, threads: int = 1) -> None:
+        self.path, self.threads = path, threads
+        self.indexes: dict[bool, tantivy.Index] = {}
+        self.writers: dict[bool, tantivy.IndexWriter] = {}
+
+    def writer(self, shown: bool) -> tantivy.IndexWriter:
+        writer = self.writers.get(shown)
+        if writer is None:
+            folder = None
+            if self.path is not None:
+                folder = os.path.join(self.path, PARTS[shown])
+                os.makedirs(folder, exist_ok=True)
+            index = self.indexes[shown] = _new(folder)
+            writer = self.writers[shown] = index.writer(WRITER_HEAP * self.threads, self.threads)
+        return writer
+
+    def existing(self) -> list[tantivy.IndexWriter]:
+        return [self.writer(shown) for shown, name in PARTS.items()
+                if os.path.isdir(os.path.join(self.path, name))]
+
+    def commit(self) -> dict[bool, tantivy.Index]:
+        for writer in self.writers.values():
+            writer.commit()
+            writer.wait_merging_threads()
+        self.writers.clear()
+        return self.indexes
+
+
+def write_whole(path: str, documents: Iterable[tuple[bool, str]]) -> None:
+    """A new index at ``path`` (a directory) holding ``documents``."""
+    writing = _Writing(path, threads=min(2, os.cpu_count() or 1))
+    writing.writer(True)  # the public part, even empty
+    for shown, doc in documents:
+        writing.writer(shown).add_json(doc)
+    writing.commit()
+
+
+def patch(path: str, remove: Iterable[str], documents: Iterable[tuple[bool, str]]) -> None:
+    """The index at ``path`` without the articles of ids ``remove`` (in
+    either part), then with ``documents`` added."""
+    writing = _Writing(path)
+    remove = list(remove)
+    for writer in writing.existing():
+        for ident in remove:
+            writer.delete_documents_by_term("id", ident)
+    for shown, doc in documents:
+        writing.writer(shown).add_json(doc)
+    writing.commit()
+
+
+def numbers_with(path: str, field: str, values: list[str]) -> set[int]:
+    """The numbers of the articles of the index at ``path`` whose raw
+    ``field`` holds one of ``values``."""
+    found: set[int] = set()
+    for name in PARTS.values():
+        folder = os.path.join(path, name)
+        if os.path.isdir(folder) and values:
+            found.update(Part.open(folder, ()).numbers(Q.term_set_query(SCHEMA, field, values)))
+    return found
+
+
+def contents(path: str) -> dict[bool, set[int]]:
+    """The article numbers each part of the index at ``path`` holds (for
+    checks: tests/killing.py)."""
+    found: dict[bool, set[int]] = {}
+    for shown, name in PARTS.items():
+        folder = os.path.join(path, name)
+        if os.path.isdir(folder):
+            found[shown] = set(Part.open(folder, ()).numbers(Q.all_query()))
+    return found
