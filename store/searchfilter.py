@@ -3,12 +3,12 @@
 A search narrowed by ``where`` is fastest when the engine drops the hits
 that fail it before they are ranked, counted and mapped to articles. The
 conditions on values the index holds as raw terms or fast fields (ids,
-type, collection, provider domain and key, topics, tags, site name, publication,
+type, collection, provider domain, topics, tags, site name, publication,
 images, related items, quality, heat, dates, and nested text searches)
 become conditions
 of our own here, which store/search.py turns into tantivy queries; the
 rest (substring tests, provider names, anything new) stays a ``where``
-that the read model's predicate tests on each hit (store/query.py). A
+that the planner tests on each hit (store/planner.py). A
 part under OR or NOT goes to the engine only when all of it can.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from loaders.normalize import slugify
 from .errors import BadQuery
 from .predicates import parse_duration
 
-RAW_FIELDS = ("id", "type", "collection", "domain", "provider_key", "topic", "tag", "site")
+RAW_FIELDS = ("id", "type", "collection", "domain", "topic", "tag", "site")
 FLAG_FIELDS = ("visible", "images", "related")
 INT_FIELDS = ("quality", "heat")
 
@@ -119,12 +119,13 @@ def _condition(key: str, spec, now) -> object | None:
         return _strings("site", spec["name"])
     if key == "provider":
         # A domain matches every provider of that domain (each name of a
-        # platform); a key is one provider (store/readmodel.py Provider).
+        # platform). Which provider of a platform an article belongs to (its
+        # key, its id) is decided by the read model over every article, so a
+        # load may change it for articles it did not touch: not in the index.
         live = {k: v for k, v in spec.items() if v is not None} if isinstance(spec, dict) else {}
-        if not live or not set(live) <= {"domain", "key"}:
+        if set(live) != {"domain"}:
             return None
-        parts = [_strings("domain" if k == "domain" else "provider_key", v, lower=True) for k, v in live.items()]
-        return None if None in parts else AllOf(tuple(parts))
+        return _strings("domain", live["domain"], lower=True)
     if key == "text":
         return Text(spec) if isinstance(spec, str) else None
     if key == "OR" and isinstance(spec, list):

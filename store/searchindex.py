@@ -32,7 +32,7 @@ from .searchsyntax import All, Node, Phrase, Prefix, Word
 
 # Of the schema, the analyzer and the documents: an index of another format
 # is never patched, but made anew.
-FORMAT = 1
+FORMAT = 2
 FIELDS = {"title": 4.0, "topics": 2.0, "provider": 1.5, "excerpt": 1.5, "body": 1.0}
 # Where a word may be found with a typo: names are short lists, already
 # found as typed, and a typo automaton costs its build in each field
