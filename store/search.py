@@ -10,6 +10,7 @@ score an answer shows, ties by id.
 """
 from __future__ import annotations
 
+import functools
 import math
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -177,7 +178,7 @@ def suggest(view, prefix: str, limit: int) -> list[Suggestion]:
         return []
     found: dict[str, Suggestion] = {}
     for items, kind in ((view.topics.values(), "topic"), (view.providers.values(), "provider")):
-        names = sorted({item.name for item in items if _completes(analyze(item.name), words)}, key=str.casefold)
+        names = sorted({item.name for item in items if _completes(_name_words(item.name), words)}, key=str.casefold)
         for name in names[:limit]:
             found.setdefault(name.casefold(), Suggestion(name, kind))
     if len(found) < limit:
@@ -191,9 +192,17 @@ def suggest(view, prefix: str, limit: int) -> list[Suggestion]:
     return list(found.values())[:limit]
 
 
-def _completes(name: list[str], words: list[str]) -> bool:
+@functools.lru_cache(maxsize=1 << 16)
+def _name_words(name: str) -> tuple[str, ...]:
+    """A topic's or provider's name as words: each suggestion asks for every
+    name's, and the names change little from one version to the next."""
+    return tuple(analyze(name))
+
+
+def _completes(name: tuple[str, ...], words: list[str]) -> bool:
     """Whether ``words`` (the last one a start) occur side by side in ``name``."""
-    *whole, start = words
+    *before, start = words
+    whole = tuple(before)
     for i in range(len(name) - len(whole)):
         if name[i:i + len(whole)] == whole and name[i + len(whole)].startswith(start):
             return True
