@@ -50,15 +50,19 @@ class Found:
     """The hits of one search in one view, ranked by score, ties by id: the
     hits of each tier in each part of the index, merged."""
 
-    # Hits fetched beyond the page, so a page usually needs one fetch.
+    # Hits fetched beyond the page, so the next page usually needs no fetch
+    # of its own.
     SLACK = 8
 
     def __init__(self, parts: list[Part], tree: Node | None, tiers: list[Tier],
                  keep: Callable | None = None) -> None:
         self.tree = tree
         self.sources = [(part, tier) for tier in tiers for part in parts]
-        self.totals: list[int] = []
-        self.fetched: list[list] = []  # per source, its best hits so far, best first
+        # Per source, how many hits it has (None until first fetched) and
+        # its best hits so far, best first: each source's first fetch is a
+        # page's, and counts its hits in the same pass.
+        self.totals: list[int | None] = [None] * len(self.sources)
+        self.fetched: list[list] = [[] for _ in self.sources]
         self._all: list | None = None
         if keep is not None:
             # Conditions the engine cannot test: every hit is fetched and tested.
@@ -68,12 +72,22 @@ class Found:
                 if total:
                     found += self._shown(tier, [h for h in part.hits(tier.query, total)[0] if keep(h[1])])
             self._all = sorted(found, key=_order)
-        else:
-            for part, tier in self.sources:
-                found, total = part.hits(tier.query, self.SLACK * 2 + 1, count=True)
-                self.fetched.append(self._shown(tier, found))
-                self.totals.append(total)
-        self.total = len(self._all) if self._all is not None else sum(self.totals)
+
+    @property
+    def total(self) -> int:
+        if self._all is not None:
+            return len(self._all)
+        for n in range(len(self.sources)):
+            if self.totals[n] is None:
+                self._fetch(n, 1)
+        return sum(self.totals)
+
+    def _fetch(self, n: int, wanted: int) -> None:
+        part, tier = self.sources[n]
+        found, total = part.hits(tier.query, wanted, count=self.totals[n] is None)
+        self.fetched[n] = self._shown(tier, found)
+        if total is not None:
+            self.totals[n] = total
 
     @staticmethod
     def _shown(tier: Tier, found: list) -> list[tuple[float, object]]:
@@ -93,10 +107,9 @@ class Found:
         limit = hint + first + self.SLACK
         while True:
             lowest = -math.inf  # hits scoring this may have equals not fetched yet
-            for n, (part, tier) in enumerate(self.sources):
-                wanted = min(limit, self.totals[n])
-                if len(self.fetched[n]) < wanted:
-                    self.fetched[n] = self._shown(tier, part.hits(tier.query, wanted)[0])
+            for n in range(len(self.sources)):
+                if self.totals[n] is None or len(self.fetched[n]) < min(limit, self.totals[n]):
+                    self._fetch(n, limit)
                 if len(self.fetched[n]) < self.totals[n]:
                     lowest = max(lowest, self.fetched[n][-1][0])
             hits = sorted((hit for found in self.fetched for hit in found), key=_order)

@@ -1,19 +1,24 @@
 """The search index: tantivy, behind the few things newsgraph asks of it.
 
 The only module that imports tantivy. An index holds one document per
-article: the five searched texts (title, excerpt, body, topic and provider
-names), each cut and folded by one analyzer (words of letters and digits,
-lower case, accents folded), and the article's number and the values its
-filters test, as raw terms and fast fields, so that ``where`` conditions
-narrow a search inside the engine (store/searchfilter.py says which).
+article: its title, and its text (the title, excerpt, body, topic and
+provider names, each a value of its own so that no phrase runs from one
+into the next), cut and folded by one analyzer (words of letters and
+digits, lower case, accents folded); and the article's number and the
+values its filters test, as raw terms and fast fields, so that ``where``
+conditions narrow a search inside the engine (store/searchfilter.py says
+which). One text field rather than one per part: a word costs two
+postings lookups, and a typo one automaton, whose build is most of a typo
+match's cost (bench/README.md).
 Published and unpublished articles are two indexes (``Part``), so that an
 unpublished article never shapes a public score: BM25 counts the
 documents of its index.
 
 Queries are made from our query tree (store/searchsyntax.py): a word is a
-BM25 match in any field, fields weighted; with typos allowed, a word of 5
-letters or more also matches at one edit, of 9 or more at two. Hits come
-back as articles, found by their numbers for life (store/db.py).
+BM25 match in the text, counted TITLE_BOOST times more in the title; with
+typos allowed, a word of 5 letters or more also matches at one edit, of 9
+or more at two. Hits come back as articles, found by their numbers for
+life (store/db.py).
 """
 from __future__ import annotations
 
@@ -33,11 +38,9 @@ from .searchsyntax import All, Node, Phrase, Prefix, Word
 # Of the schema, the analyzer and the documents: an index of another format
 # is never patched, but made anew.
 FORMAT = 2
-FIELDS = {"title": 4.0, "topics": 2.0, "provider": 1.5, "excerpt": 1.5, "body": 1.0}
-# Where a word may be found with a typo: names are short lists, already
-# found as typed, and a typo automaton costs its build in each field
-# (about 0.1 ms at two typos).
-TYPO_FIELDS = ("title", "excerpt", "body")
+# A word in the title scores its BM25 in the title this many times, on top
+# of its BM25 in the text (which holds the title too).
+TITLE_BOOST = 3.0
 # A word found only with a typo scores this, whatever the field: typo
 # matches only order hits among themselves (store/search.py Tier).
 TYPO_SCORE = 0.01
@@ -83,7 +86,7 @@ def parse(text: str) -> Node | None:
 
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
-    for field in FIELDS:
+    for field in ("title", "text"):
         builder.add_text_field(field, tokenizer_name=ANALYZER)
     builder.add_unsigned_field("num", indexed=True, fast=True)
     for field in searchfilter.RAW_FIELDS:
@@ -109,8 +112,8 @@ def _slug(name: str) -> str:
 def _document(num: int, ident: str, title: str, excerpt: str | None, body: str | None, topics: list[str],
               names: list, kind: str, collection: str, domain: str | None, tags, site: str | None,
               visible: bool, images: bool, related: bool, quality, heat, published: float | None) -> str:
-    doc = {"num": num, "id": ident, "title": title, "excerpt": excerpt or "", "body": plain(body),
-           "topics": topics, "provider": [n for n in dict.fromkeys(names) if n],
+    doc = {"num": num, "id": ident, "title": title,
+           "text": [title, excerpt or "", plain(body), *topics, *(n for n in dict.fromkeys(names) if n)],
            "type": kind, "collection": collection, "domain": domain or [],
            "topic": sorted({_slug(t) for t in topics}), "tag": sorted({t.casefold() for t in tags}),
            "site": site or [], "visible": visible, "images": images, "related": related}
@@ -160,26 +163,28 @@ def record_documents(snapshot, keys: Iterable[str]) -> Iterator[tuple[bool, str]
 def query(node: Node, typos: bool) -> tantivy.Query:
     """What matches ``node``: words as typed, or also with typos."""
     if isinstance(node, Word):
-        exact = Q.boolean_query([(Occur.Should, Q.boost_query(Q.term_query(SCHEMA, field, node.text), weight))
-                                 for field, weight in FIELDS.items()])
+        exact = _weighted(lambda field: Q.term_query(SCHEMA, field, node.text))
         distance = searchsyntax.typos_allowed(node.text) if typos else 0
         if not distance:
             return exact
-        near = Q.boolean_query([(Occur.Should, Q.fuzzy_term_query(SCHEMA, field, node.text, distance=distance))
-                                for field in TYPO_FIELDS])
+        near = Q.fuzzy_term_query(SCHEMA, "text", node.text, distance=distance)
         # The better of the two: a word found as typed scores its BM25, one
         # found only with a typo TYPO_SCORE.
         return Q.disjunction_max_query([exact, Q.const_score_query(near, TYPO_SCORE)])
     if isinstance(node, Phrase):
-        return Q.boolean_query([(Occur.Should, Q.boost_query(Q.phrase_query(SCHEMA, field, list(node.words)), weight))
-                                for field, weight in FIELDS.items()])
+        return _weighted(lambda field: Q.phrase_query(SCHEMA, field, list(node.words)))
     if isinstance(node, Prefix):
-        return Q.boolean_query([(Occur.Should, Q.boost_query(Q.regex_query(SCHEMA, field, node.text + ".*"), weight))
-                                for field, weight in FIELDS.items()])
+        return _weighted(lambda field: Q.regex_query(SCHEMA, field, node.text + ".*"))
     if isinstance(node, All):
         return Q.boolean_query([(Occur.Must, query(p, typos)) for p in node.parts]
                                + [(Occur.MustNot, query(p, False)) for p in node.excluded])
     return Q.boolean_query([(Occur.Should, query(p, typos)) for p in node.parts])
+
+
+def _weighted(match) -> tantivy.Query:
+    """``match`` in the text, and TITLE_BOOST times more in the title."""
+    return Q.boolean_query([(Occur.Should, match("text")),
+                            (Occur.Should, Q.boost_query(match("title"), TITLE_BOOST))])
 
 
 def without(kept: tantivy.Query, dropped: tantivy.Query) -> tantivy.Query:
@@ -226,10 +231,9 @@ def _condition(condition) -> tantivy.Query:
 def like(article, documents: int) -> tantivy.Query:
     """Articles like ``article`` by the distinctive words of its title,
     excerpt, body and topics (in an index of ``documents``), not itself."""
-    fields = {"title": [article.title], "excerpt": [article.excerpt or ""],
-              "body": [plain(article.body)], "topics": [t.name for t in article.topics]}
+    text = [article.title, article.excerpt or "", plain(article.body), *(t.name for t in article.topics)]
     alike = Q.more_like_this_document_fields_query(
-        SCHEMA, {k: v for k, v in fields.items() if any(v)}, min_doc_frequency=2,
+        SCHEMA, {"title": [article.title], "text": text}, min_doc_frequency=2,
         max_doc_frequency=max(2, documents // 5), min_term_frequency=1, max_query_terms=25,
         min_word_length=3)
     return without(alike, Q.term_query(SCHEMA, "id", article.id))

@@ -301,3 +301,35 @@ def test_a_cursor_keeps_its_place(gql):
 def test_a_bad_cursor_is_refused(gql):
     body = gql.raw('{ search(query: "power", after: "bm9wZQ") { totalCount } }')
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_a_phrase_never_runs_from_one_text_into_the_next():
+    """The title, excerpt, body and names are values of one field: a phrase
+    matches inside one of them, never across the end of one and the start
+    of the next."""
+    import tantivy
+
+    from store import searchindex
+    index = searchindex._new()
+    writer = index.writer(15_000_000, 1)
+    writer.add_json(next(searchindex.record_documents(_Snapshot(), ["a"]))[1])
+    writer.commit()
+    index.reload()
+    searcher = index.searcher()
+
+    def count(*words):
+        return searcher.search(tantivy.Query.phrase_query(searchindex.SCHEMA, "text", list(words)), 5, count=True).count
+
+    assert count("tide", "tables") == 1 and count("harbour", "lights") == 1
+    assert count("tables", "harbour") == 0
+
+
+class _Records(dict):
+    nums = {"a": 1}
+
+
+class _Snapshot:
+    articles = _Records(a={"id": "a", "title": "Tide tables", "excerpt": "Harbour lights", "body": "at dusk",
+                           "type": "article", "collection": "news"})
+    providers: dict = {}
+    meta: dict = {}
