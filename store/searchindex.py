@@ -290,7 +290,11 @@ class Part:
 
 
 def numbered(model) -> list:
-    """The model's articles by number, None for a number no article has."""
+    """The model's articles by number, None for a number no article has:
+    its indexes' list (store/indexes.py), made here for a model without."""
+    indexes = getattr(model, "indexes", None)
+    if indexes is not None:
+        return indexes.by_num
     articles = model.all_articles
     by_num = [None] * (max((a.num for a in articles), default=0) + 1)
     for article in articles:
