@@ -63,9 +63,15 @@ def _text(key: str, value, *, path: str | None = None):
     raise FieldError(key, f"{path or key} must be text, got {_kind(value)}")
 
 
+# Text that a generator wrote for "no value" (Python's None, JSON's null).
+NO_VALUE = frozenset({"", "None", "none", "null", "Null", "NULL"})
+
+
 def _int(key: str, value, *, path: str | None = None):
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
+    if isinstance(value, str) and value.strip() in NO_VALUE:
+        return None
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):

@@ -36,8 +36,10 @@ _TAG = "tag:yaml.org,2002:"
 _KEY = r"^(?P<lead>\s*(?:-\s+)?)(?P<key>[^\s\"'#\[\]{},&*!|>%@`-][^:#]*?):[ \t]+"
 # `key: text: more` on one line; the value starts as plain text would.
 _COLON_IN_VALUE = re.compile(_KEY + r"(?P<value>[^\s\"'\[\]{},&*!|>%@`#][^#]*?:[ \t].*?)\s*$")
-# `key: "text "quoted" more"`: quotes inside a quoted value, not escaped.
-_QUOTES_IN_VALUE = re.compile(_KEY + r"(?P<quote>[\"'])(?P<value>.*(?P=quote).*)(?P=quote)\s*$")
+# `key: "text "quoted" more"`, or `key: 'quoted' then more`: a value that
+# starts quoted and goes on past its closing quote.
+_QUOTES_IN_VALUE = re.compile(_KEY + r"(?P<value>(?P<quote>[\"']).*(?P=quote).*?)\s*$")
+SHOWN = 80  # characters of a repaired value a warning shows
 
 
 def parse_yaml(path: str, text: str, first_line: int = 1, warnings: list | None = None):
@@ -58,7 +60,8 @@ def parse_yaml(path: str, text: str, first_line: int = 1, warnings: list | None 
             if repaired is None:
                 raise _marked_error(path, text, first_line, exc) from None
             text, line, key, value, fault = repaired
-            warned.append(LoadWarning(path, f"{key}: the value {value!r} holds {fault}, which "
+            shown = value if len(value) <= SHOWN else value[:SHOWN] + "…"
+            warned.append(LoadWarning(path, f"{key}: the value {shown!r} holds {fault}, which "
                                             "YAML refuses; read as text", first_line + line))
     raise LoadError(path, f"invalid YAML: more than {REPAIRS_MAX} values hold ': '", first_line)
 
@@ -159,11 +162,16 @@ def _read_as_text(text: str, exc: yaml.MarkedYAMLError) -> tuple[str, int, str, 
         match, fault = _QUOTES_IN_VALUE.match(lines[mark.line]), "quotes of its own"
         if match is not None and match.group("quote") == '"' and "\\" in match.group("value"):
             return None  # escapes: the text is not plain, and would change
+        if match is not None and _quote_running_to(text, mark) is not None:
+            return None  # a quote left open lines before: that is the fault
     else:
         return None
     if match is None or mark.column <= match.start("value"):
         return None
     value = match.group("value")
+    quote = match.groupdict().get("quote")
+    if quote and len(value) > 1 and value.endswith(quote):
+        value = value[1:-1]  # quoted whole, with quotes inside: the text between the outer ones
     lines[mark.line] = f"{match.group('lead')}{match.group('key')}: '{value.replace(chr(39), chr(39) * 2)}'"
     return "\n".join(lines), mark.line, match.group("key").strip(), value, fault
 

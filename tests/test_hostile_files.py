@@ -167,6 +167,23 @@ def test_quotes_inside_a_quoted_value_are_read_as_text_with_a_warning(tmp_path):
     assert warning.line == 3 and "quotes of its own" in warning.reason
 
 
+def test_a_value_that_goes_on_past_its_closing_quote_is_read_whole(tmp_path):
+    text = "---\ntitle: x\nabstract: 'Made to measure' vaccines, soon\n---\n"
+    (tmp_path / "x.md").write_text(text, encoding="utf-8")
+    result = parse(Candidate(str(tmp_path), "x.md", explicit=True))
+    assert result.fragments[0]["data"]["excerpt"] == "'Made to measure' vaccines, soon"
+    assert [w.line for w in result.warnings] == [3]
+
+
+def test_none_written_as_text_for_a_number_is_no_number(tmp_path):
+    text = "---\ntitle: x\nheat: null\nimages:\n  - url: https://i.example/a.jpg\n    width: None\n    height: None\n---\n"
+    (tmp_path / "x.md").write_text(text, encoding="utf-8")
+    result = parse(Candidate(str(tmp_path), "x.md", explicit=True))
+    assert result.error is None
+    (image,) = result.fragments[0]["data"]["images"]
+    assert (image["width"], image["height"]) == (None, None)
+
+
 def test_json_with_a_byte_order_mark_and_nulls_loads(tmp_path):
     page = {"page": 1, "value": [{"title": "Buoys", "webUrl": "https://b.example/1", "heat": None,
                                   "images": None, "tags": None, "ampWebUrl": None}]}
