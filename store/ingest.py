@@ -466,6 +466,9 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
     #    reused for the merged records (other sizes), so the memory they
     #    held is given back as the merge goes: a load of 1M files otherwise
     #    held both, 22 GB.
+    hidden = snapshot.meta.get("hiddenArticles")
+    if not isinstance(hidden, int) or not 0 <= hidden <= len(snapshot.articles):
+        hidden = _count_hidden(snapshot.articles)  # a store from before the count was kept
     for merged, (kind, ident) in enumerate(sorted(affected), 1):
         if merged % TRIM_EVERY == 0:
             release_free_memory()
@@ -476,6 +479,7 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
             if old is not None:
                 del table[ident]
                 report.removed[kind] += 1
+                hidden -= kind == "article" and _is_hidden(old)
             continue
         alone = parts[0].get("alone") if len(parts) == 1 else None
         if alone is not None:  # an article its worker merged: the stored bytes
@@ -492,8 +496,11 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
         if kind == "article":
             # Kept as the bytes the store will hold: a tenth of the memory.
             table.set_raw(ident, Raw(stored if stored is not None else orjson.dumps(record), digest))
+            hidden += _is_hidden(record if stored is None else stored) - (old is not None and _is_hidden(old))
         else:
             table[ident] = record
+    snapshot.meta["hiddenArticles"] = hidden
+    report.public, report.hidden = len(snapshot.articles) - hidden, hidden
 
     seen: dict[str, set[str]] = defaultdict(set)  # kind -> ids the loaded files give
     rejected = {error.path for error in report.rejected}
@@ -509,7 +516,6 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
                     seen[kind].add(ident)
     for kind, idents in seen.items():
         report.unchanged[kind] = max(0, len(idents) - report.added[kind] - report.updated[kind])
-    report.public, report.hidden = _visibility(snapshot)
     if removed_files or changed:
         report.written = True
 
@@ -562,22 +568,24 @@ def _report_notes(entry: dict, notes: dict, report: LoadReport, strict: bool) ->
 HIDDEN_MARK = re.compile(rb'"published": ?false|"removed": ?true')
 
 
-def _visibility(snapshot: Snapshot) -> tuple[int, int]:
-    """(public, hidden) articles. A stored record is read only when its
-    bytes hold a mark of hiding (a search in C, on bytes or a view of the
-    mapped store), and then checked."""
+def _is_hidden(record: dict | bytes | memoryview) -> bool:
+    """Unpublished or removed. Bytes are read only when they hold a mark of
+    hiding (a search in C, on bytes or a view of the mapped store)."""
+    if not isinstance(record, dict):
+        if HIDDEN_MARK.search(record) is None:
+            return False
+        record = orjson.loads(record)
+    return record.get("published") is False or record.get("removed") is True
+
+
+def _count_hidden(table) -> int:
+    """The hidden articles of a store that has no count of them yet (the
+    count is kept in the meta and moved by each change after that)."""
     hidden = 0
-    table = snapshot.articles
-    search = HIDDEN_MARK.search
     for key in table:
         item = table.stored(key)
-        if type(item) is Raw:
-            if search(item.data) is None:
-                continue
-            item = table[key]
-        if item.get("published") is False or item.get("removed") is True:
-            hidden += 1
-    return len(table) - hidden, hidden
+        hidden += _is_hidden(item.data if type(item) is Raw else item)
+    return hidden
 
 
 SHARED_KINDS = frozenset({"topic", "provider"})
