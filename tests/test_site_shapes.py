@@ -349,20 +349,23 @@ def test_a_second_load_counts_the_same(loaded, site):
     assert (again.public, again.hidden) == (first.public, first.hidden)
 
 
-def test_a_deleted_article_goes_away_though_an_old_api_page_lists_it(site, tmp_path):
+@pytest.mark.parametrize("watching", [False, True], ids=["load", "watch"])
+def test_a_deleted_article_goes_away_though_an_old_api_page_lists_it(site, tmp_path, watching):
     db = tmp_path / "news.json"
     load(Store(db), [site])
     news = site / "_news" / "2021-03-01-ferries-dock-themselves.md"
     text = news.read_text(encoding="utf-8")
     news.unlink()
+    # `load --watch --prune` is told which path changed, and looks at nothing else.
+    told = {"changed": [str(news)]} if watching else {}
     try:
-        report = load(Store(db), [site], prune=True)
+        report = load(Store(db), [site], prune=True, **told)
         assert "news/2021-03-01-ferries-dock-themselves" not in Store(db).read().articles
         assert report.removed["article"] == 1
         assert ("api/news/page/1/index.json", "_news/2021-03-01-ferries-dock-themselves.md") in report.stale
     finally:
         news.write_text(text, encoding="utf-8")
-    report = load(Store(db), [site], prune=True)
+    report = load(Store(db), [site], prune=True, **told)
     back = Store(db).read().articles["news/2021-03-01-ferries-dock-themselves"]
     assert back["title"] == "Ferries learn to dock themselves"
     assert len(back["sources"]) == 4  # the API files count again, as in a first load
