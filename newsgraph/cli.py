@@ -196,7 +196,8 @@ def serve(paths, db, host, port, workers, preview_token, cors_origins, introspec
     the store is read, and /readyz says 503 again once SIGTERM asks it to stop.
 
     Exit status: 0 after SIGTERM or Ctrl-C, 5 when the store is missing or
-    cannot be read, 7 when it cannot listen on --host/--port, 1 otherwise.
+    cannot be read, 7 when it cannot listen on --host/--port, 8 when PATHs
+    hold no news data, 1 otherwise.
     """
     from graph.server import run
 
@@ -207,7 +208,14 @@ def serve(paths, db, host, port, workers, preview_token, cors_origins, introspec
         if db is None:
             scratch = tempfile.mkdtemp(prefix="newsgraph-")
             db = os.path.join(scratch, DEFAULT_DB)
-        _load_quietly(paths, db)
+        code = None
+        try:
+            code = _load_quietly(paths, db)
+        finally:
+            if code not in (0, EXIT_REJECTED) and scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)  # nothing to serve, or interrupted
+        if code not in (0, EXIT_REJECTED):
+            sys.exit(code)  # the load has said why (no news data, the store, its lock)
         click.echo(f"Loaded {', '.join(map(str, paths))} into {db}", err=True)
     elif db is None and os.path.exists(DEFAULT_DB):
         db = DEFAULT_DB
@@ -246,12 +254,12 @@ def serve(paths, db, host, port, workers, preview_token, cors_origins, introspec
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _load_quietly(paths, db: str) -> None:
+def _load_quietly(paths, db: str) -> int:
     # Imported only when serve loads something: the loader's progress
     # display (rich) is a twentieth of a large store's start-up to import.
     from .loading import run_load
 
-    run_load(paths, db, quiet=True)
+    return run_load(paths, db, quiet=True)
 
 
 # --- query ---------------------------------------------------------------------

@@ -3,6 +3,7 @@ hidden, templates, files not news data, stale API items, warnings,
 rejected files) and its exit codes, on sites written here."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -55,8 +56,20 @@ def test_an_empty_folder_is_an_error_unless_allowed(tmp_path):
     assert len(Store(db).read().articles) == 0
 
 
+def test_serve_of_a_folder_without_news_does_not_start_and_leaves_nothing_behind(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = subprocess.run(newsgraph("serve", str(empty), "--port", "0"), capture_output=True, text=True,
+                            timeout=60, env={**os.environ, "TMPDIR": str(scratch)})
+    assert result.returncode == EXIT_EMPTY, result.stderr
+    assert f"no news data in {empty}" in result.stderr and "listening" not in result.stderr
+    assert list(scratch.iterdir()) == []  # its temporary store is gone
+
+
 def test_exit_codes_are_documented(tmp_path):
     docs = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text()
-    assert "| `8` | `load`: a folder holds no news data" in docs
+    assert "| `8` | `load`, `serve PATH`: a folder holds no news data" in docs
     help_text = subprocess.run(newsgraph("load", "--help"), capture_output=True, text=True).stdout
     assert "8 when a folder holds no news data" in re.sub(r"\s+", " ", help_text)
