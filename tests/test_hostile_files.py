@@ -4,8 +4,11 @@ in bounded time and memory, the good files landing."""
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -43,6 +46,7 @@ FILES = {
     "_news/colon-in-value.md": "---\ntitle: x\nprovider:\n  name: DM: Dredging Monthly\n  domain: youtube.com\n---\n",
     "_news/many-topics.md": "---\ntitle: \"Ten thousand topics\"\ntopics:\n"
                             + "".join(f"  - Topic {n}\n" for n in range(10_000)) + "---\n",
+    "_data/topics/many.yaml": "".join(f"- name: Subject {n}\n  keywords: [k{n}]\n" for n in range(10_000)),
 }
 HUGE = "_news/huge-front-matter.md"
 
@@ -112,6 +116,9 @@ def test_each_hostile_file_is_named_and_the_rest_lands(hostile, tmp_path):
     assert articles["news/byte-order-mark"]["title"] == "Sea level"
     assert articles["news/colon-in-value"]["provider"]["name"] == "DM: Dredging Monthly"
     assert len(articles["news/many-topics"]["topics"]) == 10_000
+    topics = Store(db).read().topics
+    assert len([slug for slug in topics if slug.startswith("subject-")]) == 10_000
+    assert topics["subject-9999"]["keywords"] == ["k9999"]
 
 
 def test_strict_refuses_what_loads_only_with_a_warning(hostile, tmp_path):
@@ -129,6 +136,48 @@ def test_a_load_without_strict_then_one_with_it_refuses_the_stored_warnings(host
     again = _load(hostile, db, "--strict")
     assert again.returncode == 4
     assert all(f"rejected {path}:" in again.stderr for path in WARNED)
+
+
+def test_load_watch_names_an_impossible_date_and_goes_on_watching(tmp_path):
+    site = tmp_path / "site"
+    (site / "_news").mkdir(parents=True)
+    (site / "_config.yml").write_text("title: Watched\n", encoding="utf-8")
+    good = site / "_news" / "good.md"
+    good.write_text(GOOD, encoding="utf-8")
+    db = tmp_path / "news.json"
+    process = subprocess.Popen(newsgraph("load", str(site), "--db", str(db), "--watch"),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    lines: list[str] = []
+    watching, named = threading.Event(), threading.Event()
+
+    def read() -> None:
+        for line in process.stderr:
+            lines.append(line)
+            if line.startswith("watching "):
+                watching.set()
+            if line.startswith("rejected _news/bad.md:3: "):
+                named.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert watching.wait(30), "".join(lines)
+        (site / "_news" / "bad.md").write_text("---\ntitle: x\npublishedDateTime: 2021-02-30\n---\n",
+                                               encoding="utf-8")
+        assert named.wait(30), "".join(lines)
+        assert "is not a date" in "".join(lines) and "Traceback" not in "".join(lines)
+        # Still watching: a later change lands.
+        good.write_text(GOOD.replace("Dredging resumes", "Dredging resumes again"), encoding="utf-8")
+        deadline = time.monotonic() + 30
+        while Store(db).read().articles["news/good"]["title"] != "Dredging resumes again":
+            assert time.monotonic() < deadline and process.poll() is None, "".join(lines)
+            time.sleep(0.1)
+    finally:
+        process.terminate()
+        process.wait(10)
+        reader.join(5)
+        process.stderr.close()
 
 
 @pytest.mark.parametrize("text,line,words", [

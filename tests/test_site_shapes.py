@@ -138,7 +138,7 @@ def _related(count: int) -> str:
     items = []
     for n in range(count):
         items.append(f"""  - title: "Related story {n}"
-    excerpt: "Item {n} of a long list."
+    excerpt: "Item {n} of a long list.{' One more sentence of it.' * 24}"
     publishedDateTime: 2020-01-01T00:00:{n % 60:02d}Z
     webUrl: https://elsewhere.example/story-{n}
     type: article
@@ -252,7 +252,7 @@ def test_nothing_is_rejected_and_every_kind_of_file_is_counted(loaded):
 
 
 def test_an_older_generation_post_reads_its_aliases(loaded):
-    _, gql, _ = loaded
+    _, gql, db = loaded
     got = gql(ARTICLE, {"id": "posts/2019-07-09-harbor-cranes-go-electric"})["article"]
     assert got["collection"] == "posts"
     assert got["title"] == "Harbor cranes go electric"
@@ -265,6 +265,11 @@ def test_an_older_generation_post_reads_its_aliases(loaded):
     assert got["publishedAt"] == "2019-07-09T08:30:00Z"
     assert got["provider"] == {"domain": "quayside.example", "name": "Quayside Weekly"}  # id
     assert got["topics"] == [{"slug": "electric-ports", "name": "Electric Ports"}]
+    record = Store(db).read().articles["posts/2019-07-09-harbor-cranes-go-electric"]
+    assert record["extra"]["category"] == "news"  # one string, kept as it is
+    # Each alias that gave a value leaves `extra`; `score` beside a `quality` stays.
+    assert not {"abstract", "sourceUrl", "ampUrl", "cdnAmpUrl"} & set(record["extra"])
+    assert record["extra"]["score"] == 41
 
 
 def test_a_nested_posts_folder_and_score_standing_for_quality(loaded):
@@ -277,7 +282,7 @@ def test_a_nested_posts_folder_and_score_standing_for_quality(loaded):
     assert got["provider"]["domain"] == "millrace"  # an id that is a name of its own
 
 
-def test_the_markdown_wins_over_every_api_shape_and_keeps_its_related_list(loaded):
+def test_the_markdown_wins_over_every_api_shape_and_keeps_its_related_list(loaded, site):
     _, gql, db = loaded
     got = gql(ARTICLE, {"id": "news/2021-03-01-ferries-dock-themselves"})["article"]
     assert got["title"] == "Ferries learn to dock themselves"
@@ -287,6 +292,7 @@ def test_the_markdown_wins_over_every_api_shape_and_keeps_its_related_list(loade
     assert got["tags"] == ["NO", "UK"]  # Norway, though YAML 1.1 reads a bare NO as false
     assert got["body"] == "Body of the ferry story.\n"
     assert len(got["related"]) == 180
+    assert (site / "_news/2021-03-01-ferries-dock-themselves.md").stat().st_size > 140_000
     assert got["related"][179] == {"title": "Related story 179", "url": "https://elsewhere.example/story-179"}
     record = Store(db).read().articles["news/2021-03-01-ferries-dock-themselves"]
     assert record["sources"] == ["_news/2021-03-01-ferries-dock-themselves.md",
@@ -316,12 +322,17 @@ def test_removed_is_hidden(loaded):
 
 
 def test_terms_are_topics_and_providers_never_articles(loaded):
-    _, gql, _ = loaded
+    _, gql, db = loaded
     ids = [n["id"] for n in gql("{ articles(first: 100) { nodes { id } } }", preview=True)
            ["articles"]["nodes"]]
     assert not [i for i in ids if i.startswith(("terms/", "data/", "pages/")) or "about" in i]
-    topic = gql('{ topic(slug: "electric-ports") { name keywords articleCount } }')["topic"]
-    assert topic == {"name": "Electric Ports", "keywords": ["shore power"], "articleCount": 3}
+    topic = gql('{ topic(slug: "electric-ports") { name keywords articleCount images { url } } }')["topic"]
+    assert topic == {"name": "Electric Ports", "keywords": ["shore power"], "articleCount": 3,
+                     "images": [{"url": "https://harbor-notes.example/assets/images/electric-ports.jpg"}]}
+    record = Store(db).read().topics["electric-ports"]
+    assert (record["extra"]["_id"], record["extra"]["parent"], record["extra"]["taxonomy"]) \
+        == ("electric-ports", "Shipping", "topic")
+    assert record["extra"]["services"] == {"news": "https://harbor-notes.example/api/news/electric-ports/"}
     provider = gql('{ provider(domain: "quayside.example") { name images { url } } }')["provider"]
     assert provider == {"name": "Quayside Weekly",
                         "images": [{"url": "https://harbor-notes.example/logos/quayside.png"}]}
