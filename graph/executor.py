@@ -124,7 +124,8 @@ class Executor:
         document, for the documents of that shape that come after."""
         with self._lock:
             shape = self._shapes.get(key)
-        if shape is UNSHARED or (shape is not None and shape.key(tokens) in shape.prepared):
+        if shape is UNSHARED or (shape is not None and (shape.key(tokens) in shape.prepared
+                                                         or len(shape.prepared) >= SHAPE_VARIANTS)):
             return
         made = literals.parameterise(self.schema, prepared.document, query, tokens, key[1], remembered)
         if made is None:
@@ -142,10 +143,13 @@ class Executor:
             if learned is not UNSHARED:
                 shape = self._shapes.get(key)
                 learned = shape if isinstance(shape, literals.Shape) else learned
-                if len(learned.prepared) >= SHAPE_VARIANTS:
-                    learned.prepared.clear()
-                # None: documents of this variant are prepared as written.
-                learned.prepared[learned.key(tokens)] = shared
+                # A shape whose kept literals keep changing (a page size inside
+                # an entity drawn anew each time) stops learning variants: its
+                # further documents are prepared as written, and learning each
+                # would cost a second validation for nothing.
+                if len(learned.prepared) < SHAPE_VARIANTS:
+                    # None: documents of this variant are prepared as written.
+                    learned.prepared[learned.key(tokens)] = shared
             self._shapes[key] = learned
             while len(self._shapes) > SHAPE_CACHE_SIZE:
                 self._shapes.popitem(last=False)

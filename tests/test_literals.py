@@ -241,3 +241,19 @@ def test_the_shape_reads_literals_as_the_lexer_does(text):
         if good is not None and literals.shape(canonical)[0] == (pieces, kinds) and \
                 [kind for _, kind, _ in good] == list(kinds):
             assert literals.Undefined in read, (text, tokens)
+
+
+def test_a_shape_learns_a_bounded_number_of_kept_variants(shared, alone, corpus_model, monkeypatch):
+    """Literals kept in the key (a page size inside an entity) that change
+    with every document: each is answered as written, and once a shape
+    holds SHAPE_VARIANTS of them it learns no more (no second validation
+    per document)."""
+    from graph import executor as executor_module
+    monkeypatch.setattr(executor_module, "SHAPE_VARIANTS", 3)
+    learned = []
+    real = literals.parameterise
+    monkeypatch.setattr(literals, "parameterise", lambda *a: learned.append(1) or real(*a))
+    text = '{ articles(first: 2, where: {heat: {gte: %d}}) { nodes { id related(first: %d) { title } } } }'
+    for n in range(1, 8):
+        _same(shared, alone, corpus_model, text % (n, n))
+    assert len(learned) == 3
