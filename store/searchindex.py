@@ -279,6 +279,9 @@ class Part:
         articles = self.articles
         return [(score, articles[n]) for (score, _), n in zip(found, numbers)], result.count
 
+    def count(self, query: tantivy.Query) -> int:
+        return self.searcher.search(query, 1, count=True).count
+
     def numbers(self, query: tantivy.Query) -> list[int]:
         """The numbers of every article that ``query`` matches."""
         query = Q.const_score_query(query, 1.0)
@@ -356,10 +359,6 @@ class _Writing:
             writer = self.writers[shown] = index.writer(WRITER_HEAP * self.threads, self.threads)
         return writer
 
-    def existing(self) -> list[tantivy.IndexWriter]:
-        return [self.writer(shown) for shown, name in PARTS.items()
-                if os.path.isdir(os.path.join(self.path, name))]
-
     def commit(self) -> dict[bool, tantivy.Index]:
         for writer in self.writers.values():
             writer.commit()
@@ -382,9 +381,15 @@ def patch(path: str, remove: Iterable[str], documents: Iterable[tuple[bool, str]
     either part), then with ``documents`` added."""
     writing = _Writing(path)
     remove = list(remove)
-    for writer in writing.existing():
-        for ident in remove:
-            writer.delete_documents_by_term("id", ident)
+    for shown, name in PARTS.items():
+        # Only a part that holds one of them is written: each commit costs
+        # its files' syncs.
+        folder = os.path.join(path, name)
+        if remove and os.path.isdir(folder) and \
+                Part.open(folder, ()).count(Q.term_set_query(SCHEMA, "id", remove)):
+            writer = writing.writer(shown)
+            for ident in remove:
+                writer.delete_documents_by_term("id", ident)
     for shown, doc in documents:
         writing.writer(shown).add_json(doc)
     writing.commit()

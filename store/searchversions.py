@@ -135,14 +135,14 @@ def _sync(path: str) -> None:
 
 def _sync_tree(path: str) -> None:
     """What ``path`` holds, on disk before it is renamed into place: the
-    rename must not reach the disk before what it names. Files shared with
-    the previous directory are on disk already (tantivy syncs what it
-    writes): only the folders' entries and the files of this one."""
+    rename must not reach the disk before what it names. tantivy syncs
+    every file it writes (and the folder, when it commits); the files
+    shared with the previous directory are on disk already; so only the
+    files copied or written here, and the folders' entries."""
     for dirpath, _, files in os.walk(path):
         for name in files:
-            file = os.path.join(dirpath, name)
-            if os.stat(file).st_nlink == 1:
-                _sync(file)
+            if name in _COPIED or name == "version.json":
+                _sync(os.path.join(dirpath, name))
         _sync(dirpath)
 
 
