@@ -1,0 +1,96 @@
+"""Measure the search index of a loaded store: its build from scratch, a
+patch of one changed article, a server opening it, and the memory a
+server's search holds.
+
+    flock /tmp/newsgraph-bench.lock .venv/bin/python scripts/search_index.py STORE WORKDIR
+
+STORE is a store a load wrote (with its index, e.g. the benchmark's
+store-100k.json); every index this writes goes under WORKDIR. Each step
+runs three times; wall and CPU seconds are printed (tantivy indexes with
+two threads, so CPU may exceed wall).
+"""
+import gc
+import os
+import random
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from store import search, searchindex, searchversions  # noqa: E402
+from store.db import Store  # noqa: E402
+from store.readmodel import ReadModel  # noqa: E402
+
+STORE, WORK = Store(sys.argv[1]), sys.argv[2]
+shutil.rmtree(WORK, ignore_errors=True)
+os.makedirs(WORK)
+
+
+def clock():
+    return time.perf_counter(), time.process_time()
+
+
+def since(started) -> str:
+    return f"{time.perf_counter() - started[0]:.3f} s wall, {time.process_time() - started[1]:.3f} s CPU"
+
+
+def memory() -> dict[str, int]:
+    """The process's resident MB: private (RssAnon) and mapped from files (RssFile)."""
+    found = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(("RssAnon", "RssFile")):
+                name, value = line.split(":")
+                found[name] = int(value.split()[0]) // 1024
+    return found
+
+
+snapshot = STORE.read()
+for k in range(3):
+    started = clock()
+    documents = list(searchindex.record_documents(snapshot, snapshot.articles))
+    made = since(started)
+    started = clock()
+    searchindex.write_whole(f"{WORK}/whole-{k}", iter(documents))
+    print(f"from scratch {k}: {len(documents)} documents {made}; tantivy {since(started)}", flush=True)
+    if k:
+        shutil.rmtree(f"{WORK}/whole-{k}")
+del documents
+
+source = f"{WORK}/whole-0"
+key = sorted(snapshot.articles)[len(snapshot.articles) // 2]
+for k in range(3):
+    temp, done = f"{WORK}/patching-{k}", f"{WORK}/patched-{k}"
+    started = clock()
+    searchversions._link(source, temp)
+    searchindex.patch(temp, {key}, searchindex.record_documents(snapshot, [key]))
+    searchversions._sync_tree(temp)
+    os.rename(temp, done)
+    searchversions._sync(WORK)
+    print(f"one article patched {k}: {since(started)}", flush=True)
+    source = done
+del snapshot
+
+model = ReadModel(STORE.read())
+gc.collect()
+for k in range(3):
+    started = clock()
+    index = searchindex.SearchIndex.open(source, model)
+    print(f"opened {k}: {since(started)}", flush=True)
+
+import tantivy  # noqa: E402,F401  (its code's pages are no part of an index)
+
+before = memory()
+model._search_index = index
+words = sorted({w for a in model.all_articles[:2000] for w in searchindex.analyze(a.title) if len(w) > 3})
+rng = random.Random(17)
+for _ in range(500):
+    found = search.search(model.public, rng.choice(words), None)
+    found.page(10)
+    found.total
+gc.collect()
+after = memory()
+print("search's resident MB after 500 searches:", {k: after[k] - before[k] for k in after},
+      "index MB on disk:", sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(source) for f in fs) >> 20)
