@@ -149,6 +149,8 @@ def image(key: str, value, where: str) -> dict:
 
 def images(key: str, value, where: str | None = None) -> list[dict]:
     where = where or key
+    if isinstance(value, (str, dict)):
+        value = [value]  # one image, given alone
     return [image(key, item, f"{where}[{i}]") for i, item in enumerate(_list(key, value, path=where))]
 
 
@@ -190,6 +192,8 @@ def topic_names(key: str, value) -> list[str]:
         value = [value]
     names = []
     for i, item in enumerate(_list(key, value)):
+        if isinstance(item, dict) and "name" in item:
+            item = item["name"]  # a topic described where it is named: its name
         name = _text(key, item, path=f"{key}[{i}]")
         if name and name.strip() and slugify(name):
             names.append(name.strip())

@@ -71,7 +71,7 @@ def test_front_matter_ends_only_at_an_exact_fence():
     ("---\ntitle: ok\nheat: hot\n---\n", "heat must be an integer", 3),
     ("---\ntitle: ok\n\tbad: tab\n---\n", "invalid YAML", 3),
     ("---\ntitle: ok\npublishedDateTime: yesterday\n---\n", "not an ISO-8601 date", 3),
-    ("---\ntitle: ok\nimages: {url: x}\n---\n", "images must be a list", 3),
+    ("---\ntitle: ok\nimages: 12\n---\n", "images must be a list", 3),
     ("---\n- a\n- b\n---\n", "must be a mapping", 2),
 ])
 def test_bad_files_are_named_with_line_and_reason(tmp_path, text, reason, line):
@@ -81,6 +81,17 @@ def test_bad_files_are_named_with_line_and_reason(tmp_path, text, reason, line):
     assert reason in result.error.reason
     assert result.error.line == line
     assert str(result.error).startswith(f"_news/bad.md:{line}: ")
+
+
+def test_one_image_given_alone_and_topics_given_as_mappings_load(tmp_path):
+    text = ("---\ntitle: ok\nimages: /assets/one.png\ntopics:\n  - name: Canals\n    slug: canals\n  - Locks\n"
+            "provider:\n  name: P\n  domain: p.example\n  images: {url: /assets/p.png, width: 40}\n---\n")
+    result = _parse_text(tmp_path, "_news/short.md", text)
+    assert result.error is None, result.error
+    record = result.fragments[0]["data"]
+    assert [image["url"] for image in record["images"]] == ["/assets/one.png"]
+    assert record["topics"] == ["Canals", "Locks"]
+    assert [(i["url"], i["width"]) for i in record["provider"]["images"]] == [("/assets/p.png", 40)]
 
 
 def test_invalid_utf8_is_named_with_its_line(tmp_path):
