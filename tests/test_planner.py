@@ -148,6 +148,7 @@ def values_of(model: ReadModel) -> dict:
         "tags": sorted({t for a in articles for t in a.tags}) + ["us-la", "nope"],
         "sites": sorted(model.sites) + ["nope"],
         "siteTitles": sorted({s.title or "" for s in model.sites.values()}),
+        "siteUrls": sorted({s.address or "" for s in model.sites.values()}) + ["https://nope.example"],
         "words": sorted({w for t in titles for w in t.lower().split() if w.isalpha()})[:200],
     })
 
@@ -250,6 +251,8 @@ def leaves(draw, values: dict) -> dict:
         spec = {"name": _strings(draw, values["sites"], textual=True)} if draw(st.booleans()) else {}
         if draw(st.booleans()) or not spec:
             spec["title"] = _strings(draw, values["siteTitles"], textual=True)
+        if draw(st.integers(0, 2)) == 0:
+            spec["url"] = _strings(draw, values["siteUrls"], textual=True)
         return {"site": spec}
     if field == "text":
         return {"text": " ".join(draw(st.lists(pick(values["words"]), min_size=1, max_size=2)))}
