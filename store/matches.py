@@ -60,6 +60,11 @@ class Matches:
             (one,) = self.intervals
             labels, low, high = one.ranking.labels, one.low, one.high
             return lambda n: has(n) and low <= labels[n] < high
+        if len(self.intervals) == 2:  # spelled out: a generator per number costs as much again
+            (one, two) = self.intervals
+            labels, low, high = one.ranking.labels, one.low, one.high
+            labels2, low2, high2 = two.ranking.labels, two.low, two.high
+            return lambda n: has(n) and low <= labels[n] < high and low2 <= labels2[n] < high2
         bounds = [(i.ranking.labels, i.low, i.high) for i in self.intervals]
         return lambda n: has(n) and all(low <= labels[n] < high for labels, low, high in bounds)
 

@@ -32,8 +32,12 @@ from .readmodel import Article, View
 # A range of an AND is left as an interval (store/matches.py) when it and
 # what the conditions before it left are within this factor of each other
 # in size: intersecting a set with a much smaller one is cheap, and a much
-# narrower range makes a small set that every later step gains from.
+# narrower range makes a small set that every later step gains from. Only
+# a range of at least DEFER_MIN articles is left so: a smaller one's set
+# is made in a few microseconds, less than testing the labels of the
+# articles a page reads, one by one in Python, costs.
 DEFER_RATIO = 4
+DEFER_MIN = 1 << 17
 
 
 def text_numbers(view: View, text: str) -> NumberSet:
@@ -323,7 +327,7 @@ def matching(view: View, where: dict | None, now: dt.datetime) -> Matches:
         return Matches(node.run(audience))
     domain, deferred = audience, []
     for part in parts:
-        if isinstance(part, Span) and part.size and \
+        if isinstance(part, Span) and part.size >= max(1, DEFER_MIN) and \
                 max(part.size, len(domain)) <= DEFER_RATIO * min(part.size, len(domain)):
             deferred.append(Interval(part.ranking, part.i, part.j))
         elif domain:

@@ -289,6 +289,7 @@ tunings = st.fixed_dictionaries({
     "WALK_LIMIT": st.sampled_from([0, 8, 4096]),
     "NARROWED": st.sampled_from([0, 8]),
     "DEFER_RATIO": st.sampled_from([0, 4, 10 ** 6]),
+    "DEFER_MIN": st.sampled_from([0, 1 << 17]),
     "TESTED": st.sampled_from([0, 256]),
     "WITHIN_RATIO": st.sampled_from([0, 4, 10 ** 6]),
     "SPAN_TEST_RATIO": st.sampled_from([0, 8, 10 ** 6]),
@@ -296,7 +297,7 @@ tunings = st.fixed_dictionaries({
     "WORDS_TEST_RATIO": st.sampled_from([0, 4, 10 ** 6]),
 })
 MODULES = {"SHORT_SPAN": ranking_module, "WITHIN_RATIO": ranking_module, "WALK_LIMIT": paging, "NARROWED": paging,
-           "DEFER_RATIO": planner, "SPAN_TEST_RATIO": conditions, "WORDS_TEST_RATIO": conditions,
+           "DEFER_RATIO": planner, "DEFER_MIN": planner, "SPAN_TEST_RATIO": conditions, "WORDS_TEST_RATIO": conditions,
            "TESTED": matches, "PASS_COST": facets}
 
 
