@@ -47,10 +47,10 @@ from .queries import FRESH_NAMES, Query, build, first_pass, wait_for_search
 
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1M": 1_000_000}
 # Targets (issue 16): ratio to bare Starlette with fresh values at 10k; at
-# 1M, a share of the query's own ratio at 10k; repeated, at every size.
+# 1M, a share of the query's own ratio at 10k (scale.TARGETS); repeated, at
+# every size.
 TARGETS_10K = {"F1": 0.25, "F2": 0.25, "F3": 0.25, "F4": 0.25, "F5": 0.5, "F6": 0.1, "F7": 0.1,
                "F8": 0.1, "F9": 0.1, "F10": 0.1, "F1L": 0.1}
-TARGETS_1M_OF_10K = {"F1": 0.8, "F2": 0.8, "F3": 0.8, "F4": 0.8, "F5": 0.8, "F6": 0.5, "F9": 0.5}
 REPEATED_TARGET = 0.8
 # A measurement of a slow query lasts long enough for this many requests.
 REQUESTS_PER_MEASUREMENT = 40
@@ -340,7 +340,7 @@ def report(results: dict) -> str:
             if row["mode"] != "fresh" or small is None:
                 continue
             share = row["ratio"] / small["ratio"]
-            target = TARGETS_1M_OF_10K.get(row["query"]) if sizes[label]["articles"] >= SIZES["1M"] else None
+            target = scale.TARGETS.get(row["query"]) if sizes[label]["articles"] >= SIZES["1M"] else None
             lines.append(f"| {row['query']} {row['label']} | {_ratio(small['ratio'])} | "
                          f"{_ratio(row['ratio'])} | {share:.2f} | {_verdict(share, target)} |")
         lines.append("")

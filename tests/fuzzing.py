@@ -21,6 +21,13 @@ def custom_scalars() -> dict:
     return {"DateTime": (spelled | st.text(max_size=30)).map(nodes.String)}
 
 
+def datetime_literals():
+    """DateTime literals as a document writes them: a date-time, a date, an
+    offset, and text that is none of these."""
+    return st.sampled_from(["2021-06-01T00:00:00Z", "2020-01-01", "2021-06-02T09:12:27+02:00", "junk"]) \
+        .map(nodes.String)
+
+
 def check_answer(request: str, status: int, raw: bytes, hidden: frozenset[str]) -> dict | list:
     """The answer to one generated request: a JSON body, never a 5xx nor an
     INTERNAL error, no trace or path, and no hidden article id in it."""

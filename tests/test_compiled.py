@@ -21,6 +21,7 @@ from graph.settings import Limits, Settings
 from store.readmodel import url_key
 
 from tests.conftest import FROZEN_NOW
+from tests.fuzzing import datetime_literals
 
 SETTINGS = Settings(db=None, preview_token="t")
 
@@ -261,15 +262,10 @@ def test_literals_with_variables_are_coerced_once_per_value(executor, corpus_mod
     assert len(calls) == 3 + 4
 
 
-def _datetime_nodes():
-    return st.sampled_from(["2021-06-01T00:00:00Z", "2020-01-01", "2021-06-02T09:12:27+02:00", "junk"]) \
-        .map(lambda s: graphql.StringValueNode(value=s))
-
-
 @settings(max_examples=60, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.function_scoped_fixture])
-@given(query=queries(schema.as_str(), custom_scalars={"DateTime": _datetime_nodes()}),
+@given(query=queries(schema.as_str(), custom_scalars={"DateTime": datetime_literals()}),
        preview=st.booleans())
 def test_random_queries(executor, corpus_model, query, preview):
     """Queries generated from the schema: whatever their arguments, the fast

@@ -20,6 +20,7 @@ from graph.schema import schema
 from graph.settings import Limits, Settings
 
 from tests.conftest import FROZEN_NOW
+from tests.fuzzing import datetime_literals
 
 SETTINGS = Settings(db=None, preview_token="t")
 
@@ -156,16 +157,10 @@ def _literal(kind: str):
         st.text(max_size=12).map(lambda s: json.dumps(s, ensure_ascii=False)))
 
 
-def _datetime_nodes():
-    import graphql
-    return st.sampled_from(["2021-06-01T00:00:00Z", "2020-01-01", "2021-06-02T09:12:27+02:00", "junk"]) \
-        .map(lambda s: graphql.StringValueNode(value=s))
-
-
 @settings(max_examples=80, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.function_scoped_fixture])
-@given(query=queries(schema.as_str(), custom_scalars={"DateTime": _datetime_nodes()}), data=st.data())
+@given(query=queries(schema.as_str(), custom_scalars={"DateTime": datetime_literals()}), data=st.data())
 def test_generated_documents_answer_as_written(shared, alone, corpus_model, query, data):
     """A document generated from the schema, then another of its shape with
     other literals drawn at random (of every kind, valid or not): each gets
