@@ -54,10 +54,14 @@ from .limits import variables_in
 
 PLAN_CACHE_SIZE = 2048
 MEMO_ENTRIES = 20_000  # remembered entity parts per compiled function and view
-# Objects kept for a whole data version besides the entities (Node types), so
-# that an answer part remembered by object stays right: graph/schema.py keeps
-# one ArticleFacets per view and filter.
-LONG_LIVED = frozenset({"ArticleFacets"})
+# Objects kept besides the entities (Node types, which live as long as their
+# data version), so that an answer part remembered by object stays right,
+# with how many parts of each a compiled function remembers per view.
+# graph/schema.py keeps the facets of its last FACETS_MEMO_SIZE filters per
+# view; a part remembered beyond those would keep alive a facets object no
+# request shows again, one per request when filters are drawn anew (a 10k
+# server grew by a gigabyte).
+LONG_LIVED = {"ArticleFacets": 1024}
 DEFINITION = "strawberry-definition"
 # Built-in scalars whose values pass through unchanged when of this class
 # (Int also needs the 32-bit range check graphql-core makes).
@@ -267,14 +271,14 @@ def _leaf(gtype, value):
     return out
 
 
-def _remember(memo: dict, obj, part: dict, fragments: bool):
+def _remember(memo: dict, obj, part: dict, fragments: bool, most: int):
     """Keyed by identity (dataclass objects are not hashable); the entry keeps
     the object alive, so its id cannot be reused while it is remembered.
     For an answer that goes straight to orjson the part is kept serialized,
     so later answers copy its bytes instead of walking it again."""
     if fragments:
         part = orjson.Fragment(orjson.dumps(part))
-    if len(memo) >= MEMO_ENTRIES:
+    if len(memo) >= most:
         memo.clear()  # bounded: start again rather than track recency
     memo[id(obj)] = (obj, part)
     return part
@@ -547,7 +551,7 @@ class _Codegen:
             lines.append("    if got is not None and got[0] is o: return got[1]")
             lines.append("    return _remember(m, o, {")
             lines.extend(entries)
-            lines.append("    }, r.fragments)")
+            lines.append(f"    }}, r.fragments, {LONG_LIVED.get(gtype.name, MEMO_ENTRIES)})")
         else:
             lines.append("    return {")
             lines.extend(entries)

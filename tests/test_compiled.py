@@ -312,6 +312,24 @@ def test_whole_answers_of_remembered_parts_are_remembered(executor, corpus_model
     assert compiled.answer_bytes({"data": {"f": other}}, view) == b'{"data":{"f":{"total":0}}}'
 
 
+def test_facets_parts_are_remembered_no_longer_than_their_facets(executor, corpus_model):
+    """A new filter makes a new facets object, and graph/schema.py keeps those
+    of its last FACETS_MEMO_SIZE filters: a compiled query remembers no more
+    parts of facets than that, as a remembered part keeps its object alive
+    (one per request, with filters drawn anew)."""
+    from graph.schema import FACETS_MEMO_SIZE
+    from graph.types import ArticleFacets
+    prepared = executor.prepare("query Drawn($q: Int!) { facets(where: {quality: {gte: $q}}) "
+                                "{ total types { value count } } }")
+    operation = executor.operation(prepared, None)
+    for q in range(FACETS_MEMO_SIZE + 100):  # a filter never asked before, each time
+        context = Context(model=corpus_model, preview=False, settings=SETTINGS, now=FROZEN_NOW, fragments=True)
+        assert executor.compiled.run(prepared.document, operation, {"q": q}, context) is not None
+    held = [len(memo) for key, memo in corpus_model.public.cache.items()
+            if isinstance(key, tuple) and memo and isinstance(next(iter(memo.values()))[0], ArticleFacets)]
+    assert held and max(held) <= FACETS_MEMO_SIZE, held
+
+
 def test_only_answers_made_wholly_of_remembered_parts_are_remembered():
     view = _View()
     part = orjson.Fragment(b'{"id":"x"}')
