@@ -12,8 +12,10 @@ skipped and counted, never rejected.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 
@@ -254,10 +256,18 @@ def _jekyll_defaults(data: dict, collection: str, slug: str) -> dict:
         data = {**data, "published": False}
     if data.get("publishedDateTime") is None and data.get("date") is not None:
         data = {**data, "publishedDateTime": data["date"]}
-    elif data.get("publishedDateTime") is None and collection in ("posts", "drafts") \
-            and len(slug) > 10 and slug[4] == "-" and slug[7] == "-" and slug[:4].isdigit():
-        data = {**data, "publishedDateTime": slug[:10]}
+    elif data.get("publishedDateTime") is None and collection in ("posts", "drafts"):
+        named = _NAME_DATE.match(slug)
+        if named is not None:
+            try:  # Jekyll's months and days may have one digit (2019-3-9-title.md)
+                day = dt.date(*map(int, named.groups()))
+            except ValueError:  # no such day: the post has no date, rather than no place
+                return data
+            data = {**data, "publishedDateTime": day.isoformat()}
     return data
+
+
+_NAME_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})-")
 
 
 def _loader_name(path: str) -> str:

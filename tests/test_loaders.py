@@ -111,6 +111,19 @@ def test_seed_article_is_a_txt_front_matter_file():
     assert len(record["related"]) == 1
 
 
+@pytest.mark.parametrize("name,published", [
+    ("_posts/2019-07-09-padded.md", "2019-07-09T00:00:00Z"),
+    ("_posts/2019-3-9-one-digit.md", "2019-03-09T00:00:00Z"),  # Jekyll reads these too
+    ("_posts/_archive/2019-12-1-nested.md", "2019-12-01T00:00:00Z"),
+    ("_posts/2019-2-30-no-such-day.md", None),  # loads, without a date
+    ("_news/2019-3-9-not-a-post.md", None),     # only posts take their name's date
+])
+def test_a_post_without_a_date_takes_its_file_name_s(tmp_path, name, published):
+    result = _parse_text(tmp_path, name, "---\ntitle: Undated\n---\n")
+    assert result.error is None, result.error
+    assert result.fragments[0]["data"]["publishedAt"] == published
+
+
 def test_ids_and_collections_come_from_paths():
     assert collection_of("_news/a.md") == "news"
     assert collection_of("_learning/videos/a.md") == "learning"
