@@ -41,6 +41,9 @@ class Candidate:
     path: str
     explicit: bool = False
     id_prefix: str = ""
+    # The file's name is not UTF-8 (a Latin-1 name from an old archive):
+    # ``path`` shows its bytes escaped, and the file is refused by name.
+    bad_name: bool = False
 
 
 def discover(target: Path) -> tuple[Path, list[Candidate]]:
@@ -48,7 +51,7 @@ def discover(target: Path) -> tuple[Path, list[Candidate]]:
     target = Path(os.path.abspath(target))
     if not target.is_dir():
         # Missing paths still become a candidate so the user sees one rejection.
-        return target.parent, [Candidate(str(target.parent), target.name, explicit=True)]
+        return target.parent, [_candidate(str(target.parent), target.name, explicit=True)]
     root = str(target)
     found: list[Candidate] = []
     # A Hugo site's news is under content/; the rest is its theme and build.
@@ -59,7 +62,7 @@ def discover(target: Path) -> tuple[Path, list[Candidate]]:
         dirs[:] = sorted(d for d in dirs if _keep_dir(parts, d))
         for name in sorted(names):
             if _keep_file(parts, name):
-                found.append(Candidate(root, "/".join(parts + (name,))))
+                found.append(_candidate(root, "/".join(parts + (name,))))
     return target, found
 
 
@@ -77,7 +80,18 @@ def candidate_at(root: str, path: str) -> Candidate | None:
             return None
     if not _keep_file(parts[:-1], parts[-1]):
         return None
-    return Candidate(root, "/".join(parts))
+    return _candidate(root, "/".join(parts))
+
+
+def _candidate(root: str, path: str, explicit: bool = False) -> Candidate:
+    """A name that is not UTF-8 comes from the file system with surrogates,
+    which can be neither stored nor printed: its bytes are shown escaped."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        return Candidate(root, shown, explicit, bad_name=True)
+    return Candidate(root, path, explicit)
 
 
 def _keep_file(parts: tuple[str, ...], name: str) -> bool:

@@ -29,13 +29,21 @@ BOM = b"\xef\xbb\xbf"
 ARTICLE_MARKS = ("webUrl", "sourceUrl", "originalUrl", "publishedDateTime", "excerpt", "provider")
 
 
-def fill(result, candidate, raw: bytes, options, rank: int) -> None:
+def fill(result, candidate, raw: bytes, options, rank: int, api: bool = True) -> None:
     """Set ``result``'s fragments, or why the file is skipped; raise
-    LoadError for a file that is broken."""
+    LoadError for a file that is broken. ``api`` is False for JSON outside
+    a Jekyll site's ``api/`` (a tsconfig.json with comments, a theme's
+    package.json): the site's own source, never read as data."""
     path = candidate.path
     data = raw[len(BOM):] if raw.startswith(BOM) else raw
     if data.lstrip()[:3] == b"---":
         result.skipped, result.template = "a Jekyll template (front matter in a .json file)", True
+        return
+    if not api:
+        if b"{%" in data or b"{{" in data:
+            result.skipped, result.template = "a Jekyll template (Liquid in a .json file)", True
+        else:
+            result.skipped = "JSON of the site's own source (outside api/), not its static API"
         return
     try:
         value = orjson.loads(data)

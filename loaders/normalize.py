@@ -67,16 +67,26 @@ def _text(key: str, value, *, path: str | None = None):
 NO_VALUE = frozenset({"", "None", "none", "null", "Null", "NULL"})
 
 
+# GraphQL's Int is 32 bits: a number past them could be stored, but every
+# answer holding it would be an error.
+INT_RANGE = (-2**31, 2**31 - 1)
+
+
 def _int(key: str, value, *, path: str | None = None):
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    if isinstance(value, str) and value.strip() in NO_VALUE:
+        number = value
+    elif isinstance(value, str) and value.strip() in NO_VALUE:
         return None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-        return int(value)
-    raise FieldError(key, f"{path or key} must be an integer, got {_kind(value)} {value!r}"[:200])
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        number = int(value)
+    else:
+        raise FieldError(key, f"{path or key} must be an integer, got {_kind(value)} {value!r}"[:200])
+    if number is not None and not INT_RANGE[0] <= number <= INT_RANGE[1]:
+        raise FieldError(key, f"{path or key} must be an integer from {INT_RANGE[0]:,} to {INT_RANGE[1]:,}, "
+                              f"got {str(number)[:40]}")
+    return number
 
 
 def _bool(key: str, value, *, path: str | None = None):
@@ -123,6 +133,8 @@ def _jsonable(value):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
+    if type(value) is int and not -2**63 <= value < 2**64:
+        return str(value)  # past what the store writes as a number: kept as its digits
     return value
 
 

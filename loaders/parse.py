@@ -83,6 +83,10 @@ def parse(candidate: Candidate, options: ParseOptions = DEFAULT_OPTIONS,
     """Never raises for a bad file: the fault is returned in ``error``."""
     path = candidate.path
     result = Parsed(path)
+    if candidate.bad_name:
+        result.error = LoadError(path, "the file name is not UTF-8: rename the file (its bytes are shown "
+                                       "escaped here)")
+        return result
     try:
         full = os.path.join(candidate.root, path)
         st = os.stat(full)
@@ -118,7 +122,7 @@ def _fill(result: Parsed, candidate: Candidate, raw: bytes, options: ParseOption
     elif raw.isspace() or not raw:
         result.skipped = "an empty file"
     elif suffix in JSON_SUFFIXES:
-        jsonapi.fill(result, candidate, raw, options, RANK_API)
+        jsonapi.fill(result, candidate, raw, options, RANK_API, api=where not in ("page", "site-data"))
     elif where == "page":
         result.skipped = "a page of the site, not a collection document"
     elif where == "site-data":
@@ -228,7 +232,9 @@ def _fragment_for(candidate: Candidate, data: dict, source_text: str, *, body: s
             record = normalize.article(data, id=id_, slug=slug, collection=collection, body=body)
             key = id_
     except normalize.FieldError as exc:
-        raise LoadError(path, str(exc), key_line(source_text, exc.key, first_line)) from None
+        # The key the file wrote: the field's own, or the alias that gave it (`score`).
+        lines = (key_line(source_text, k, first_line) for k in (exc.key, *normalize.ALIASES.get(exc.key, ())))
+        raise LoadError(path, str(exc), next((line for line in lines if line), None)) from None
     record["source"] = {"root": candidate.root, "path": path, "loader": _loader_name(path)}
     if kind != "article" and has_relative(record.get("images")):
         # Several sites may describe one topic or organisation, and the

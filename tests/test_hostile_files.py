@@ -16,6 +16,7 @@ import pytest
 from loaders.files import Candidate
 from loaders.parse import parse
 from store.db import Store
+from store.ingest import load
 from tests.procs import newsgraph
 
 MEMORY_BOUND = 1536 * 1024 * 1024  # address space of the load; an expanded alias bomb needs far more
@@ -178,6 +179,59 @@ def test_load_watch_names_an_impossible_date_and_goes_on_watching(tmp_path):
         process.wait(10)
         reader.join(5)
         process.stderr.close()
+
+
+def test_a_file_name_that_is_not_utf8_is_named_and_the_rest_lands(tmp_path):
+    site = tmp_path / "site"
+    (site / "_news").mkdir(parents=True)
+    (site / "_config.yml").write_text("title: Names\n", encoding="utf-8")
+    (site / "_news" / "good.md").write_text(GOOD, encoding="utf-8")
+    raw = os.fsencode(site)
+    os.mkdir(raw + b"/_news/r\xe9sum\xe9s")  # Latin-1 names, from an old archive
+    for name in (b"/_news/caf\xe9.md", b"/_news/r\xe9sum\xe9s/one.md"):
+        with open(raw + name, "wb") as handle:
+            handle.write(GOOD.encode())
+    db = tmp_path / "news.json"
+    for _ in range(2):  # a second load names them again
+        result = _load(site, db)
+        assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr
+        rejected = sorted(line for line in result.stderr.splitlines() if line.startswith("rejected "))
+        assert rejected == ["rejected _news/caf\\xe9.md: the file name is not UTF-8: rename the file "
+                            "(its bytes are shown escaped here)",
+                            "rejected _news/r\\xe9sum\\xe9s/one.md: the file name is not UTF-8: rename the "
+                            "file (its bytes are shown escaped here)"]
+        assert set(Store(db).read().articles) == {"news/good"}
+    # A load told which path changed (load --watch) names it too.
+    report = load(Store(db), [site], changed=[os.fsdecode(raw + b"/_news/caf\xe9.md")])
+    assert [error.path for error in report.rejected] == ["_news/caf\\xe9.md"]
+
+
+def test_numbers_past_what_is_answered_are_named_and_past_what_is_stored_kept_as_digits(tmp_path):
+    site = tmp_path / "site"
+    files = {
+        "_news/kept.md": "---\ntitle: Kept\nheat: 2147483647\nledger: 1180591620717411303424\n---\n",
+        "_news/heat.md": "---\ntitle: x\nheat: 3000000000\n---\n",
+        "_news/score.md": "---\ntitle: x\nexcerpt: y\nscore: -99999999999999999999\n---\n",
+        "_news/width.md": "---\ntitle: x\nimages:\n  - url: https://i.example/a.png\n    width: 1099511627776\n---\n",
+        "api/news/index.json": json.dumps({"value": [{"title": "T", "webUrl": "https://w.example/1", "heat": 1e23}]}),
+    }
+    for name, text in files.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(text, encoding="utf-8")
+    db = tmp_path / "news.json"
+    report = load(Store(db), [site])
+    # GraphQL's Int is 32 bits: a typed number past them is named with its line.
+    assert sorted(str(error) for error in report.rejected) == [
+        "_news/heat.md:3: heat must be an integer from -2,147,483,648 to 2,147,483,647, got 3000000000",
+        "_news/score.md:4: quality must be an integer from -2,147,483,648 to 2,147,483,647, "
+        "got -99999999999999999999",
+        "_news/width.md:3: images[0].width must be an integer from -2,147,483,648 to 2,147,483,647, "
+        "got 1099511627776",
+        "api/news/index.json: value[0]: heat must be an integer from -2,147,483,648 to 2,147,483,647, "
+        "got 99999999999999991611392"]
+    kept = Store(db).read().articles["news/kept"]
+    assert kept["heat"] == 2147483647
+    assert kept["extra"]["ledger"] == "1180591620717411303424"  # untyped, past 64 bits: its digits
 
 
 @pytest.mark.parametrize("text,line,words", [

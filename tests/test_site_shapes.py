@@ -381,3 +381,25 @@ def test_a_deleted_article_goes_away_though_an_old_api_page_lists_it(site, tmp_p
     assert back["title"] == "Ferries learn to dock themselves"
     assert len(back["sources"]) == 4  # the API files count again, as in a first load
     assert report.added["article"] == 1
+
+
+def test_json_outside_the_api_is_the_site_s_own_source(tmp_path):
+    site = tmp_path / "site"
+    files = {
+        "_config.yml": "title: Sources\n",
+        "tsconfig.json": "{\n  // comments, which JSON refuses\n  \"compilerOptions\": {\"strict\": true},\n}\n",
+        "src/fixtures/sample.json": json.dumps({"title": "A sample", "webUrl": "https://s.example/1"}),
+        "feed.json": "---\nlayout: none\n---\n{\"items\": [{% for p in site.posts %}{{ p.title | jsonify }}{% endfor %}]}\n",
+        "_data/settings.json": "{\"theme\": \"dark\",}",
+        "api/news/index.json": json.dumps({"value": [{"title": "Served", "webUrl": "https://s.example/2"}]}),
+    }
+    for name, text in files.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(text, encoding="utf-8")
+    db = tmp_path / "news.json"
+    report = load(Store(db), [site])
+    assert report.rejected == []
+    assert report.templates == ["feed.json"]
+    assert sorted(path for path, _ in report.skipped) == ["_data/settings.json", "src/fixtures/sample.json",
+                                                        "tsconfig.json"]
+    assert [a["title"] for a in Store(db).read().articles.values()] == ["Served"]

@@ -5,13 +5,14 @@ here, so the page cannot drift from the code."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from loaders.files import Candidate
+from loaders.files import Candidate, discover
 from loaders.parse import parse
 from tests.procs import newsgraph
 from tests.test_site_shapes import write_site
@@ -139,6 +140,8 @@ BAD = {
     "more than 8 MB": ("_news/x.md", None),
     "bytes that are not UTF-8": ("_news/x.md", b"---\ntitle: t\nexcerpt: \"abc\xff\"\n---\n"),
     "a field of the wrong type": ("_news/x.md", "---\ntitle: t\nheat: hot\n---\n"),
+    "a typed number past": ("_news/x.md", "---\ntitle: t\nheat: 3000000000\n---\n"),
+    "a file name that is not UTF-8": (b"_news/caf\xe9.md", "---\ntitle: t\n---\n"),
 }
 
 
@@ -154,6 +157,10 @@ def test_each_bad_file_of_the_page_is_named_as_it_says(tmp_path):
             with open(root / name, "wb") as handle:
                 handle.truncate(50 * 1024 * 1024)
             result = parse(Candidate(str(root), name, explicit=True))
+        elif isinstance(name, bytes):  # as the walk finds it
+            _write(Path(os.fsdecode(os.fsencode(root) + b"/" + name)), content)
+            (candidate,) = discover(root)[1]
+            result = parse(candidate)
         else:
             result = _parse(root, name, content)
         assert result.error is not None, case
