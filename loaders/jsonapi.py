@@ -17,6 +17,7 @@ served unless ``keep_stale`` asks for it.
 from __future__ import annotations
 
 import os
+import posixpath
 
 import orjson
 
@@ -112,11 +113,21 @@ def _where(shape: str, index: int) -> str:
     return {"article": "", "list": f"[{index}] "}.get(shape, f"{shape}[{index}] ")
 
 
+def _inside(path):
+    """An item's path as a path inside the site (``/_news/x.md`` is
+    ``_news/x.md``), or None for one that is not text or leaves the site
+    (``../x.md``): the item is then named by its date and title."""
+    if not isinstance(path, str) or not path.strip():
+        return None
+    path = posixpath.normpath(path.strip().replace("\\", "/")).lstrip("/")
+    return None if path in ("", ".", "..") or path.startswith("../") else path
+
+
 def _fragment(candidate, item: dict, index: int, rank: int,
               shape: str) -> tuple[str, str | None, dict]:
     """(article id, the collection file the item names or None, fragment)."""
     item = {k: v for k, v in item.items() if v is not None}
-    item_path = item.pop("path", None)
+    item_path = _inside(item.pop("path", None))
     body = item.pop("content", None)
     named = None
     if isinstance(item_path, str) and item_path:

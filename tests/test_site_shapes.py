@@ -403,3 +403,22 @@ def test_json_outside_the_api_is_the_site_s_own_source(tmp_path):
     assert sorted(path for path, _ in report.skipped) == ["_data/settings.json", "src/fixtures/sample.json",
                                                         "tsconfig.json"]
     assert [a["title"] for a in Store(db).read().articles.values()] == ["Served"]
+
+
+def test_an_api_item_s_path_is_a_path_inside_the_site(tmp_path):
+    site = tmp_path / "site"
+    (site / "_news").mkdir(parents=True)
+    (site / "_config.yml").write_text("title: Paths\n", encoding="utf-8")
+    (site / "_news" / "a.md").write_text("---\ntitle: From the markdown\n---\n", encoding="utf-8")
+    item = {"excerpt": "e", "webUrl": "https://p.example/1", "publishedDateTime": "2021-05-01T00:00:00Z"}
+    page = {"value": [{**item, "title": "Site-absolute", "path": "/_news/a.md"},
+                      {**item, "title": "Leaves the site", "path": "../../outside/b.md"},
+                      {**item, "title": "Dotted", "path": "_news/./c.md"}]}
+    (site / "api").mkdir()
+    (site / "api" / "index.json").write_text(json.dumps(page), encoding="utf-8")
+    db = tmp_path / "news.json"
+    report = load(Store(db), [site], keep_stale=True)
+    assert report.rejected == [] and report.stale == [("api/index.json", "_news/c.md")]
+    articles = Store(db).read().articles
+    assert articles["news/a"]["title"] == "From the markdown"  # the API item merged with it
+    assert set(articles) == {"news/a", "news/c", "news/2021-05-01-leaves-the-site"}
