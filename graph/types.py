@@ -200,7 +200,7 @@ class RelatedItem:
 
     @strawberry.field(description="The local article with this URL, when there is one you may see.")
     def article(self, info: Info) -> "Article | None":
-        return info.context.view.visible(self.target)
+        return info.context.view.related_target(self)
 
 
 @strawberry.type

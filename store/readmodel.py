@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import os
 import re
 import weakref
@@ -177,9 +178,10 @@ class Topic:
 
 class RelatedItem:
     __slots__ = ("title", "excerpt", "url", "amp_url", "cdn_amp_url", "published_at", "type",
-                 "quality", "provider", "provider_name", "images", "extra", "target")
+                 "quality", "provider", "provider_name", "images", "extra", "owner")
 
-    def __init__(self, record: dict, provider: Provider | None, base: str | None = None) -> None:
+    def __init__(self, record: dict, provider: Provider | None, base: str | None = None,
+                 owner: int = 0) -> None:
         self.title = record.get("title") or ""
         self.excerpt = record.get("excerpt")
         self.url = record.get("url")
@@ -192,7 +194,9 @@ class RelatedItem:
         self.provider_name = (record.get("provider") or {}).get("name")
         self.images = [Image(i, base) for i in record.get("images") or ()]
         self.extra = record.get("extra") or None
-        self.target: Article | None = None  # the local article with this URL
+        # The number of the article holding the item: the local article it
+        # links to is found by its URL in each version (View.related_target).
+        self.owner = owner
 
 
 class Details:
@@ -216,9 +220,9 @@ class Article:
                  "original_url", "amp_url", "cdn_amp_url", "published_at", "published_ts",
                  "quality", "heat", "published", "removed", "visible",
                  "provider", "provider_name", "topics", "topic_slugs", "images",
-                 "related_from_all", "related_count", "ord", "num", "title_key", "month",
+                 "related_from_all", "related_count", "num", "title_key", "month",
                  "site", "tags", "tag_keys", "person", "event", "items_all", "playlists_all",
-                 "_details", "_span", "_records", "_targets")
+                 "_details", "_span", "_records", "_sig")
 
     def __init__(self, record: dict, site: Site | None = None) -> None:
         self.id = record["id"]
@@ -253,36 +257,34 @@ class Article:
         tags = record.get("tags")
         self.tags: tuple[str, ...] = tuple(map(_intern, tags)) if tags else ()
         self.tag_keys: frozenset[str] = frozenset(t.casefold() for t in tags) if tags else _NO_TAGS
-        self.related_from_all: list[Article] = []
+        # Links to other articles are their numbers, which each version of
+        # the model resolves (View.linked): a new version replaces a changed
+        # article without touching the articles that link to it.
+        self.related_from_all: tuple[int, ...] = ()  # once per item linking here, in the default order
         self.person = None        # store/people.py, when the article is a profile
         self.event = None         # store/events.py, when it is an event
-        self.items_all: list[Article] | None = None      # a playlist's items (store/playlists.py)
-        self.playlists_all: list[Article] | None = None  # the playlists listing it
+        self.items_all: tuple[int, ...] | None = None      # a playlist's items (store/playlists.py)
+        self.playlists_all: tuple[int, ...] | None = None  # the playlists listing it
         self.related_count = 0
-        self.ord = 0  # position in the default order, PUBLISHED_AT DESC then id
         self.num = 0  # the record's number in the store, for life (store/db.py RecordTable)
         self._details: Details | None = None   # None: read through _records at _span
         self._span: tuple[int, int] | None = None
         self._records = None
-        self._targets: tuple | None = None     # local article of each related item, if any
+        # A digest of what the article says that other objects of the model
+        # depend on (store/patching.py): equal digests, same links and counts.
+        self._sig = 0
 
     def details(self) -> Details:
         details = self._details
         return details if details is not None else self._records.details(self)
 
     # Saved in an image (store/image.py): without details, which stay in the
-    # store file, and with other articles as positions, so pickling an
-    # article never recurses through the articles it links to.
-    _LINKS = ("_details", "_records", "related_from_all", "_targets", "items_all", "playlists_all")
+    # store file.
+    _LINKS = ("_details", "_records")
 
     def __getstate__(self) -> tuple:
         state = {name: getattr(self, name) for name in _ARTICLE_STATE}
         state["_details"] = state["_records"] = None
-        state["related_from_all"] = [a.ord for a in self.related_from_all]
-        for name in ("items_all", "playlists_all"):
-            linked = getattr(self, name)
-            state[name] = linked and [a.ord for a in linked]
-        state["_targets"] = self._targets and tuple(-1 if t is None else t.ord for t in self._targets)
         # pickle sets slots from this in C: much faster than a __setstate__.
         return None, state
 
@@ -313,6 +315,26 @@ class _Mentions:
         self.images: dict[str, list[Image]] = {}        # domain -> the first images given
         self.name_images: dict[tuple[str, str], list[Image]] = {}  # (domain, name) -> the same
         self.topic_names: dict[str, str] = {}           # slug -> the first name given
+
+
+def signature(record: dict) -> int:
+    """A digest of what an article's record says that the rest of the model
+    depends on: its links and URLs, what it says of providers and topics,
+    where it is listed and counted. Articles whose digests are equal differ
+    only in themselves (store/patching.py)."""
+    related = [(r.get("url"), r.get("provider")) for r in record.get("related") or ()]
+    source = record.get("source")
+    said = (record.get("provider"), related, record.get("topics"), record.get("affiliation"),
+            [record.get(k) for k in ("url", "originalUrl", "ampUrl", "cdnAmpUrl")],
+            bool(record.get("published", True)) and not record.get("removed"),
+            item_names(record), source.get("root") if source else None, record.get("collection"),
+            record.get("type"), is_profile(record), is_event(record))
+    digest = hashlib.blake2b(orjson.dumps(said, option=orjson.OPT_SORT_KEYS), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+def _article_order(item) -> tuple:
+    return default_key(item.article)
 
 
 def default_key(article: Article):
@@ -399,16 +421,28 @@ class View:
             return None
         return article if (self.preview or article.visible) else None
 
-    def linked(self, articles: list[Article] | None) -> list[Article]:
-        """Of ``articles`` (a playlist's items, say), those this audience sees."""
-        if not articles:
+    def linked(self, nums: tuple[int, ...] | None) -> list[Article]:
+        """The articles numbered ``nums`` (a playlist's items, say) in this
+        version, those this audience sees."""
+        if not nums:
             return []
-        return list(articles) if self.preview else [a for a in articles if a.visible]
+        by_num = self.model.indexes.by_num
+        found = [by_num[n] for n in nums]
+        return found if self.preview else [a for a in found if a.visible]
 
     def related_from(self, article: Article) -> list[Article]:
-        if self.preview:
-            return article.related_from_all
-        return [a for a in article.related_from_all if a.visible]
+        return self.linked(article.related_from_all)
+
+    def related_target(self, item: RelatedItem) -> Article | None:
+        """The local article ``item`` links to, when this audience sees it:
+        the first article in the default order with its URL, unless that is
+        the article holding the item."""
+        if not item.url:
+            return None
+        target = self.model.preview.by_url.get(url_key(item.url))
+        if target is None or target.num == item.owner:
+            return None
+        return self.visible(target)
 
 
 def _collections(site: Site, articles: list[Article]) -> list[SiteCollection]:
@@ -453,7 +487,7 @@ class Records:
         weakref.finalize(self, os.close, fd)
 
     def details(self, article: Article) -> Details:
-        details = self.cache.get(article.ord)
+        details = self.cache.get(article.num)
         if details is not None:
             return details
         offset, length = article._span
@@ -467,16 +501,13 @@ class Records:
         provider_for = self.model.provider_for
         base = _base(article.site)
         related = [RelatedItem(r, provider_for((r.get("provider") or {}).get("domain"),
-                                               (r.get("provider") or {}).get("name")), base)
+                                               (r.get("provider") or {}).get("name")), base, article.num)
                    for r in record.get("related") or ()]
-        if article._targets:
-            for item, target in zip(related, article._targets):
-                item.target = target
         details = Details(record, related)
         with self.lock:
             if len(self.cache) >= self.CACHE:
                 del self.cache[next(iter(self.cache))]  # the oldest
-            self.cache[article.ord] = details
+            self.cache[article.num] = details
         return details
 
 
@@ -529,15 +560,15 @@ class ReadModel:
         self._playlists: list[tuple[Article, list[str]]] = []
         # Per article while building: its related items' URLs and providers.
         related: dict[Article, tuple[list, list]] = {}
+        # In number order: where articles say different things, the first
+        # says it (a topic's name, a provider's images), whatever the layout
+        # of the store's segments, and a patch keeps to the same rule.
         nums = snapshot.articles.nums
+        table = snapshot.articles
         articles = []
-        for key, record in snapshot.articles.items():
-            article = self._article(record, details, related)
-            article.num = nums[key]
-            articles.append(article)
+        for key in sorted(nums, key=nums.__getitem__):
+            articles.append(self._article(table[key], details, related, nums[key]))
         articles.sort(key=default_key)
-        for position, article in enumerate(articles):
-            article.ord = position
         public, hidden = self._said[True], self._said[False]
         # Platforms' providers per name, by domain then name key.
         self._platforms: dict[str, dict[str, Provider]] = {}
@@ -560,8 +591,8 @@ class ReadModel:
             if person.affiliation is not None:
                 person.affiliation = self.provider_for(person.affiliation.domain, name)
         self.people = [person for person, _ in self.people]
-        self.people.sort(key=lambda p: p.article.ord)
-        self.events.sort(key=lambda e: e.article.ord)
+        self.people.sort(key=_article_order)
+        self.events.sort(key=_article_order)
         for slug, topic in self.topics.items():
             if not topic._declared and slug in public.topic_names:
                 topic.name = public.topic_names[slug]
@@ -572,29 +603,26 @@ class ReadModel:
         # items name the same stories again and again.
         url_keys = {article: [url_key(url) for url in article.urls()] for article in articles}
         url_index: dict[str, Article] = {}
+        # Keys more than one article gives: which of them owns one depends
+        # on the others (store/patching.py).
+        self.shared_urls: set[str] = set()
         for article in articles:
             for key in url_keys[article]:
-                url_index.setdefault(key, article)
+                if url_index.setdefault(key, article) is not article:
+                    self.shared_urls.add(key)
         related_keys: dict[str, str] = {}
+        referrers: dict[Article, list[int]] = {}
         for article in articles:
-            urls = related[article][0]
-            if not urls:
-                continue
-            targets = []
-            for url in urls:
-                if url and url not in related_keys:
+            for url in related[article][0]:
+                if not url:
+                    continue
+                if url not in related_keys:
                     related_keys[url] = url_key(url)
-                target = url_index.get(related_keys[url]) if url else None
-                if target is article:
-                    target = None
-                elif target is not None:
-                    target.related_from_all.append(article)
-                targets.append(target)
-            if any(targets):
-                article._targets = tuple(targets)
-                if details:
-                    for item, target in zip(article._details.related, targets):
-                        item.target = target
+                target = url_index.get(related_keys[url])
+                if target is not None and target is not article:
+                    referrers.setdefault(target, []).append(article.num)
+        for target, found in referrers.items():
+            target.related_from_all = tuple(found)
 
         self.playlists: list[Article] = []  # those whose items name articles, in the default order
         if self._playlists:
@@ -603,42 +631,32 @@ class ReadModel:
                 found = resolve_items(playlist, names, by_id, url_index, url_key)
                 if found:
                     self.playlists.append(playlist)
-                    playlist.items_all = found
+                    playlist.items_all = tuple(a.num for a in found)
                     for article in found:
-                        if article.playlists_all is None:
-                            article.playlists_all = []
-                        article.playlists_all.append(playlist)
+                        article.playlists_all = (article.playlists_all or ()) + (playlist.num,)
         del self._playlists
-        self.playlists.sort(key=lambda a: a.ord)
+        self.playlists.sort(key=default_key)
 
+        from .indexes import Indexes  # which reads this module's classes
+        self.indexes = Indexes(articles)  # before the views, which resolve links by number
         self.preview = View(self, articles, True, url_keys, related)
         self.public = View(self, [a for a in articles if a.visible], False, url_keys, related)
-        from .indexes import Indexes  # which reads this module's classes
-        self.indexes = Indexes(articles)
+        # The segments the model holds the data of (store/patching.py).
+        self.segments: tuple[str, ...] = tuple(s["name"] for s in snapshot.manifest.segments) \
+            if snapshot.manifest is not None else ()
 
     def __getstate__(self) -> dict:
-        # Articles first, so the views' lists refer to articles already saved;
-        # no search index (it has its own form) and no open file.
+        # Articles first, so that pickling one never recurses far; no search
+        # index (it has its own form) and no open file.
         state = {"all_articles": self.all_articles}
         state.update((k, v) for k, v in vars(self).items() if k not in ("all_articles", "_search_index"))
         return state
 
     def __setstate__(self, state: dict) -> None:
         vars(self).update(state)
-        articles = self.all_articles
         records = self.records
-        # Positions back to articles, in C; -1 (no local article) is None.
-        at = (articles + [None]).__getitem__
-        for article in articles:
+        for article in self.all_articles:
             article._records = records
-            if article.related_from_all:
-                article.related_from_all = list(map(at, article.related_from_all))
-            if article._targets:
-                article._targets = tuple(map(at, article._targets))
-            if article.items_all:
-                article.items_all = list(map(at, article.items_all))
-            if article.playlists_all:
-                article.playlists_all = list(map(at, article.playlists_all))
 
     def site_of(self, record: dict) -> Site | None:
         source = record.get("source")
@@ -710,11 +728,13 @@ class ReadModel:
                 said.name_images[(domain, name)] = [Image(i, base) for i in ref["images"]]
         return provider
 
-    def _article(self, record: dict, details: bool, related: dict) -> Article:
-        """The article of ``record``, with its details or without."""
+    def _article(self, record: dict, details: bool, related: dict, num: int) -> Article:
+        """The article of ``record``, numbered ``num``, with its details or without."""
         site = self.site_of(record) if self._site_roots else None
         base = _base(site)
         article = Article(record, site)
+        article.num = num
+        article._sig = signature(record)
         said = self._said[article.visible]
         article.provider = self._provider_ref(record.get("provider"), said, base)
         topics = []
@@ -743,7 +763,7 @@ class ReadModel:
         if names:
             self._playlists.append((article, names))
         if details:
-            article._details = Details(record, [RelatedItem(r, p, base) for r, p in zip(items, providers)])
+            article._details = Details(record, [RelatedItem(r, p, base, num) for r, p in zip(items, providers)])
         return article
 
     def view(self, preview: bool) -> View:
