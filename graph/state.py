@@ -2,8 +2,10 @@
 
 A request takes ``holder.model`` once and uses it to the end, so requests in
 flight finish on the version they started with and no answer mixes versions.
-A new store file is read and indexed in a thread, then swapped in with one
-assignment; if it cannot be read the old version keeps serving.
+A new version is made in a thread, by patching the model with the records
+that changed (store/patching.py) or, when that cannot be done, by building
+it whole (logged with the reason), then swapped in with one assignment; if
+the store cannot be read the old version keeps serving.
 """
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ import asyncio
 import gc
 import logging
 import threading
+import time
 
 from store import image, searchversions
 from store.db import Store, settle
 from store.errors import StoreCorrupt, StoreError
+from store.patching import Rebuild, patch
 from store.readmodel import ReadModel
 from store.search import index_for
 
@@ -27,7 +31,11 @@ def read_model(store: Store) -> ReadModel:
     StoreError naming the file."""
     model = image.load(store)
     if model is not None:
-        return model
+        # The image is of the store's first segment: the newer ones are patched in.
+        try:
+            return patch(model, store)
+        except Rebuild as reason:
+            log.info("building the model: the image cannot be patched to the store (%s)", reason)
     snapshot = store.read()
     try:
         return ReadModel(snapshot)
@@ -93,7 +101,7 @@ class DataHolder:
             if signature == self.signature:
                 return False
             try:
-                model = build_model(self.store)
+                model = self._next_model()
             except (StoreError, OSError, ValueError) as exc:
                 log.warning("store changed but cannot be read; still serving %s: %s",
                             self.model.data_version, exc)
@@ -106,6 +114,20 @@ class DataHolder:
             log.info("data version %s -> %s (%d articles)", old, model.data_version,
                      len(model.all_articles))
             return True
+
+    def _next_model(self) -> ReadModel:
+        """The store's version now: the model patched with what changed, or
+        else built whole, with the reason logged."""
+        began = time.perf_counter()
+        try:
+            model = patch(self.model, self.store)
+        except Rebuild as reason:
+            log.info("building the model whole: %s", reason)
+            return build_model(self.store)
+        if getattr(model, "_search_index", None) is None:
+            threading.Thread(target=_index_and_settle, args=(model,), name="search-index", daemon=True).start()
+        log.info("patched the model in %.3f s", time.perf_counter() - began)
+        return model
 
     async def watch(self, interval: float) -> None:
         while True:

@@ -182,19 +182,22 @@ def store_meta(fd: int) -> dict | None:
 
 
 def load(store: Store) -> ReadModel | None:
-    """The store's read model from its image, or None when there is no
-    image that fits this store's version and this code. An image is made
-    for a store of one segment (a whole write: store/compaction.py), and
-    fits while the manifest names that segment alone."""
+    """The read model of the store's first segment from its image, or None
+    when there is no image that fits that segment and this code. An image
+    is made when a store is written as one segment (a whole write:
+    store/compaction.py), and fits while the manifest names that segment
+    first; the model's ``segments`` name it, and the caller patches the
+    newer ones in (store/patching.py)."""
     target = path_for(store)
     if not os.path.exists(target):
         return None
     manifest = store.manifest()
-    if manifest is None or len(manifest.segments) != 1:
-        log.info("read-model image %s is of a compacted store, and the store has %s segments "
-                 "now; building the model", target, len(manifest.segments) if manifest else "no")
+    if manifest is None or not manifest.segments:
+        log.info("read-model image %s is of a store of segments, and the store has none now; "
+                 "building the model", target)
         return None
-    path = segment_path(store.path, manifest.segments[0]["name"])
+    name = manifest.segments[0]["name"]
+    path = segment_path(store.path, name)
     fd = None
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -219,4 +222,5 @@ def load(store: Store) -> ReadModel | None:
                     target, type(exc).__name__, exc)
         return None
     model.records.open(path, fd)
+    model.segments = (name,)
     return model

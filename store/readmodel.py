@@ -525,6 +525,7 @@ class ReadModel:
         self.search_index = snapshot.meta.get("searchIndex")  # its directory (store/searchversions.py)
         self.lookups = 0  # index lookups made for requests; tests bound it
         self.records = Records(self)
+        self.site_settings = snapshot.meta.get("sites") or {}
         self.providers: dict[str, Provider] = {}
         self.topics: dict[str, Topic] = {}
         # Sites by the folder they were loaded from (every record's source

@@ -1,0 +1,262 @@
+"""A new version of the store applied to a read model by patching it with
+the records that changed, instead of building it again.
+
+The segments a manifest adds after those a model was made of hold exactly
+the records that changed (store/segments.py). A patch reads those alone,
+makes their articles, and makes the next version of the model: a new
+ReadModel object whose containers (the views' maps and lists, the people,
+events and playlists, the planner's indexes, the search index's readers)
+are copies with the changed articles put in place of the old ones, and
+whose unchanged articles, providers, topics and sites are the very objects
+of the version before. Nothing shared is changed, so requests still on the
+version before answer from it to the end, and the memory a patch adds is
+the changed articles and the copied containers, not a second model.
+
+An article links to others by number (readmodel ``Article.related_from_all``),
+so replacing one touches no article that links to it. What the rest of the
+model derives from an article (its providers' names and images, topics'
+names, links, URLs, lists and counts) is summed up in its digest
+(readmodel ``signature``); a patch applies a changed article whose digest
+is the old one's. Anything else (articles added or removed, a digest that
+changed, organisation or topic files, the sites' settings, a compaction
+that replaced segments, many versions at once) raises ``Rebuild`` with the
+reason, and the caller builds the model whole (graph/state.py logs why).
+"""
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections import defaultdict
+from threading import Lock
+
+from . import search
+from .db import Store
+from .events import Event, is_event
+from .people import Person, is_profile
+from .readmodel import (Article, Details, ReadModel, RelatedItem, View, _base, _date, _slug, default_key,
+                        signature, url_key)
+from .segments import Manifest
+
+# Beyond these a patch is not worth it, or would hold many versions' changes
+# at once: the model is built whole.
+MAX_SEGMENTS = 16
+MAX_ARTICLES = 5000
+
+
+class Rebuild(Exception):
+    """The new version cannot be patched in; the message says why."""
+
+
+def patch(model: ReadModel, store: Store, manifest: Manifest | None = None) -> ReadModel:
+    """The model of the store's version named by ``manifest`` (the one in
+    place when None), made from ``model`` and the segments added since;
+    ``model`` is left as it is. Raises Rebuild."""
+    manifest = manifest if manifest is not None else store.manifest()
+    if manifest is None:
+        raise Rebuild("the store is one file, without segments")
+    names = tuple(s["name"] for s in manifest.segments)
+    have = model.segments
+    if not have or names[:len(have)] != have:
+        raise Rebuild("the store was compacted since the model was made")
+    added = manifest.segments[len(have):]
+    if not added:
+        if manifest.meta.get("dataVersion") == model.data_version:
+            return model
+        raise Rebuild("a new version without a new segment")
+    if len(added) > MAX_SEGMENTS:
+        raise Rebuild(f"{len(added)} versions behind")
+    try:
+        changes = store.read_segments(added)
+    except FileNotFoundError:
+        raise Rebuild("a segment is gone (a compaction replaced it)") from None
+    if (manifest.meta.get("sites") or {}) != model.site_settings:
+        raise Rebuild("the sites' settings changed")
+    if changes.topics or changes.providers or any(t in ("topics", "providers") for t, _ in changes.removed):
+        raise Rebuild("organisation or topic files changed")
+    removed = sum(1 for t, _ in changes.removed if t == "articles")
+    if removed:
+        raise Rebuild(f"{removed} articles removed")
+    if len(changes.articles) > MAX_ARTICLES:
+        raise Rebuild(f"{len(changes.articles)} articles changed")
+    pairs = []
+    nums = changes.articles.nums
+    by_id = model.preview.by_id
+    for key in sorted(nums, key=nums.__getitem__):
+        old = by_id.get(key)
+        if old is None or old.num != nums[key]:
+            raise Rebuild("articles added")
+        new = article(model, changes.articles[key], old.num)
+        if new._sig != old._sig:
+            raise Rebuild(f"article {key!r} changed what other objects depend on")
+        if default_key(new) != default_key(old):
+            _check_move(model, old)
+        new.related_from_all, new.items_all, new.playlists_all = old.related_from_all, old.items_all, old.playlists_all
+        pairs.append((old, new))
+    return _next(model, manifest, names, pairs)
+
+
+def article(model: ReadModel, record: dict, num: int) -> Article:
+    """The article of ``record`` in ``model``, as the model's build makes it
+    (readmodel ``ReadModel._article``), with its details, but counting no
+    mention: its digest says it mentions what its old version did."""
+    site = model.site_of(record) if model._site_roots else None
+    base = _base(site)
+    made = Article(record, site)
+    made.num = num
+    made._sig = signature(record)
+    made.provider = _provider(model, record.get("provider"))
+    topics = []
+    for name in record.get("topics") or ():
+        topic = model.topics[_slug(name)]
+        if topic not in topics:
+            topics.append(topic)
+    made.topics = topics
+    made.topic_slugs = frozenset(t.slug for t in topics)
+    items = record.get("related") or ()
+    made.related_count = len(items)
+    if is_profile(record):
+        made.person = Person(made, record, _provider(model, record.get("affiliation")))
+    if is_event(record):
+        made.event = Event(made, record)
+    made._details = Details(record, [RelatedItem(r, _provider(model, r.get("provider")), base, num)
+                                     for r in items])
+    made._records = model.records
+    return made
+
+
+def _provider(model: ReadModel, ref: dict | None):
+    domain = ref.get("domain") if ref else None
+    return model.provider_for(domain, ref.get("name")) if domain else None
+
+
+def _check_move(model: ReadModel, old: Article) -> None:
+    """An article that moves in the default order (a new date) changes who
+    owns a URL several articles give, and the order of the links of the
+    articles it links to: those are not patched."""
+    if model.shared_urls and any(url_key(u) in model.shared_urls for u in old.urls()):
+        raise Rebuild(f"article {old.id!r} moved and shares a URL with another")
+    if any(model.preview.related_target(item) is not None for item in old.related):
+        raise Rebuild(f"article {old.id!r} moved and links to local articles")
+
+
+def _next(model: ReadModel, manifest: Manifest, names: tuple, pairs: list) -> ReadModel:
+    new = ReadModel.__new__(ReadModel)
+    vars(new).update(vars(model))
+    vars(new).pop("_search_index", None)
+    meta = manifest.meta
+    new.data_version = meta.get("dataVersion", "empty")
+    new.loaded_at = _date(meta.get("loadedAt"))
+    new.lookups = 0
+    new.segments = names
+    new.all_articles = _replaced(model.all_articles, pairs)
+    people = {o.person: n.person for o, n in pairs if o.person is not None}
+    events = {o.event: n.event for o, n in pairs if o.event is not None}
+    new.people = sorted((people.get(p, p) for p in model.people), key=_article_order) if people else model.people
+    new.events = sorted((events.get(e, e) for e in model.events), key=_article_order) if events else model.events
+    playlists = {o: n for o, n in pairs if o.items_all}
+    new.playlists = sorted((playlists.get(a, a) for a in model.playlists), key=default_key) \
+        if playlists else model.playlists
+    new.indexes = model.indexes.patched([o for o, _ in pairs], [n for _, n in pairs])
+    new.preview = _view(model.preview, new, pairs)
+    new.public = _view(model.public, new, [(o, n) for o, n in pairs if o.visible])
+    # The one reader of the image's store file, shared by every version
+    # made from it; what it resolves (providers) is the same in each.
+    new.records.model = new
+    index = getattr(model, "_search_index", None)
+    if index is not None:
+        new._search_index = search.patched(index, new, [o for o, _ in pairs], [n for _, n in pairs])
+    return new
+
+
+def _view(view: View, model: ReadModel, pairs: list) -> View:
+    """The view of the next version: ``view``'s containers copied with the
+    changed articles in place (their memberships are the old ones': their
+    digests say so), its counts shared."""
+    new = View.__new__(View)
+    vars(new).update(vars(view))
+    new.model = model
+    new.cache_lock, new.cache = Lock(), {}
+    if not pairs:
+        new.people, new.events, new.playlists = _typed(model, view.preview)
+        new.people_by_id = {p.id: p for p in new.people}
+        new.events_by_id = {e.id: e for e in new.events}
+        return new
+    new.articles = _replaced(view.articles, pairs)
+    new.by_id = dict(view.by_id)
+    new.by_url = dict(view.by_url)
+    for old, made in pairs:
+        new.by_id[made.id] = made
+        for key in map(url_key, old.urls()):
+            if new.by_url.get(key) is old:
+                new.by_url[key] = made
+    moved = [made for old, made in pairs if default_key(old) != default_key(made)]
+    if moved:
+        # Both maps are in the default order, as the build fills them.
+        new.by_id = {a.id: a for a in new.articles}
+        new.by_url = _reordered(new.by_url, moved)
+    for name, keys_of in _LISTS:
+        lists = dict(getattr(view, name))
+        for key in {key for old, _ in pairs for key in keys_of(old)}:
+            lists[key] = _replaced(lists[key], pairs)
+        if moved:  # keyed in the order of each key's first article, as the build fills them
+            lists = defaultdict(list, sorted(lists.items(), key=lambda item: default_key(item[1][0])))
+        setattr(new, name, lists)
+    if moved:
+        new.provider_counts = {key: len(items) for key, items in new.by_provider.items()}
+        new.topic_counts = {slug: len(items) for slug, items in new.by_topic.items()}
+    new.people, new.events, new.playlists = _typed(model, view.preview)
+    new.people_by_id = {p.id: p for p in new.people}
+    new.events_by_id = {e.id: e for e in new.events}
+    return new
+
+
+def _reordered(by_url: dict, moved: list[Article]) -> dict:
+    """``by_url`` with the keys of the ``moved`` articles (which own their
+    keys alone: patching._check_move) where the default order puts them."""
+    moved_set = set(moved)
+    entries = [(key, owner) for key, owner in by_url.items() if owner not in moved_set]
+    for article in sorted(moved, key=default_key):
+        at = bisect_left(entries, default_key(article), key=lambda entry: default_key(entry[1]))
+        keys = [(key, article) for key in dict.fromkeys(map(url_key, article.urls())) if by_url.get(key) is article]
+        entries[at:at] = keys
+    return dict(entries)
+
+
+def _typed(model: ReadModel, preview: bool) -> tuple[list, list, list]:
+    """A view's people, events and playlists, as View makes them."""
+    by_num = model.indexes.by_num
+    people = [p for p in model.people if preview or p.article.visible]
+    events = [e for e in model.events if preview or e.article.visible]
+    playlists = [a for a in model.playlists if (preview or a.visible) and a.items_all
+                 and (preview or any(by_num[n].visible for n in a.items_all))]
+    return people, events, playlists
+
+
+# A view's lists of articles by key, and the keys an article is listed under.
+_LISTS = (
+    ("by_topic", lambda a: [t.slug for t in a.topics]),
+    ("by_provider", lambda a: [a.provider.key] if a.provider is not None else []),
+    ("by_domain", lambda a: [a.provider.domain] if a.provider is not None else []),
+    ("by_type", lambda a: [a.type]),
+    ("by_collection", lambda a: [a.collection]),
+    ("by_site", lambda a: [a.site.name] if a.site is not None else []),
+)
+
+
+def _replaced(articles: list[Article], pairs: list) -> list[Article]:
+    """A copy of ``articles`` (in the default order) with each old article
+    of ``pairs`` that it holds replaced by the new one, in its place."""
+    found = list(articles)
+    for old, made in pairs:
+        at = bisect_left(found, default_key(old), key=default_key)
+        if at >= len(found) or found[at] is not old:
+            continue  # not listed here
+        if default_key(made) == default_key(old):
+            found[at] = made
+        else:
+            del found[at]
+            insort(found, made, key=default_key)
+    return found
+
+
+def _article_order(item) -> tuple:
+    return default_key(item.article)

@@ -1,0 +1,290 @@
+"""A model patched with a new version's segments (store/patching.py) is the
+model built from the store: the same objects, and the same answers, byte
+for byte, to queries of every kind (pages and cursors, totals, facets,
+orders, search); the version before answers as it did; and what a patch
+cannot do is built whole, saying why."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from graph.limits import Limits
+from graph.state import DataHolder, read_model
+from store import compaction, image, search
+from store.db import Store
+from store.ingest import load
+from store.patching import Rebuild, patch
+from store.readmodel import ReadModel
+from tests.conftest import AZURE, POWER_APPS, SEED, make_client
+from tests.test_image import EVERY_ARTICLE, QUERIES, _fill, _post, assert_linked_within, assert_same_model
+
+EDITED = "Patched in, not rebuilt"
+
+
+def _site(folder: Path) -> list[Path]:
+    sites = []
+    for source in (POWER_APPS, AZURE, SEED):
+        shutil.copytree(source, folder / source.name)
+        sites.append(folder / source.name)
+    return sites
+
+
+def _file(article) -> Path:
+    source = article.source
+    return Path(source.root) / source.path
+
+
+def _set(path: Path, key: str, value: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    text, found = re.subn(rf"^{key}:.*$", f"{key}: {value}", text, count=1, flags=re.M)
+    assert found, f"{path} has no {key}"
+    path.write_text(text, encoding="utf-8")
+
+
+def _key(path: Path) -> str | None:
+    """The front-matter key a file names its article by (a profile: ``name``)."""
+    text = path.read_text(encoding="utf-8")
+    return next((key for key in ("title", "name") if re.search(rf"^{key}:", text, re.M)), None)
+
+
+def _editable(article) -> bool:
+    path = _file(article)
+    return path.suffix == ".md" and path.exists() and _key(path) is not None
+
+
+def _edit(model: ReadModel) -> list[str]:
+    """Edit the files of articles of every kind the model links and lists:
+    a link target, an article linking to others, an unpublished one, a
+    profile, and one given a new date; returns their ids."""
+    preview = model.preview
+    picks = {
+        "target": lambda a: preview.related_from(a),
+        "linking": lambda a: any(map(preview.related_target, a.related)),
+        "unpublished": lambda a: not a.visible,
+        "profile": lambda a: a.person is not None,
+        "plain": lambda a: not a.related_from_all and not a.related and a.published_at is not None,
+    }
+    chosen = {}
+    for kind, test in picks.items():
+        found = next((a for a in model.all_articles
+                      if a.id not in {c.id for c in chosen.values()} and test(a) and _editable(a)), None)
+        assert found is not None, f"the corpus has no editable {kind} article"
+        chosen[kind] = found
+    for kind, article in chosen.items():
+        path = _file(article)
+        _set(path, _key(path), f'"{EDITED}: {kind}"')
+        path.write_text(path.read_text(encoding="utf-8") + "\nA line only the new version has.\n", encoding="utf-8")
+    plain = _file(chosen["plain"])
+    if re.search(r"^publishedDateTime:", plain.read_text(encoding="utf-8"), re.M):
+        _set(plain, "publishedDateTime", "2019-01-02T03:04:05Z")
+    return [a.id for a in chosen.values()]
+
+
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory) -> dict:
+    """A store of the corpus, its model (searchable) and its image's model;
+    files of several articles edited and loaded as one more segment."""
+    folder = tmp_path_factory.mktemp("patching")
+    sites = _site(folder)
+    store = Store(folder / "news.json")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(compaction, "IMAGE_MIN_ARTICLES", 0)
+        assert load(store, sites).ok
+    before = read_model(store)
+    search.index_for(before)
+    from_image = image.load(store)
+    assert from_image is not None
+    edited = _edit(before)
+    report = load(store, sites, compact=False)
+    assert report.ok and report.updated["article"] == len(edited), report
+    assert len(store.manifest().segments) == 2
+    return {"store": store, "before": before, "from_image": from_image, "edited": edited}
+
+
+@pytest.fixture(scope="module")
+def patched(versions) -> ReadModel:
+    return patch(versions["before"], versions["store"])
+
+
+@pytest.fixture(scope="module")
+def fresh(versions) -> ReadModel:
+    return ReadModel(versions["store"].read())
+
+
+def test_the_patched_model_is_the_model_built_from_the_store(versions, patched, fresh):
+    assert patched.data_version == fresh.data_version != versions["before"].data_version
+    assert_same_model(patched, fresh)
+    assert_linked_within(patched)
+    for ident in versions["edited"]:
+        assert patched.preview.by_id[ident].title.startswith(EDITED)
+        assert not versions["before"].preview.by_id[ident].title.startswith(EDITED)
+
+
+def test_the_image_model_patched_is_the_model_built_from_the_store(versions, fresh):
+    model = patch(versions["from_image"], versions["store"])
+    assert_same_model(model, fresh)
+    # What a server starting on this store does: the image, then the newer segment.
+    assert_same_model(read_model(versions["store"]), fresh)
+
+
+def test_a_patch_shares_what_did_not_change(versions, patched):
+    before = versions["before"]
+    edited = set(versions["edited"])
+    for old in before.all_articles:
+        assert (patched.preview.by_id[old.id] is old) == (old.id not in edited)
+    assert patched.providers is before.providers and patched.topics is before.topics
+
+
+@pytest.fixture(scope="module")
+def clients(versions, patched, fresh):
+    limits = Limits(max_cost=200_000)
+    with make_client(DataHolder(versions["store"], model=patched), limits=limits) as mine, \
+            make_client(DataHolder(versions["store"], model=fresh), limits=limits) as theirs, \
+            make_client(DataHolder(versions["store"], model=versions["before"]), limits=limits) as old:
+        yield mine, theirs, old
+
+
+@pytest.fixture(scope="module")
+def samples(fresh, versions) -> dict:
+    public = fresh.public
+    linked = next(a for a in public.articles if any(map(public.related_target, a.related)))
+    provider = max(public.providers.values(), key=lambda p: len(public.by_provider.get(p.key, ())))
+    topic = max(public.topics.values(), key=lambda t: len(public.by_topic.get(t.slug, ())))
+    return {"linked": linked.id, "target": next(filter(None, map(public.related_target, linked.related))).id,
+            "url": linked.url, "hidden": next(a for a in fresh.preview.articles if not a.visible).id,
+            "featured": next(a for a in public.articles if a.featured_content and a.extra).id,
+            "domain": provider.domain, "name": provider.name, "key": provider.key, "topic": topic.slug}
+
+
+EDITED_QUERIES = [
+    ("edited articles", """query($ids: [ID!]) { articles(where: {id: {in: $ids}}, first: 10) { totalCount
+        edges { cursor node { id title body publishedAt related { url article { id title } } relatedFrom { id title }
+        provider { name } topics { name } } } } }""", None),
+    ("searched", """{ search(query: "patched rebuilt", first: 20) { totalCount edges { score cursor node { id title } } } }""",
+     None),
+    ("newest and by title", """{ a: articles(first: 25, orderBy: [{field: PUBLISHED_AT, direction: DESC}]) {
+        totalCount pageInfo { endCursor hasNextPage } nodes { id title publishedAt } }
+      b: articles(first: 25, orderBy: [{field: TITLE, direction: DESC}]) { nodes { id title } }
+      c: facets(where: {text: "patched"}) { total topics { value count } providers { value count } months { value count } } }""",
+     None),
+]
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["public", "preview"])
+@pytest.mark.parametrize("name, query, variables", QUERIES + EDITED_QUERIES,
+                         ids=[case[0] for case in QUERIES + EDITED_QUERIES])
+def test_the_patched_model_answers_as_the_fresh_one(clients, samples, versions, name, query, variables, preview):
+    mine, theirs, _ = clients
+    variables = _fill(variables, samples) if variables else ({"ids": versions["edited"]} if "$ids" in query else None)
+    ours, reference = _post(mine, query, variables, preview), _post(theirs, query, variables, preview)
+    assert reference.status_code == 200 and "errors" not in reference.json(), reference.text[:500]
+    if "search(" in query:
+        # A tantivy index patched keeps the statistics of the documents it
+        # deleted until its segments merge, so scores (and the order of hits
+        # scoring close) drift from a fresh index's: the hits are the same.
+        assert _hits(ours.json()) == _hits(reference.json()), f"{name}: the patched model finds others"
+        return
+    assert ours.content == reference.content, f"{name}: the patched model answers differently"
+
+
+def _hits(body: dict) -> dict:
+    return {alias: (found["totalCount"], sorted(e["node"]["id"] for e in found["edges"]))
+            for alias, found in body["data"].items() if isinstance(found, dict) and "edges" in found}
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["public", "preview"])
+def test_every_page_of_the_patched_model_is_the_fresh_ones(clients, fresh, preview):
+    mine, theirs, _ = clients
+    seen, after = [], None
+    while True:
+        ours, reference = (_post(c, EVERY_ARTICLE, {"after": after}, preview) for c in (mine, theirs))
+        assert ours.content == reference.content, f"the page after {after} differs"
+        page = reference.json()["data"]["articles"]
+        seen += [node["id"] for node in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == [a.id for a in fresh.view(preview).articles]
+
+
+def test_the_version_before_still_answers_as_it_did(clients, versions):
+    """Requests that began on the version before finish on it: patching
+    changed nothing it holds."""
+    _, _, old = clients
+    query = """query($ids: [ID!]) { articles(where: {id: {in: $ids}}) { nodes { id title body } }
+      search(query: "patched rebuilt") { totalCount } stats { dataVersion } }"""
+    data = _post(old, query, {"ids": versions["edited"]}, True).json()["data"]
+    assert data["stats"]["dataVersion"] == versions["before"].data_version
+    assert data["search"]["totalCount"] == 0
+    assert not any(n["title"].startswith(EDITED) or "only the new version" in (n["body"] or "")
+                   for n in data["articles"]["nodes"])
+    assert len(data["articles"]["nodes"]) == len(versions["edited"])
+
+
+# --- what is built whole, and why ---------------------------------------------------------
+
+@pytest.fixture
+def small(tmp_path) -> tuple[list[Path], Store, ReadModel]:
+    sites = _site(tmp_path)
+    store = Store(tmp_path / "news.json")
+    assert load(store, sites).ok
+    return sites, store, read_model(store)
+
+
+def _reason(model: ReadModel, store: Store) -> str:
+    with pytest.raises(Rebuild) as caught:
+        patch(model, store)
+    return str(caught.value)
+
+
+def test_an_added_or_removed_article_is_built_whole(small):
+    sites, store, model = small
+    article = next(a for a in model.all_articles if _editable(a))
+    path = _file(article)
+    shutil.copy(path, path.with_name("a-new-one.md"))
+    assert load(store, sites, compact=False).added["article"] == 1
+    assert _reason(model, store) == "articles added"
+    model = ReadModel(store.read())
+    os.unlink(path)
+    assert load(store, sites, compact=False, prune=True).removed["article"] == 1
+    assert _reason(model, store) == "1 articles removed"
+
+
+def test_an_article_naming_another_provider_is_built_whole(small):
+    sites, store, model = small
+    article = next(a for a in model.all_articles
+                   if _editable(a) and a.provider is not None and "  name:" in _file(a).read_text())
+    path = _file(article)
+    path.write_text(path.read_text().replace("  name:", "  name: Someone Else #", 1))
+    assert load(store, sites, compact=False).updated["article"] == 1
+    assert "changed what other objects depend on" in _reason(model, store)
+
+
+def test_a_compacted_store_is_built_whole_and_the_server_says_so(small, caplog):
+    sites, store, model = small
+    holder = DataHolder(store, model=model)
+    article = next(a for a in model.all_articles if _editable(a))
+    _set(_file(article), "title", '"Compacted"')
+    assert load(store, sites).ok  # a small store is written whole: its one segment replaced
+    assert _reason(model, store) == "the store was compacted since the model was made"
+    with caplog.at_level("INFO", logger="newsgraph"):
+        assert holder.reload_if_changed()
+    assert "building the model whole: the store was compacted" in caplog.text
+    assert holder.model.preview.by_id[article.id].title == "Compacted"
+
+
+def test_a_server_patches_a_new_version_in(small, caplog):
+    sites, store, model = small
+    holder = DataHolder(store, model=model)
+    article = next(a for a in model.all_articles if _editable(a) and a.visible)
+    _set(_file(article), "title", '"Patched by the server"')
+    assert load(store, sites, compact=False).updated["article"] == 1
+    with caplog.at_level("INFO", logger="newsgraph"):
+        assert holder.reload_if_changed()
+    assert "patched the model" in caplog.text
+    assert holder.model.public.by_id[article.id].title == "Patched by the server"
+    assert holder.model is not model and model.public.by_id[article.id].title != "Patched by the server"
