@@ -34,7 +34,7 @@ from .events import Event, is_event
 from .people import Person, is_profile
 from .readmodel import (Article, Details, ReadModel, RelatedItem, View, _base, _date, _slug, default_key,
                         signature, url_key)
-from .segments import Manifest
+from .segments import Manifest, span_of
 
 # Beyond these a patch is not worth it, or would hold many versions' changes
 # at once: the model is built whole.
@@ -54,10 +54,7 @@ def patch(model: ReadModel, store: Store, manifest: Manifest | None = None) -> R
     if manifest is None:
         raise Rebuild("the store is one file, without segments")
     names = tuple(s["name"] for s in manifest.segments)
-    have = model.segments
-    if not have or names[:len(have)] != have:
-        raise Rebuild("the store was compacted since the model was made")
-    added = manifest.segments[len(have):]
+    added = _newer(model.segments, manifest)
     if not added:
         if manifest.meta.get("dataVersion") == model.data_version:
             return model
@@ -92,6 +89,23 @@ def patch(model: ReadModel, store: Store, manifest: Manifest | None = None) -> R
         new.related_from_all, new.items_all, new.playlists_all = old.related_from_all, old.items_all, old.playlists_all
         pairs.append((old, new))
     return _next(model, manifest, names, pairs)
+
+
+def _newer(have: tuple[str, ...], manifest: Manifest) -> list[dict]:
+    """The segments of ``manifest`` holding what came after the segments
+    ``have`` (a model's). A compaction of the newer segments (never the
+    first) merges some of these into one named by the generations it spans
+    (store/segments.py), the same data: the segments that span no
+    generation beyond ``have``'s hold nothing the model lacks."""
+    if not have or not manifest.segments or manifest.segments[0]["name"] != have[0]:
+        raise Rebuild("the store was compacted since the model was made")
+    last = span_of(have[-1])[1]
+    spans = [span_of(s["name"]) for s in manifest.segments]
+    held = [s for s, (_, end) in zip(manifest.segments, spans) if end <= last]
+    newer = [s for s, (start, _) in zip(manifest.segments, spans) if start > last]
+    if len(held) + len(newer) != len(manifest.segments) or span_of(held[-1]["name"])[1] != last:
+        raise Rebuild("a compaction merged segments the model holds with newer ones")
+    return newer
 
 
 def article(model: ReadModel, record: dict, num: int) -> Article:

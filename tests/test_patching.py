@@ -288,3 +288,26 @@ def test_a_server_patches_a_new_version_in(small, caplog):
     assert "patched the model" in caplog.text
     assert holder.model.public.by_id[article.id].title == "Patched by the server"
     assert holder.model is not model and model.public.by_id[article.id].title != "Patched by the server"
+
+
+def test_a_merge_of_the_newer_segments_is_patched_past(small, monkeypatch):
+    """A compaction of the segments after the first writes what they hold
+    as one: a model holding all of it is patched with what came after; one
+    holding a part of it is built whole."""
+    sites, store, model = small
+    articles = [a for a in model.all_articles if _editable(a) and a.visible][:4]
+    models = []
+    for n, article in enumerate(articles[:3]):
+        _set(_file(article), _key(_file(article)), f'"Edit {n}"')
+        assert load(store, sites, compact=False).updated["article"] == 1
+        models.append(patch(model, store))
+    monkeypatch.setattr(compaction, "plan", lambda segments: 1)
+    assert compaction.compact(store)
+    _set(_file(articles[3]), _key(_file(articles[3])), '"Edit 3"')
+    assert load(store, sites, compact=False).updated["article"] == 1
+    names = [s["name"] for s in store.manifest().segments]
+    assert len(names) == 3 and "-" in names[1]
+    fresh = ReadModel(store.read())
+    assert_same_model(patch(models[-1], store), fresh)
+    assert_same_model(patch(model, store), fresh)
+    assert _reason(models[0], store) == "a compaction merged segments the model holds with newer ones"
