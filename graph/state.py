@@ -56,6 +56,13 @@ def build_model(store: Store, index_later: bool = False) -> ReadModel:
             break
         except searchversions.Gone:  # a newer load removed it: that store is newer too
             index = None
+    _searchable(model, index, index_later)
+    return model
+
+
+def _searchable(model: ReadModel, index, index_later: bool) -> None:
+    """Give ``model`` its search index: ``index`` (its load's), or one made
+    in memory, now or (``index_later``) in a thread."""
     if index is not None:
         model._search_index = index
     elif index_later:
@@ -63,7 +70,6 @@ def build_model(store: Store, index_later: bool = False) -> ReadModel:
                          daemon=True).start()
     else:
         index_for(model)  # a reloaded version is searchable before it is swapped in
-    return model
 
 
 def _index_and_settle(model: ReadModel) -> None:
@@ -121,11 +127,14 @@ class DataHolder:
         began = time.perf_counter()
         try:
             model = patch(self.model, self.store)
+            index = searchversions.open_for(self.store, model)
         except Rebuild as reason:
             log.info("building the model whole: %s", reason)
             return build_model(self.store)
-        if getattr(model, "_search_index", None) is None:
-            threading.Thread(target=_index_and_settle, args=(model,), name="search-index", daemon=True).start()
+        except searchversions.Gone:  # a newer load came meanwhile: build that one
+            return build_model(self.store)
+        # Its load's index, or else one made in memory (searches wait for it).
+        _searchable(model, index, True)
         log.info("patched the model in %.3f s", time.perf_counter() - began)
         return model
 

@@ -5,12 +5,14 @@ The segments a manifest adds after those a model was made of hold exactly
 the records that changed (store/segments.py). A patch reads those alone,
 makes their articles, and makes the next version of the model: a new
 ReadModel object whose containers (the views' maps and lists, the people,
-events and playlists, the planner's indexes, the search index's readers)
-are copies with the changed articles put in place of the old ones, and
-whose unchanged articles, providers, topics and sites are the very objects
-of the version before. Nothing shared is changed, so requests still on the
-version before answer from it to the end, and the memory a patch adds is
-the changed articles and the copied containers, not a second model.
+events and playlists, the planner's indexes) are copies with the changed
+articles put in place of the old ones, and whose unchanged articles,
+providers, topics and sites are the very objects of the version before.
+Nothing shared is changed, so requests still on the version before answer
+from it to the end, and the memory a patch adds is the changed articles
+and the copied containers, not a second model. The search index of the
+new version is the one its load wrote beside the store
+(store/searchversions.py), which the caller opens.
 
 An article links to others by number (readmodel ``Article.related_from_all``),
 so replacing one touches no article that links to it. What the rest of the
@@ -28,7 +30,6 @@ from bisect import bisect_left, insort
 from collections import defaultdict
 from threading import Lock
 
-from . import search
 from .db import Store
 from .events import Event, is_event
 from .people import Person, is_profile
@@ -81,9 +82,10 @@ def patch(model: ReadModel, store: Store, manifest: Manifest | None = None) -> R
         old = by_id.get(key)
         if old is None or old.num != nums[key]:
             raise Rebuild("articles added")
-        new = article(model, changes.articles[key], old.num)
-        if new._sig != old._sig:
+        record = changes.articles[key]
+        if signature(record) != old._sig:
             raise Rebuild(f"article {key!r} changed what other objects depend on")
+        new = article(model, record, old.num)
         if default_key(new) != default_key(old):
             _check_move(model, old)
         new.related_from_all, new.items_all, new.playlists_all = old.related_from_all, old.items_all, old.playlists_all
@@ -175,9 +177,9 @@ def _next(model: ReadModel, manifest: Manifest, names: tuple, pairs: list) -> Re
     # The one reader of the image's store file, shared by every version
     # made from it; what it resolves (providers) is the same in each.
     new.records.model = new
-    index = getattr(model, "_search_index", None)
-    if index is not None:
-        new._search_index = search.patched(index, new, [o for o, _ in pairs], [n for _, n in pairs])
+    # The search index of this version is the one its load wrote (its
+    # directory is in the meta: store/searchversions.py), opened by the caller.
+    new.search_index = meta.get("searchIndex")
     return new
 
 
