@@ -59,6 +59,9 @@ class RecordTable(MutableMapping):
         # Keys set and removed since the records were read: what a publish writes.
         self.changed: set[str] = set()
         self.dropped: set[str] = set()
+        # The hash each changed or dropped key had when read (None: it was
+        # not there): what the data version's sum takes out (Snapshot.seal).
+        self.before: dict[str, str | None] = {}
 
     def __getitem__(self, key: str) -> dict:
         item = self._items[key]
@@ -81,6 +84,8 @@ class RecordTable(MutableMapping):
         self._items[key] = raw
 
     def _number(self, key: str) -> None:
+        if key not in self.before:
+            self.before[key] = self.hash_of(key) if key in self._items else None
         self.changed.add(key)
         self.dropped.discard(key)
         if key not in self.nums:
@@ -94,9 +99,11 @@ class RecordTable(MutableMapping):
         self._items = items
         self.nums = nums
         self.next_num = max(next_num, max(nums.values(), default=0) + 1)
-        self.changed, self.dropped = set(), set()
+        self.changed, self.dropped, self.before = set(), set(), {}
 
     def __delitem__(self, key: str) -> None:
+        if key not in self.before:
+            self.before[key] = self.hash_of(key)
         del self._items[key]
         del self.nums[key]
         self.dropped.add(key)
@@ -136,12 +143,19 @@ class Table(dict):
         super().__init__(*args)  # what is read is not a change
         self.changed: set[str] = set()
         self.dropped: set[str] = set()
+        self.before: dict[str, str | None] = {}  # as RecordTable's
 
     def __setitem__(self, key: str, record: dict) -> None:
+        self._remember(key)
         super().__setitem__(key, record)
         self.touch(key)
 
+    def _remember(self, key: str) -> None:
+        if key not in self.before:
+            self.before[key] = self[key].get("_hash") if key in self else None
+
     def __delitem__(self, key: str) -> None:
+        self._remember(key)
         super().__delitem__(key)
         self.dropped.add(key)
         self.changed.discard(key)
@@ -167,7 +181,7 @@ class Snapshot:
 
     def forget_changes(self) -> None:
         for table in (self.articles, self.topics, self.providers, self.files):
-            table.changed, table.dropped = set(), set()
+            table.changed, table.dropped, table.before = set(), set(), {}
 
     @property
     def data_version(self) -> str:
@@ -175,30 +189,69 @@ class Snapshot:
 
     def seal(self) -> None:
         """Stamp a content-derived data version: identical data, identical
-        version, so caches and ETags survive a no-op reload."""
-        digest = hashlib.sha256()
+        version, so caches and ETags survive a no-op reload.
+
+        The version is a digest of the sites' settings and of ``dataSum``,
+        the sum of a digest per record (its table, key and hash) kept in the
+        meta: a load adds the digests of the records it sets and takes out
+        those they replace or it removes, so sealing costs what changed,
+        not a pass over every record. A snapshot whose meta has no sum (a
+        new store, or one written before the sum) is summed whole."""
+        total = self.meta.get("dataSum")
+        if isinstance(total, str):
+            total = int(total, 16)
+            for table in ENTITY_TABLES:
+                records = getattr(self, table)
+                hash_of = records.hash_of if table == "articles" else (lambda key: records[key]["_hash"])
+                for key, old in records.before.items():
+                    if old is not None:
+                        total -= record_digest(table, key, old)
+                    if key in records:
+                        total += record_digest(table, key, hash_of(key))
+        else:
+            total = self.data_sum()
+        total %= DIGEST_MODULUS
+        digest = hashlib.sha256(f"{total:032x}".encode())
         # The sites' settings shape answers (an article's site, its images'
         # absolute URLs), so they are part of the data's version.
         sites = self.meta.get("sites")
         if sites:
             digest.update(orjson.dumps(sites, option=orjson.OPT_SORT_KEYS))
-        for table in ENTITY_TABLES:
-            records = getattr(self, table)
-            hash_of = records.hash_of if table == "articles" else (lambda key: records[key]["_hash"])
-            for key in sorted(records):
-                digest.update(f"{table}\0{key}\0{hash_of(key)}\n".encode())
         # Every other key stays: what a load records beside the data (the
         # sites, git's commits, the search index's directory of this version).
         self.meta = {
             **self.meta,
             "format": FORMAT,
             "generation": self.meta.get("generation", 0),
+            "dataSum": f"{total:032x}",
             "dataVersion": digest.hexdigest()[:16],
             "loadedAt": dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
             "nextArticleNum": self.articles.next_num,
         }
+        for table in ENTITY_TABLES:
+            getattr(self, table).before = {}
         if not sites:
             self.meta.pop("sites", None)
+
+    def data_sum(self) -> int:
+        """The sum of every record's digest (see ``seal``), made whole."""
+        total = 0
+        for table in ENTITY_TABLES:
+            records = getattr(self, table)
+            hash_of = records.hash_of if table == "articles" else (lambda key: records[key]["_hash"])
+            for key in records:
+                total += record_digest(table, key, hash_of(key))
+        return total % DIGEST_MODULUS
+
+
+DIGEST_MODULUS = 1 << 128
+
+
+def record_digest(table: str, key: str, digest: str) -> int:
+    """A record's part of the data version's sum: 128 bits of a hash of its
+    table, key and content hash, so that a sum over different records
+    differs but for a 2^-128 chance."""
+    return int.from_bytes(hashlib.blake2b(f"{table}\0{key}\0{digest}".encode(), digest_size=16).digest(), "big")
 
 
 @contextlib.contextmanager

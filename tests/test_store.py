@@ -55,6 +55,30 @@ def test_edit_updates_one_article_and_changes_the_version(tmp_path, site):
     assert after.articles[f"news/{path.stem}"]["title"].startswith("Edited ")
 
 
+def test_the_data_version_follows_the_data_whatever_the_loads_that_made_it(tmp_path, site):
+    """Each load moves the data version's sum by the records it changed; the
+    sum is that of every record, and the version that of a store loaded
+    whole with the same data."""
+    store = Store(tmp_path / "db.json")
+    load(store, [site])
+    first = store.read().data_version
+    paths = sorted((site / "_news").glob("*.md"))
+    original = paths[0].read_text(encoding="utf-8")
+    paths[0].write_text(original.replace("title: \"", "title: \"Edited ", 1), encoding="utf-8")
+    removed = paths[1].read_text(encoding="utf-8")
+    paths[1].unlink()
+    load(store, [site], prune=True)
+    edited = store.read()
+    assert edited.meta["dataSum"] == f"{edited.data_sum():032x}"
+    whole = Store(tmp_path / "whole.json")
+    load(whole, [site])
+    assert whole.read().data_version == edited.data_version != first
+    paths[0].write_text(original, encoding="utf-8")
+    paths[1].write_text(removed, encoding="utf-8")
+    load(store, [site], prune=True)
+    assert store.read().data_version == first
+
+
 def test_touched_but_identical_files_are_unchanged(tmp_path, site):
     store = Store(tmp_path / "db.json")
     load(store, [site])
