@@ -21,12 +21,13 @@ STALE_LISTED = 20  # stale collection files named one by one; the rest are count
 
 def run_load(paths, db: str, *, prune: bool = False, strict: bool = False, workers=None,
              lock_timeout: float = 60.0, quiet: bool = False, changed=None, git: bool = False,
-             keep_stale: bool = False, keymap_file=None, allow_empty: bool = False) -> int:
+             keep_stale: bool = False, keymap_file=None, allow_empty: bool = False,
+             store: Store | None = None) -> int:
     from .cli import EXIT_EMPTY, EXIT_LOCKED, EXIT_REJECTED, EXIT_STORE, EXIT_STRICT
 
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
-    store = Store(db)
+    store = store if store is not None else Store(db)
     bar = None
     task = None
 
@@ -122,6 +123,9 @@ def watch_and_load(paths, db: str, **options) -> None:
 
     err = Console(stderr=True)
     announced = False
+    # One store object for every load: it keeps the version it published, so
+    # the next load reads the store again only if another writer changed it.
+    store = Store(db, keep=True)
     try:
         # yield_on_timeout: the first (empty) yield comes once the watcher is
         # live, so a change made after the notice below is never missed.
@@ -133,7 +137,7 @@ def watch_and_load(paths, db: str, **options) -> None:
             if changes:
                 # The events name what changed: no walk of the sites, no stat
                 # of the files they do not name (store/ingest.py load).
-                run_load(paths, db, changed=sorted({path for _, path in changes}), **options)
+                run_load(paths, db, changed=sorted({path for _, path in changes}), store=store, **options)
     except KeyboardInterrupt:
         sys.exit(0)
 

@@ -584,3 +584,37 @@ def test_a_load_asked_to_use_git_outside_a_work_tree_looks_at_every_file(tmp_pat
     path = sorted((site / "_news").glob("*.md"))[0]
     path.write_text(path.read_text(encoding="utf-8").replace('title: "', 'title: "Edited ', 1))
     assert load(store, [site], git=True).updated["article"] == 1
+
+
+def test_a_store_that_keeps_what_it_published_reads_it_back_only_while_it_is_the_version(tmp_path, site, monkeypatch):
+    """A watching load keeps the snapshot it published: the next load takes
+    it without reading the store, and gets what a read gives; after another
+    writer's publish the store is read again."""
+    watching = Store(tmp_path / "db.json", keep=True)
+    load(watching, [site], compact=False)
+    news = sorted((site / "_news").glob("*.md"))
+    reads: list[int] = []
+    real = Store._read_files
+    monkeypatch.setattr(Store, "_read_files", lambda self, *a: reads.append(1) or real(self, *a))
+
+    def edit(path: Path, words: str) -> None:
+        path.write_text(path.read_text(encoding="utf-8").replace("title: \"", f"title: \"{words} ", 1))
+
+    edit(news[0], "Kept")
+    load(watching, [site], compact=False, changed=[str(news[0])])
+    reads.clear()
+    edit(news[1], "Kept again")
+    report = load(watching, [site], compact=False, changed=[str(news[1])])
+    assert report.updated["article"] == 1 and reads == []
+    assert plain_tables(watching.path)["articles"][f"news/{news[1].stem}"]["title"].startswith("Kept again ")
+    kept = watching.kept
+    assert kept is not None and kept.data_version == Store(watching.path).read().data_version
+    fresh = Store(watching.path).read()
+    assert dict(kept.articles.items()) == dict(fresh.articles.items()) and kept.articles.nums == fresh.articles.nums
+    # Another writer publishes: the kept snapshot is no longer the version.
+    edit(news[2], "Elsewhere")
+    load(Store(watching.path), [site], compact=False, changed=[str(news[2])])
+    reads.clear()
+    edit(news[3], "Back")
+    load(watching, [site], compact=False, changed=[str(news[3])])
+    assert reads and plain_tables(watching.path)["articles"][f"news/{news[2].stem}"]["title"].startswith("Elsewhere ")
