@@ -77,12 +77,17 @@ def _index_and_settle(model: ReadModel) -> None:
     settle()
 
 
-def retire() -> None:
-    """After a swap: let the collector see the old version (it holds
-    reference cycles) once, free it, and settle the new one. Called a
-    reload interval after the swap, when requests on the old version are done."""
-    gc.unfreeze()
-    gc.collect()
+def retire(whole: bool) -> None:
+    """After a swap, a reload interval later, when requests on the old
+    version are done. A patched version's objects are settled (moved out of
+    the collector's sight); the version it replaced was freed by reference
+    counting, its containers holding no cycle (readmodel View), so no
+    collection walks the model. After a model built whole the collector
+    sees the old version once (its objects may hold cycles), frees it, and
+    settles the new one: a collection over every object of both."""
+    if whole:
+        gc.unfreeze()
+        gc.collect()
     gc.freeze()
 
 
@@ -92,14 +97,14 @@ class DataHolder:
         self.signature = store.signature()
         self.model = model if model is not None else build_model(store, index_later=True)
         self._reloading = threading.Lock()
-        self._retiring = False  # an old version awaits collection
+        self._retiring: bool | None = None  # an old version awaits collection: built whole (True) or patched
         settle()
 
     def reload_if_changed(self) -> bool:
         """Blocking; returns True when a new version was swapped in."""
-        if self._retiring:
-            self._retiring = False
-            retire()
+        if self._retiring is not None:
+            whole, self._retiring = self._retiring, None
+            retire(whole)
         signature = self.store.signature()
         if signature == self.signature or signature is None:
             return False
@@ -107,36 +112,42 @@ class DataHolder:
             if signature == self.signature:
                 return False
             try:
-                model = self._next_model()
+                model, whole = self._next_model()
             except (StoreError, OSError, ValueError) as exc:
                 log.warning("store changed but cannot be read; still serving %s: %s",
                             self.model.data_version, exc)
                 self.signature = signature  # do not retry the same broken file in a loop
                 return False
+            if model is self.model:  # the same data (a compaction): nothing to swap
+                self.signature = signature
+                return False
             old = self.model.data_version
             self.model = model
             self.signature = signature
-            self._retiring = True
+            self._retiring = whole
             log.info("data version %s -> %s (%d articles)", old, model.data_version,
                      len(model.all_articles))
             return True
 
-    def _next_model(self) -> ReadModel:
-        """The store's version now: the model patched with what changed, or
-        else built whole, with the reason logged."""
+    def _next_model(self) -> tuple[ReadModel, bool]:
+        """The store's version now, and whether it was built whole: the
+        model patched with what changed, or else built whole, with the
+        reason logged."""
         began = time.perf_counter()
         try:
             model = patch(self.model, self.store)
+            if model is self.model:
+                return model, False
             index = searchversions.open_for(self.store, model)
         except Rebuild as reason:
             log.info("building the model whole: %s", reason)
-            return build_model(self.store)
+            return build_model(self.store), True
         except searchversions.Gone:  # a newer load came meanwhile: build that one
-            return build_model(self.store)
+            return build_model(self.store), True
         # Its load's index, or else one made in memory (searches wait for it).
         _searchable(model, index, True)
         log.info("patched the model in %.3f s", time.perf_counter() - began)
-        return model
+        return model, False
 
     async def watch(self, interval: float) -> None:
         while True:

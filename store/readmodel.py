@@ -344,7 +344,19 @@ def default_key(article: Article):
 
 
 class View:
-    """What one audience may see. Lists are in the default order."""
+    """What one audience may see. Lists are in the default order.
+
+    A view knows its model by a weak reference: no cycle joins them, so a
+    version nothing uses any more is freed at once by reference counting,
+    without a collection over every object of the model (graph/state.py)."""
+
+    @property
+    def model(self) -> "ReadModel":
+        return self._model()
+
+    @model.setter
+    def model(self, model: "ReadModel") -> None:
+        self._model = weakref.ref(model)
 
     def __init__(self, model: "ReadModel", articles: list[Article], preview: bool,
                  url_keys: dict[Article, list[str]], related: dict[Article, tuple[list, list]]) -> None:
@@ -408,8 +420,9 @@ class View:
         self.cache: dict = {}  # per-view memo of answer parts and cursors (graph/compiled.py, store/paging.py)
 
     def __getstate__(self) -> dict:
-        # Saved in an image: the memo and its lock belong to one process.
-        return {k: v for k, v in vars(self).items() if k not in ("cache", "cache_lock")}
+        # Saved in an image: the memo and its lock belong to one process; the
+        # model sets itself again (ReadModel.__setstate__).
+        return {k: v for k, v in vars(self).items() if k not in ("cache", "cache_lock", "_model")}
 
     def __setstate__(self, state: dict) -> None:
         vars(self).update(state)
@@ -466,6 +479,10 @@ class Records:
         self.model = model
         self._reset()
 
+    # The model it resolves providers with, held weakly as View holds its own.
+    model = property(lambda self: self._model(),
+                     lambda self, model: setattr(self, "_model", weakref.ref(model)))
+
     def _reset(self) -> None:
         self.path: str | None = None
         self.fd: int | None = None
@@ -473,10 +490,9 @@ class Records:
         self.lock = Lock()
 
     def __getstate__(self) -> dict:
-        return {"model": self.model}
+        return {"model": "set by ReadModel.__setstate__"}  # not empty: pickle skips __setstate__ then
 
     def __setstate__(self, state: dict) -> None:
-        self.model = state["model"]
         self._reset()
 
     def open(self, path: str, fd: int) -> None:
@@ -655,6 +671,7 @@ class ReadModel:
 
     def __setstate__(self, state: dict) -> None:
         vars(self).update(state)
+        self.preview.model = self.public.model = self.records.model = self
         records = self.records
         for article in self.all_articles:
             article._records = records

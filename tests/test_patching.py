@@ -318,3 +318,34 @@ def test_a_merge_of_the_newer_segments_is_patched_past(small, monkeypatch):
     assert_same_model(patch(models[-1], store), fresh)
     assert_same_model(patch(model, store), fresh)
     assert _reason(models[0], store) == "a compaction merged segments the model holds with newer ones"
+
+
+def test_a_version_replaced_by_a_patch_is_freed_without_a_collection(small):
+    """No cycle holds a version: once a patch replaces it and no request
+    uses it, reference counting frees it, views, memos and all, so a
+    server never walks the whole model to free one (graph/state.py retire)."""
+    import gc
+    import weakref
+
+    sites, store, _ = small
+    holder = DataHolder(store, model=read_model(store))  # no reference to it but the holder's
+    model = holder.model
+    with make_client(holder) as client:
+        queries = [q for _, q, v in QUERIES if v is None]
+        for preview in (False, True):
+            for query in queries:
+                assert _post(client, query, None, preview).status_code == 200
+        old = weakref.ref(holder.model)
+        views = [weakref.ref(holder.model.public), weakref.ref(holder.model.preview)]
+        article = next(a for a in model.all_articles if _editable(a) and a.visible)
+        _set(_file(article), _key(_file(article)), '"Freed"')
+        assert load(store, sites, compact=False).updated["article"] == 1
+        del model, article
+        gc.disable()
+        try:
+            assert holder.reload_if_changed()
+            assert old() is None and not any(view() for view in views), "the old version waits for a collection"
+        finally:
+            gc.enable()
+        assert _post(client, '{ stats { dataVersion } }', None, False).json()["data"]["stats"]["dataVersion"] \
+            == holder.model.data_version
