@@ -33,8 +33,16 @@ def scrambled(model: ReadModel, seed: int) -> ReadModel:
     rng = random.Random(seed)
     articles = model.all_articles
     numbers = rng.sample(range(3 * len(articles)), len(articles))
+    # Articles link to others by number: the links are renumbered too.
+    renumbered = {article.num: num for article, num in zip(articles, numbers)}
     for article, num in zip(articles, numbers):
         article.num = num
+        for name in ("related_from_all", "items_all", "playlists_all"):
+            links = getattr(article, name)
+            if links:
+                setattr(article, name, tuple(map(renumbered.__getitem__, links)))
+        for item in article.related:
+            item.owner = num
         # The corpus has no tags: some, in several spellings.
         article.tags = tuple(rng.sample(["US-LA", "us-la", "FR", "Cloud", "cloud"], rng.choice([0, 0, 1, 2])))
         article.tag_keys = predicates.tag_keys(article.tags)
