@@ -20,7 +20,7 @@ from store.ingest import load
 from store.patching import Rebuild, patch
 from store.readmodel import ReadModel
 from tests.conftest import AZURE, POWER_APPS, SEED, make_client
-from tests.test_image import EVERY_ARTICLE, QUERIES, _fill, _post, assert_linked_within, assert_same_model
+from tests.test_image import QUERIES, _fill, _post, assert_linked_within, assert_same_model, same_pages
 
 EDITED = "Patched in, not rebuilt"
 
@@ -206,16 +206,7 @@ def _hits(body: dict) -> dict:
 @pytest.mark.parametrize("preview", [False, True], ids=["public", "preview"])
 def test_every_page_of_the_patched_model_is_the_fresh_ones(clients, fresh, preview):
     mine, theirs, _ = clients
-    seen, after = [], None
-    while True:
-        ours, reference = (_post(c, EVERY_ARTICLE, {"after": after}, preview) for c in (mine, theirs))
-        assert ours.content == reference.content, f"the page after {after} differs"
-        page = reference.json()["data"]["articles"]
-        seen += [node["id"] for node in page["nodes"]]
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        after = page["pageInfo"]["endCursor"]
-    assert seen == [a.id for a in fresh.view(preview).articles]
+    assert same_pages(mine, theirs, preview) == [a.id for a in fresh.view(preview).articles]
 
 
 def test_the_version_before_still_answers_as_it_did(clients, versions):
