@@ -73,6 +73,17 @@ def make_client(holder: DataHolder, **settings) -> TestClient:
 
 
 @pytest.fixture(scope="session")
+def demo_client(tmp_path_factory):
+    """A client of the bundled demo, the site the README's and docs' examples run on."""
+    from newsgraph.cli import DEMO_SITE  # the CLI's, imported only by the tests that ask
+
+    store = Store(tmp_path_factory.mktemp("demo-store") / "demo.json")
+    assert load(store, [DEMO_SITE]).ok
+    with make_client(DataHolder(store)) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
 def client(corpus_holder):
     with make_client(corpus_holder) as test_client:
         yield test_client

@@ -16,10 +16,7 @@ import click
 import httpx
 import pytest
 
-from graph.state import DataHolder
-from newsgraph.cli import DEMO_SITE, main
-from store.db import Store
-from store.ingest import load
+from newsgraph.cli import main
 from tests.conftest import POWER_APPS, ROOT, SEED, make_client
 from tests.live_server import serve
 
@@ -123,14 +120,6 @@ def _check_serve(args: list[str], work: Path, env: dict) -> str:
 
 
 # --- the GraphQL gallery ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def demo_client(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("demo-store") / "demo.json")
-    assert load(store, [DEMO_SITE]).ok
-    with make_client(DataHolder(store)) as client:
-        yield client
 
 
 @pytest.mark.parametrize("query", blocks("graphql"), ids=lambda q: q.split("(")[0].strip(" {\n")[:30])

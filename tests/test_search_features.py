@@ -8,11 +8,7 @@ import re
 
 import pytest
 
-from graph.state import DataHolder
-from newsgraph.cli import DEMO_SITE
-from store.db import Store
-from store.ingest import load
-from tests.conftest import ROOT, make_client
+from tests.conftest import ROOT
 from tests.independent_query import corpus_rows, fold
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -178,14 +174,6 @@ def test_nothing_to_complete_suggests_nothing(gql):
 
 
 # --- docs/search.md ----------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def demo_client(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("demo-store") / "demo.json")
-    assert load(store, [DEMO_SITE]).ok
-    with make_client(DataHolder(store)) as client:
-        yield client
-
 
 DOC = (ROOT / "docs" / "search.md").read_text(encoding="utf-8")
 
