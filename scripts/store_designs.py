@@ -89,16 +89,6 @@ print(f"compaction of everything (whole write of {len(s2.articles)} articles, no
 
 # 4. plan: files and write amplification over 20,000 publishes of 8 KB onto a 760 MB base
 base = store.manifest().segments[0]["bytes"]
-segs = [{"bytes": base}]
-written = 0; most = 0; wholes = 0
-for i in range(20000):
-    segs.append({"bytes": 8192}); written += 8192
-    first = compaction.plan(segs)
-    if first is not None:
-        total = sum(s["bytes"] for s in segs[first:])
-        written += total
-        wholes += first == 0
-        segs = segs[:first] + [{"bytes": total}]
-    most = max(most, len(segs))
+most, amplification, wholes = compaction.replay(20000, 8192, base)
 print(f"plan: 20,000 publishes of 8 KB onto {base/1e6:.0f} MB: at most {most} segments, "
-      f"{written/ (20000*8192):.1f} bytes written per byte published, {wholes} whole rewrites")
+      f"{amplification:.1f} bytes written per byte published, {wholes} whole rewrites")

@@ -61,6 +61,26 @@ def plan(segments: list[dict]) -> int | None:
     return first
 
 
+def replay(count: int, size: int, base: int) -> tuple[int, float, int]:
+    """What ``plan`` costs over a stream of publishes, run on sizes alone:
+    (most segments at once, bytes written per byte published, whole
+    rewrites) over ``count`` publishes of ``size`` bytes onto ``base``. The
+    policy's bounds are tested and measured (scripts/store_designs.py) with it."""
+    segments = [{"bytes": base}]
+    written = most = wholes = 0
+    for _ in range(count):
+        segments.append({"bytes": size})
+        written += size
+        first = plan(segments)
+        if first is not None:
+            merged = sum(s["bytes"] for s in segments[first:])
+            written += merged
+            wholes += first == 0
+            segments = segments[:first] + [{"bytes": merged}]
+        most = max(most, len(segments))
+    return most, written / (count * size), wholes
+
+
 def write_whole(store: Store, snapshot: Snapshot) -> None:
     """``snapshot`` as the store's only segment, with the read-model image
     of a store large enough to want one. Empties the snapshot's articles."""

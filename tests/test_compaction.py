@@ -16,28 +16,10 @@ from tests.conftest import AZURE
 from tests.stores import plain_tables
 
 
-def _publishes(count: int, size: int, base: int) -> tuple[int, float, int]:
-    """(most segments at once, bytes written per byte published, whole
-    rewrites) over ``count`` publishes of ``size`` bytes onto ``base``."""
-    segments = [{"bytes": base}]
-    written = most = wholes = 0
-    for _ in range(count):
-        segments.append({"bytes": size})
-        written += size
-        first = compaction.plan(segments)
-        if first is not None:
-            merged = sum(s["bytes"] for s in segments[first:])
-            written += merged
-            wholes += first == 0
-            segments = segments[:first] + [{"bytes": merged}]
-        most = max(most, len(segments))
-    return most, written / (count * size), wholes
-
-
 @pytest.mark.parametrize("count, size, base", [(5000, 8 << 10, 760 << 20), (5000, 8 << 10, 64 << 20),
                                                (300, 1 << 20, 100 << 20)])
 def test_a_stream_of_publishes_keeps_few_segments_and_rewrites_each_byte_a_few_times(count, size, base):
-    most, amplification, _ = _publishes(count, size, base)
+    most, amplification, _ = compaction.replay(count, size, base)
     assert most <= compaction.MAX_SEGMENTS + 1
     # Each merge at least doubles what it merges: a byte is rewritten at
     # most about log2 of how many publishes it has seen merged.
@@ -45,9 +27,9 @@ def test_a_stream_of_publishes_keeps_few_segments_and_rewrites_each_byte_a_few_t
 
 
 def test_the_oldest_segment_is_rewritten_only_when_the_newer_ones_add_up_to_it():
-    _, _, wholes = _publishes(5000, 8 << 10, 760 << 20)
+    _, _, wholes = compaction.replay(5000, 8 << 10, 760 << 20)
     assert wholes == 0  # 40 MB published onto 760 MB
-    _, _, wholes = _publishes(5000, 8 << 10, 32 << 20)  # 40 MB onto 32 MB
+    _, _, wholes = compaction.replay(5000, 8 << 10, 32 << 20)  # 40 MB onto 32 MB
     assert 1 <= wholes <= 2
 
 
