@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import strawberry
 
-from store.readmodel import ReadModel, View
+from store.readmodel import ReadModel
+from store.view import View
 
 from .errors import TooComplexError
 from .settings import Settings

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 from loaders.normalize import slugify
-from store.readmodel import url_key
+from store.urls import url_key
 
 from .errors import UserInputError
 from .events import Event, EventConnection, select_events

@@ -81,7 +81,7 @@ def retire(whole: bool) -> None:
     """After a swap, a reload interval later, when requests on the old
     version are done. A patched version's objects are settled (moved out of
     the collector's sight); the version it replaced was freed by reference
-    counting, its containers holding no cycle (readmodel View), so no
+    counting, its containers holding no cycle (store/view.py), so no
     collection walks the model. After a model built whole the collector
     sees the old version once (its objects may hold cycles), frees it, and
     settles the new one: a collection over every object of both."""

@@ -1,5 +1,5 @@
 """The GraphQL object types. Resolvers receive read-model objects as ``self``
-(``store.readmodel``), so most fields are plain attribute reads."""
+(``store.objects``), so most fields are plain attribute reads."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from loaders.normalize import slugify
-from store import readmodel as rm
+from store import objects as rm
 from store import search as engine
 
 from .connection import ArticleConnection, PageInfo, articles_of, check_first

@@ -14,7 +14,7 @@ from typing import Callable
 
 from .numbersets import NumberSet, union
 from .ranking import Ranking
-from .readmodel import Article
+from .objects import Article
 from .words import WordIndex
 
 # A range condition tests the candidates' values one by one, instead of

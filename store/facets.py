@@ -17,7 +17,7 @@ from operator import attrgetter
 from .indexes import Indexes
 from .numbersets import NumberSet
 from .planner import matching
-from .readmodel import View
+from .view import View
 
 # One pass over the matching set's articles costs about this many
 # intersections per article.

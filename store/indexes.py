@@ -31,7 +31,7 @@ from .numbersets import EMPTY, NumberSet
 from .ordering import ATTRIBUTES, FIELDS, Order, key_function
 from .predicates import provider_names
 from .ranking import STRIDES, Ranking, rank
-from .readmodel import Article
+from .objects import Article
 from .words import WordIndex
 
 # Rankings built on demand (orders of several fields) kept per Indexes.

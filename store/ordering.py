@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from .errors import BadQuery
-from .readmodel import Article, default_key
+from .objects import Article, default_key
 
 Order = tuple[tuple[str, str], ...]
 

@@ -26,7 +26,8 @@ from .matches import Matches
 from .numbersets import NumberSet
 from .ordering import Order, key_from_values, normalise_order, order_tag, values_of
 from .ranking import Ranking
-from .readmodel import Article, View
+from .objects import Article
+from .view import View
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20

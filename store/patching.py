@@ -14,7 +14,7 @@ and the copied containers, not a second model. The search index of the
 new version is the one its load wrote beside the store
 (store/searchversions.py), which the caller opens.
 
-An article links to others by number (readmodel ``Article.related_from_all``),
+An article links to others by number (objects ``Article.related_from_all``),
 so replacing one touches no article that links to it. What the rest of the
 model derives from an article (its providers' names and images, topics'
 names, links, URLs, lists and counts) is summed up in its digest
@@ -32,10 +32,12 @@ from threading import Lock
 
 from .db import Store
 from .events import Event, is_event
+from .objects import Article, Details, RelatedItem, _base, _date, default_key
 from .people import Person, is_profile
-from .readmodel import (Article, Details, ReadModel, RelatedItem, View, _base, _date, _slug, default_key,
-                        signature, url_key)
+from .readmodel import ReadModel, _slug, signature
 from .segments import Manifest, span_of
+from .urls import url_key
+from .view import View
 
 # Beyond these a patch is not worth it, or would hold many versions' changes
 # at once: the model is built whole.

@@ -27,7 +27,8 @@ from .matches import Interval, Matches
 from .numbersets import EMPTY, NumberSet, union
 from .predicates import SITE_FIELDS, date_bounds, fold, lower_domains, slugs, string_filter, tag_keys
 from .ranking import Ranking
-from .readmodel import Article, View
+from .objects import Article
+from .view import View
 
 # A range of an AND is left as an interval (store/matches.py) when it and
 # what the conditions before it left are within this factor of each other

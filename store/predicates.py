@@ -16,7 +16,8 @@ from typing import Callable
 from loaders.normalize import slugify
 
 from .errors import BadQuery
-from .readmodel import Article, View
+from .objects import Article
+from .view import View
 
 Predicate = Callable[[Article], bool]
 
@@ -160,7 +161,7 @@ def compile_where(where: dict | None, view: View, now: dt.datetime) -> Predicate
 
 
 def _identity_tests(spec: dict) -> list[Callable]:
-    """Tests on a provider's domain, key and id (see readmodel.Provider):
+    """Tests on a provider's domain, key and id (see objects.Provider):
     identities in lower case, so every operator ignores case. A domain
     matches every provider of that domain, each name of a platform too."""
     tests: list[Callable] = []

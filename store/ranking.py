@@ -16,7 +16,7 @@ from typing import Callable
 
 from .numbersets import EMPTY, NumberSet
 from .ordering import ATTRIBUTES, Order
-from .readmodel import Article
+from .objects import Article
 
 # Block strides of a ranking's three levels, coarse to fine, when it is
 # built; patches let blocks drift from them (see Ranking).

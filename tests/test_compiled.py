@@ -18,7 +18,7 @@ from graph.executor import Executor
 from graph.limits import estimate_cost
 from graph.schema import schema
 from graph.settings import Limits, Settings
-from store.readmodel import url_key
+from store.urls import url_key
 
 from tests.conftest import FROZEN_NOW
 from tests.fuzzing import datetime_literals

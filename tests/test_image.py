@@ -22,7 +22,8 @@ from store import compaction, image, ingest, storage
 from store.db import Store
 from store.errors import StoreCorrupt
 from store.ingest import load
-from store.readmodel import Article, Provider, ReadModel, Site, Topic
+from store.objects import Article, Provider, Site, Topic
+from store.readmodel import ReadModel
 from tests.conftest import AZURE, FROZEN_NOW, POWER_APPS, SEED, TOKEN, make_client
 from tests.stores import copy_store as copy_files, plain_tables
 

@@ -21,7 +21,8 @@ from store import conditions, facets, matches, ordering, paging, planner, predic
 from store.db import Store
 from store.errors import BadQuery
 from store.indexes import Indexes
-from store.readmodel import Article, ReadModel
+from store.objects import Article
+from store.readmodel import ReadModel
 from tests.conftest import FROZEN_NOW
 
 TINY = (16, 8, 4)
