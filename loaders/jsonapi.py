@@ -24,8 +24,10 @@ import orjson
 from . import normalize
 from .errors import LoadError
 from .files import article_id, collection_of
+from .frontmatter import BOMS, decode
 
 BOM = b"\xef\xbb\xbf"
+WIDE_BOMS = tuple(bom for bom, _, name in BOMS if name != "UTF-8")
 # Keys that make a JSON object an article rather than some other data.
 ARTICLE_MARKS = ("webUrl", "sourceUrl", "originalUrl", "publishedDateTime", "excerpt", "provider")
 
@@ -36,6 +38,8 @@ def fill(result, candidate, raw: bytes, options, rank: int, api: bool = True) ->
     a Jekyll site's ``api/`` (a tsconfig.json with comments, a theme's
     package.json): the site's own source, never read as data."""
     path = candidate.path
+    if raw.startswith(WIDE_BOMS):  # UTF-16 or UTF-32 (Windows tools): as UTF-8
+        raw = decode(path, raw).encode("utf-8")
     data = raw[len(BOM):] if raw.startswith(BOM) else raw
     if data.lstrip()[:3] == b"---":
         result.skipped, result.template = "a Jekyll template (front matter in a .json file)", True
@@ -46,10 +50,12 @@ def fill(result, candidate, raw: bytes, options, rank: int, api: bool = True) ->
         else:
             result.skipped = "JSON of the site's own source (outside api/), not its static API"
         return
+    warned = len(result.warnings)
     try:
-        value = orjson.loads(data)
+        value, data = _parse_json(path, data, result.warnings)
     except orjson.JSONDecodeError as exc:
         if b"{%" in data or b"{{" in data:
+            del result.warnings[warned:]  # the site's source: how it is encoded is no fault
             result.skipped, result.template = "a Jekyll template (Liquid in a .json file)", True
             return
         raise LoadError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
@@ -70,6 +76,19 @@ def fill(result, candidate, raw: bytes, options, rank: int, api: bool = True) ->
             if not options.keep_stale:
                 continue
         result.fragments.append(fragment)
+
+
+def _parse_json(path: str, data: bytes, warnings: list) -> tuple[object, bytes]:
+    """The JSON value, and the UTF-8 bytes it was parsed from: bytes that
+    are not UTF-8 (Windows-1252, say) are read as decode reads front
+    matter, with its warning."""
+    try:
+        return orjson.loads(data), data
+    except orjson.JSONDecodeError as exc:
+        if "not valid UTF-8" not in exc.msg:
+            raise
+    data = decode(path, data, warnings).encode("utf-8")
+    return orjson.loads(data), data
 
 
 def _items(value) -> tuple[list | None, str]:

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 
 import yaml
 
 from .errors import LoadError
+from .normalize import TEXT_KEYS
 
 FILE_NAME = "newsgraph.yaml"
 
@@ -46,6 +48,11 @@ FIELDS = {
     "topics": "topics", "tags": "tags", "images": "images", "related": "related",
 }
 LISTS = frozenset({"images"})  # a single value is a list of one
+# Fields whose source keys hold text (what normalize.TEXT_KEYS says of the
+# family's own keys), so a mapped `headline: yes` is the words written.
+TEXT_FIELDS = frozenset({"title", "excerpt", "url", "originalUrl", "ampUrl", "cdnAmpUrl", "type",
+                         "featuredContent", "provider", "provider.name", "provider.domain", "topics",
+                         "tags", "images"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,22 @@ class KeyMap:
 
     fields: tuple[tuple[str, tuple[str, ...], bool], ...]
     path: str = ""
+
+    @cached_property
+    def text_keys(self) -> dict:
+        """normalize.TEXT_KEYS with this map's source keys of text fields."""
+        keys = dict(TEXT_KEYS)
+        for name, sources, _ in self.fields:
+            if name not in TEXT_FIELDS:
+                continue
+            held = TEXT_KEYS.get(FIELDS[name], {})
+            for source in sources:
+                *heads, last = source.split(".")
+                level = keys
+                for head in heads:
+                    level[head] = level = dict(level.get(head, {}))
+                level[last] = {**level.get(last, {}), **held}
+        return keys
 
     def apply(self, data: dict) -> dict:
         found: dict[str, object] = {}

@@ -59,7 +59,7 @@ def _text(key: str, value, *, path: str | None = None):
     if value is None:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)  # `title: 2020` is a title, not a type error
+        return str(value)  # JSON's `"title": 2020` is a title, not a type error
     raise FieldError(key, f"{path or key} must be text, got {_kind(value)}")
 
 
@@ -219,8 +219,6 @@ def tags(key: str, value) -> list[str]:
         value = [value]
     found: list[str] = []
     for i, item in enumerate(_list(key, value)):
-        if item is False:
-            item = "NO"  # Norway, unquoted, is YAML 1.1's false: the one region code that is
         text = _text(key, item, path=f"{key}[{i}]")
         text = text.strip() if text else ""
         text = region(text) or text  # one region is one tag, whatever its case
@@ -279,6 +277,32 @@ ALIASES = {
 
 
 _NONE: frozenset[str] = frozenset()
+
+
+# Where a file's words are text, whatever YAML 1.1 would make of them
+# (yamlfast.keep_text): a plain `title: yes`, `name: 2020-01-01` or
+# `tags: [NO, ON]` is the text written. Each key maps to the text keys of
+# the mapping it may hold ({} for a text field; "" among them when the
+# value may also be text itself); dates and numbers (publishedDateTime,
+# heat, width, followers) are not named, and parse as before.
+_IMAGE_TEXT = {"url": {}, "title": {}, "attribution": {}, "alt": {}, "caption": {}}
+_PLACE_TEXT = dict.fromkeys(("", "name", "address", "city", "region", "state", "country",
+                             "countryOrRegion", "provinceOrState", "county", "isoCode"), {})
+_PROVIDER_TEXT = {"": {}, "name": {}, "domain": {}, "id": {}, "description": {}, "images": _IMAGE_TEXT}
+_ARTICLE_TEXT = {
+    **dict.fromkeys(("title", "name", "excerpt", "abstract", "type", "featuredContent", "category",
+                     "categories", "keywords", "hashtags", "webUrl", "sourceUrl", "originalUrl",
+                     "ampWebUrl", "ampUrl", "cdnAmpWebUrl", "cdnAmpUrl", "locale", "tags"), {}),
+    "topics": {"": {}, "name": {}}, "images": _IMAGE_TEXT, "provider": _PROVIDER_TEXT,
+}
+TEXT_KEYS = {
+    **_ARTICLE_TEXT,
+    "related": _ARTICLE_TEXT, "affiliation": _PROVIDER_TEXT,
+    # people and events (store/people.py, store/events.py)
+    "bio": {}, "website": {}, "venue": _PLACE_TEXT, "location": _PLACE_TEXT,
+    # topic and organisation files
+    "_id": {}, "parent": {}, "taxonomy": {}, "domain": {}, "description": {}, "services": {},
+}
 
 
 def _aliased(data: dict) -> tuple[dict, frozenset[str]]:

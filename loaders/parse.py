@@ -128,14 +128,14 @@ def _fill(result: Parsed, candidate: Candidate, raw: bytes, options: ParseOption
     elif where == "site-data":
         result.skipped = "site data (navigation, settings), not news"
     elif suffix in YAML_SUFFIXES:
-        text = decode(path, raw)
-        data = parse_yaml(path, text, 1, result.warnings)
+        text = decode(path, raw, result.warnings)
+        data = parse_yaml(path, text, 1, result.warnings, _text_keys(candidate, options))
         if data is None:
             result.skipped = "an empty YAML document"
         else:
             result.fragments = _documents(candidate, data, text, layout, options)
     elif suffix in FRONT_MATTER_SUFFIXES or candidate.explicit:
-        _front_matter(result, candidate, decode(path, raw), layout, options)
+        _front_matter(result, candidate, decode(path, raw, result.warnings), layout, options)
     else:
         raise LoadError(path, f"unsupported file type {suffix or '(none)'}")
 
@@ -151,7 +151,7 @@ def _front_matter(result: Parsed, candidate: Candidate, text: str, layout: str |
         data = _parse_toml(path, front)
     elif has_front_matter(text):
         front, body = split(path, text)
-        data = parse_yaml(path, front, 2, result.warnings)
+        data = parse_yaml(path, front, 2, result.warnings, _text_keys(candidate, options))
     elif candidate.explicit or path.startswith("_") or layout == "hugo":
         raise LoadError(path, "no front matter: the file must start with a '---' line", 1)
     else:
@@ -167,6 +167,11 @@ def _front_matter(result: Parsed, candidate: Candidate, text: str, layout: str |
         result.skipped = f"a taxonomy term of another kind ({data.get('taxonomy')})"
     else:
         result.fragments = [fragment]
+
+
+def _text_keys(candidate: Candidate, options: ParseOptions) -> dict:
+    keymap = options.keymaps.get(candidate.root)
+    return normalize.TEXT_KEYS if keymap is None else keymap.text_keys
 
 
 def _parse_toml(path: str, text: str) -> dict:

@@ -23,7 +23,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from .characters import replace_refused
 from .errors import LoadError, LoadWarning
-from .yamlfast import SafeLoader as _Loader
+from .yamlfast import SafeLoader as _Loader, keep_text
 
 # Values that aliases may add to a document beyond those it spells out. A
 # real document repeats a few settings; nine levels of nine aliases would
@@ -42,14 +42,16 @@ _QUOTES_IN_VALUE = re.compile(_KEY + r"(?P<value>(?P<quote>[\"']).*(?P=quote).*?
 SHOWN = 80  # characters of a repaired value a warning shows
 
 
-def parse_yaml(path: str, text: str, first_line: int = 1, warnings: list | None = None):
+def parse_yaml(path: str, text: str, first_line: int = 1, warnings: list | None = None,
+               text_keys: dict | None = None):
     """The document's data. ``first_line`` is the file line of ``text``'s
     first line, so faults point into the file rather than the fragment;
-    repairs are appended to ``warnings`` as LoadWarnings."""
+    repairs are appended to ``warnings`` as LoadWarnings. Plain scalars
+    under ``text_keys`` are the words written (yamlfast.keep_text)."""
     warned = warnings if warnings is not None else []
     for _ in range(REPAIRS_MAX + 1):
         try:
-            return _load(path, text, first_line)
+            return _load(path, text, first_line, text_keys)
         except yaml.reader.ReaderError:
             # libyaml refuses the document whole: found only then, so the
             # usual file pays no scan of its own.
@@ -79,8 +81,8 @@ def _replace_refused(path: str, text: str, first_line: int, warned: list) -> str
     return text
 
 
-def _load(path: str, text: str, first_line: int):
-    loader = _Loader(text)
+def _load(path: str, text: str, first_line: int, text_keys: dict | None):
+    loader = _Loader(text, text_keys)
     try:
         data = loader.get_single_data()
         if loader.fell_back:
@@ -92,7 +94,7 @@ def _load(path: str, text: str, first_line: int):
         raise LoadError(path, f"invalid YAML: {exc}") from None
     except (ValueError, OverflowError, TypeError) as exc:
         # A scalar its constructor cannot build: PyYAML lets the error out.
-        raise _constructor_fault(path, text, first_line, exc) from None
+        raise _constructor_fault(path, text, first_line, exc, text_keys) from None
     finally:
         loader.dispose()
 
@@ -176,12 +178,15 @@ def _read_as_text(text: str, exc: yaml.MarkedYAMLError) -> tuple[str, int, str, 
     return "\n".join(lines), mark.line, match.group("key").strip(), value, fault
 
 
-def _constructor_fault(path: str, text: str, first_line: int, exc: Exception) -> LoadError:
+def _constructor_fault(path: str, text: str, first_line: int, exc: Exception,
+                       text_keys: dict | None) -> LoadError:
     """Find the scalar whose constructor fails, by composing the document
     again (only for a bad file) and trying each scalar in text order."""
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
+        if text_keys is not None and root is not None:
+            keep_text(root, text_keys)  # a text field's 2021-02-30 is no fault
         stack = [(root, None)]
         while stack:
             node, key = stack.pop()

@@ -67,10 +67,11 @@ def mutate(site: Path, rng: random.Random) -> list[Bad]:
     path, rel, text = take()
     path.write_text(text[: text.index("\ntopics:")])
     bad.append(Bad(rel, "not closed", None, _news_id(rel)))
-    # A byte that is not UTF-8, in the title.
+    # A byte that is not UTF-8, in the title of a file whose byte-order mark
+    # says UTF-8 (without one, it is read as Windows-1252: test_encodings).
     path, rel, text = take()
     line = _line_of(text, "title:")
-    raw = text.encode().replace(b"\ntitle: ", b"\ntitle: \xff", 1)
+    raw = b"\xef\xbb\xbf" + text.encode().replace(b"\ntitle: ", b"\ntitle: \xff", 1)
     path.write_bytes(raw)
     bad.append(Bad(rel, "not UTF-8", line, _news_id(rel)))
     # A tab indenting a nested key.

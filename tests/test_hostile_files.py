@@ -3,6 +3,7 @@ reason (or loads with a warning), none is fatal, and the whole site loads
 in bounded time and memory, the good files landing."""
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import resource
@@ -48,6 +49,11 @@ FILES = {
     "_news/many-topics.md": "---\ntitle: \"Ten thousand topics\"\ntopics:\n"
                             + "".join(f"  - Topic {n}\n" for n in range(10_000)) + "---\n",
     "_data/topics/many.yaml": "".join(f"- name: Subject {n}\n  keywords: [k{n}]\n" for n in range(10_000)),
+    # Encodings Windows tools write, and words YAML 1.1 would read as other things.
+    "_news/utf-16-le.md": codecs.BOM_UTF16_LE + "---\r\ntitle: \"\u00c9cluse\"\r\n---\r\n".encode("utf-16-le"),
+    "_news/utf-16-be.md": codecs.BOM_UTF16_BE + "---\ntitle: \"Ch\u00e2teau\"\n---\n".encode("utf-16-be"),
+    "_news/windows-1252.md": "---\ntitle: x\nexcerpt: \"Caf\u00e9 \u201copen\u201d\"\n---\n".encode("cp1252"),
+    "_news/yes.md": "---\ntitle: yes\nexcerpt: 2020-01-01\ntags: [NO, on]\n---\n",
 }
 HUGE = "_news/huge-front-matter.md"
 
@@ -64,6 +70,7 @@ REJECTED = {
 }
 WARNED = {
     "_news/control-character.md": (3, "U+0097"),
+    "_news/windows-1252.md": (3, "not UTF-8 (byte 0xe9 at offset 26): read as Windows-1252"),
     "_news/colon-in-value.md": (4, "': '"),
 }
 
@@ -74,7 +81,7 @@ def hostile(tmp_path_factory) -> Path:
     for name, text in FILES.items():
         path = site / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     with open(site / HUGE, "w", encoding="utf-8") as handle:  # 50 MB of front matter
         handle.write("---\ntitle: x\nexcerpt: \"")
         chunk = "lorem ipsum " * 8192
@@ -117,6 +124,10 @@ def test_each_hostile_file_is_named_and_the_rest_lands(hostile, tmp_path):
     assert articles["news/byte-order-mark"]["title"] == "Sea level"
     assert articles["news/colon-in-value"]["provider"]["name"] == "DM: Dredging Monthly"
     assert len(articles["news/many-topics"]["topics"]) == 10_000
+    assert (articles["news/utf-16-le"]["title"], articles["news/utf-16-be"]["title"]) == ("\u00c9cluse", "Ch\u00e2teau")
+    assert articles["news/windows-1252"]["excerpt"] == "Caf\u00e9 \u201copen\u201d"
+    yes = articles["news/yes"]
+    assert (yes["title"], yes["excerpt"], yes["tags"]) == ("yes", "2020-01-01", ["NO", "on"])
     topics = Store(db).read().topics
     assert len([slug for slug in topics if slug.startswith("subject-")]) == 10_000
     assert topics["subject-9999"]["keywords"] == ["k9999"]

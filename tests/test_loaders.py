@@ -94,12 +94,6 @@ def test_one_image_given_alone_and_topics_given_as_mappings_load(tmp_path):
     assert [(i["url"], i["width"]) for i in record["provider"]["images"]] == [("/assets/p.png", 40)]
 
 
-def test_invalid_utf8_is_named_with_its_line(tmp_path):
-    result = _parse_text(tmp_path, "_news/latin1.md", b"---\ntitle: ok\nexcerpt: caf\xe9\n---\n")
-    assert "not UTF-8" in result.error.reason
-    assert result.error.line == 3
-
-
 def test_seed_article_is_a_txt_front_matter_file():
     root, found = discover(next(SEED.glob("*.txt")))
     (candidate,) = found

@@ -138,7 +138,7 @@ BAD = {
     "aliases that would expand": ("_news/x.md", f"---\ntitle: t\n{_laughs()}\n---\n"),
     "an alias that holds itself": ("_news/x.md", "---\ntitle: t\nring: &ring [1, *ring]\n---\n"),
     "more than 8 MB": ("_news/x.md", None),
-    "bytes that are not UTF-8": ("_news/x.md", b"---\ntitle: t\nexcerpt: \"abc\xff\"\n---\n"),
+    "bytes that are not UTF-8": ("_news/x.md", b"\xef\xbb\xbf---\ntitle: t\nexcerpt: \"abc\xff\"\n---\n"),
     "a field of the wrong type": ("_news/x.md", "---\ntitle: t\nheat: hot\n---\n"),
     "a typed number past": ("_news/x.md", "---\ntitle: t\nheat: 3000000000\n---\n"),
     "a file name that is not UTF-8": (b"_news/caf\xe9.md", "---\ntitle: t\n---\n"),
