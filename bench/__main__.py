@@ -90,6 +90,9 @@ def _options(parser, *, sizes: str, queries: str, modes: str, rounds: int) -> No
     parser.add_argument("--work", type=Path, default=Path("/tmp/newsgraph-bench"),
                         help="where sites, stores and logs go (sites are kept and reused)")
     parser.add_argument("--out", type=Path, default=None, help="also write the tables (markdown) here")
+    parser.add_argument("--answer-parts-mb", type=int, default=None,
+                        help="the servers' --answer-parts-mb (0: no remembered parts of answers, so "
+                             "every article of an answer is made anew); default: the server's")
 
 
 def _driver(args) -> str:
@@ -153,7 +156,9 @@ def _environment(driver: str, args) -> str:
     return (f"{dt.datetime.now().isoformat(timespec='seconds')}, {platform.python_implementation()} "
             f"{platform.python_version()}, {os.cpu_count()} cores, {stack}, driver {driver} "
             f"(2 connections), server on core 0, driver on core 1, {args.rounds} rounds x "
-            f"{args.duration:g} s, load average before {load[0]:.2f}")
+            f"{args.duration:g} s, load average before {load[0]:.2f}"
+            + ("" if getattr(args, "answer_parts_mb", None) is None
+               else f", --answer-parts-mb {args.answer_parts_mb}"))
 
 
 def _site(work: Path, label: str, n: int) -> Path:
@@ -189,7 +194,8 @@ def _bench_size(label: str, n: int, work: Path, bare: Server, driver: str, wante
     queries: list[Query] | None = None
     for mode in modes:
         server = newsgraph_server(db, work / f"server-{label}-{mode}.log",
-                                  response_cache_mb=64 if mode == "repeated" else 0)
+                                  response_cache_mb=64 if mode == "repeated" else 0,
+                                  answer_parts_mb=args.answer_parts_mb)
         try:
             out["startup_s"].append(server.started)
             out["rss_start_mb"].append(server.rss_mb())

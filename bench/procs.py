@@ -107,15 +107,20 @@ def _healthy(port: int) -> bool:
         return False
 
 
-def newsgraph_server(db: Path, log: Path, *, response_cache_mb: int, reload_interval: float = 0) -> Server:
+def newsgraph_server(db: Path, log: Path, *, response_cache_mb: int, reload_interval: float = 0,
+                     answer_parts_mb: int | None = None) -> Server:
     """``newsgraph serve`` as a user runs it (uvicorn picks uvloop and
     httptools when installed), quiet, with the file watcher off unless
-    ``reload_interval`` says how often to look for a new version."""
+    ``reload_interval`` says how often to look for a new version, and the
+    remembered parts of answers as ``answer_parts_mb`` says (None: the
+    server's default)."""
     port = free_port()
     return Server([str(BIN / "newsgraph"), "serve", "--db", str(db), "--port", str(port),
                    "--log-level", "info" if reload_interval else "warning",
                    "--reload-interval", str(reload_interval),
-                   "--response-cache-mb", str(response_cache_mb)], port, log)
+                   "--response-cache-mb", str(response_cache_mb),
+                   *(["--answer-parts-mb", str(answer_parts_mb)] if answer_parts_mb is not None else [])],
+                  port, log)
 
 
 def baseline_server(log: Path) -> Server:

@@ -43,7 +43,8 @@ def run(args, sizes: list[tuple[str, int]], driver: str) -> dict:
         try:
             for label, db in stores.items():
                 servers[label] = newsgraph_server(db, work / f"scale-{label}-{mode}.log",
-                                                  response_cache_mb=0 if mode != "repeated" else 64)
+                                                  response_cache_mb=0 if mode != "repeated" else 64,
+                                                  answer_parts_mb=args.answer_parts_mb)
                 wait_for_search(servers[label].port)
                 print(f"{mode}: N = {label} up in {servers[label].started:.2f} s", file=sys.stderr)
             names = args.queries.split(",")

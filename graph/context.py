@@ -26,7 +26,7 @@ class Context:
     timed_out: bool = False     # such an answer depends on load: never cache it
     batches: dict = field(default_factory=dict)  # per-request batched lookups (types.batched)
     # The answer goes straight to orjson (HTTP), so the compiled executor may
-    # give remembered parts as pre-serialized orjson.Fragment (graph/compiled.py).
+    # give remembered parts as pre-serialized orjson.Fragment (graph/parts.py).
     fragments: bool = False
     view: View = field(init=False)
 

@@ -22,10 +22,11 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from store.errors import BadQuery
 
 from . import literals
-from .compiled import Compiler, remembered
+from .compiled import Compiler
 from .context import Context
 from .errors import BAD_USER_INPUT, INTERNAL, QUERY_TOO_COMPLEX, TooComplexError, UserInputError
 from .limits import check_cost, check_static, limit_variables
+from .parts import remembered
 from .settings import Settings
 
 log = logging.getLogger("newsgraph")

@@ -16,13 +16,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 
 from .cache import PersistedQueries, ResponseCache
-from .compiled import answer_bytes
 from .context import Context
 from .errors import (PERSISTED_QUERY_NOT_FOUND, QUERY_TOO_COMPLEX, UNAUTHENTICATED, UNAVAILABLE,
                      HttpError)
 from .executor import Executor
 from .negotiation import GRAPHQL_RESPONSE, JSON, negotiate, request_error_status
 from .observe import APQ, BATCH, NOTE, Note, executed, from_cache, refused, worst
+from .parts import answer_bytes, parts_of
 from .settings import Settings
 from .state import DataHolder
 
@@ -326,7 +326,8 @@ class GraphQLHTTP:
         context = Context(model=model, preview=preview, settings=self.settings,
                           now=self.clock.now(), request_id=_request_id(scope), fragments=True)
         body, failed = self.executor.run(prepared, variables, name, context)
-        raw = answer_bytes(body, context.view)  # orjson.Fragment parts: only orjson reads them
+        # orjson.Fragment parts: only orjson reads them
+        raw = answer_bytes(body, parts_of(context.view, self.settings.answer_parts_bytes))
         internal = any(e.get("extensions", {}).get("code") in ("INTERNAL",)
                        for e in body.get("errors", ()))
         # No data because of our own fault is a server error, not a bad request.

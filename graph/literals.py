@@ -17,7 +17,7 @@ and null), block strings, comments, and the literals that shape a plan or
 that a variable would not stand for exactly:
 - directive arguments, and variables' default values;
 - literals inside the selection of an entity whose part of an answer the
-  compiled executor remembers (graph/compiled.py: an Article's
+  compiled executor remembers (graph/parts.py: an Article's
   `related(first: 5)`), since a variable there would stop that;
 - a literal whose type is not a scalar (one value given for a list, a
   value inside a JSON object).

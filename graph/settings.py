@@ -36,6 +36,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     cache_control: str | None = None          # e.g. "public, max-age=60" on GET answers
     response_cache_bytes: int = 64 * 1024 * 1024
+    answer_parts_bytes: int = 32 * 1024 * 1024  # per view: graph/parts.py
     reload_interval: float = 1.0              # seconds between checks of the store file
     log_level: str = "info"
     access_log: str = "text"                  # text (uvicorn's lines), json (graph/observe.py) or off

@@ -144,6 +144,10 @@ def load(paths, db, prune, strict, keep_stale, keymap_file, allow_empty, workers
 @click.option("--response-cache-mb", default=64, show_default=True, type=click.IntRange(min=0),
               envvar="NEWSGRAPH_RESPONSE_CACHE_MB", show_envvar=True,
               help="Memory for cached answers (0 turns the cache off).")
+@click.option("--answer-parts-mb", default=32, show_default=True, type=click.IntRange(min=0),
+              envvar="NEWSGRAPH_ANSWER_PARTS_MB", show_envvar=True,
+              help="Memory per view for the serialized parts of answers showing one article, "
+              "provider, topic or facets (0 turns them off).")
 @click.option("--max-depth", default=Limits.max_depth, show_default=True, type=click.IntRange(min=1),
               envvar="NEWSGRAPH_MAX_DEPTH", show_envvar=True, help="Deepest nesting of a query.")
 @click.option("--max-aliases", default=Limits.max_aliases, show_default=True, type=click.IntRange(min=0),
@@ -183,7 +187,7 @@ def load(paths, db, prune, strict, keep_stale, keymap_file, allow_empty, workers
               envvar="NEWSGRAPH_SHUTDOWN_TIMEOUT", show_envvar=True,
               help="Seconds requests in flight get to finish after SIGTERM or Ctrl-C.")
 def serve(paths, db, host, port, workers, preview_token, cors_origins, introspection, graphiql,
-          cache_control, response_cache_mb, max_depth, max_aliases, max_tokens, max_cost,
+          cache_control, response_cache_mb, answer_parts_mb, max_depth, max_aliases, max_tokens, max_cost,
           max_body_kb, max_batch, max_page, max_conditions, timeout, reload_interval, log_level,
           access_log, metrics, shutdown_timeout):
     """Serve the GraphQL API (and GraphiQL at /graphql).
@@ -230,6 +234,7 @@ def serve(paths, db, host, port, workers, preview_token, cors_origins, introspec
         db=db, host=host, port=port, workers=workers, preview_token=preview_token or None,
         introspection=introspection, graphiql=graphiql, cors_origins=tuple(cors_origins),
         cache_control=cache_control, response_cache_bytes=response_cache_mb * 1024 * 1024,
+        answer_parts_bytes=answer_parts_mb * 1024 * 1024,
         reload_interval=reload_interval, log_level=log_level, access_log=access_log,
         metrics=metrics, shutdown_timeout=shutdown_timeout,
         limits=Limits(max_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens,

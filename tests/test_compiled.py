@@ -4,6 +4,7 @@ gives, and no answer at all (so the reference answers) whenever the
 reference reports an error."""
 from __future__ import annotations
 
+import datetime as dt
 from threading import Lock
 
 import graphql
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from hypothesis_graphql import queries
 
-from graph import compiled
+from graph import arguments, parts
 from graph.context import Context
 from graph.executor import Executor
 from graph.limits import estimate_cost
@@ -241,25 +242,120 @@ def test_plans_are_reused(executor, corpus_model):
     assert len(plans) == 1
 
 
-def test_literals_with_variables_are_coerced_once_per_value(executor, corpus_model, monkeypatch):
-    """`where: {topics: {some: [$t]}}` is coerced by graphql-core once per
-    value of the variables it uses, then remembered: the answers stay the
-    reference's for every value, in any order."""
-    from graph import compiled
+def test_filters_with_variables_inside_are_made_from_a_template(executor, corpus_model, monkeypatch):
+    """`where: {topics: {some: [$t]}, heat: {gte: $h}}` is coerced by
+    graphql-core twice, to make its template (once as is, once with markers
+    for the variables); every later request copies the template with its
+    values: the answers stay the reference's for every value, in any order.
+    A variable left out or null takes the long way."""
     calls = []
-    real = compiled.Arguments._coerce
-    monkeypatch.setattr(compiled.Arguments, "_coerce",
+    real = arguments.Arguments._coerce
+    monkeypatch.setattr(arguments.Arguments, "_coerce",
                         lambda self, variables: calls.append(1) or real(self, variables))
-    query = "query($t: String!, $n: Int) { articles(where: {topics: {some: [$t]}}, first: $n) " \
-            "{ totalCount nodes { id } } }"
+    query = "query($t: String!, $h: Int, $n: Int) { articles(where: {topics: {some: [$t]}, heat: {gte: $h}}, " \
+            "first: $n) { totalCount nodes { id heat } } }"
     topics = sorted(corpus_model.public.by_topic, key=lambda s: -len(corpus_model.public.by_topic[s]))
     a, b = topics[0], topics[1]
     answers = [_same(executor, corpus_model, query, variables)
+               for variables in ({"t": a, "h": 0, "n": 3}, {"t": b, "h": 0, "n": 3}, {"t": a, "h": 0, "n": 3},
+                                 {"t": b, "h": 0, "n": 1}, {"t": a, "h": 10 ** 6, "n": 3})]
+    assert answers[0] == answers[2] != answers[1] != answers[3]
+    assert answers[0]["articles"]["totalCount"] > answers[4]["articles"]["totalCount"] == 0
+    assert len(calls) == 2
+    # $h left out: the long way each time (_same runs the compiled code four times)
+    _same(executor, corpus_model, query, {"t": a, "n": 2})
+    assert len(calls) == 2 + 4
+    _same(executor, corpus_model, query, {"t": a, "h": None, "n": 2})  # null: remembered by its values
+    assert len(calls) == 2 + 4 + 1
+
+
+def test_list_variables_inside_filters_are_coerced_once_per_value(executor, corpus_model, monkeypatch):
+    """A list variable inside a literal gets no template (its conversion looks
+    into it): it is coerced once per value of the variables, then remembered."""
+    calls = []
+    real = arguments.Arguments._coerce
+    monkeypatch.setattr(arguments.Arguments, "_coerce",
+                        lambda self, variables: calls.append(1) or real(self, variables))
+    query = "query($t: [String!], $n: Int) { articles(where: {topics: {some: $t}}, first: $n) " \
+            "{ totalCount nodes { id } } }"
+    topics = sorted(corpus_model.public.by_topic, key=lambda s: -len(corpus_model.public.by_topic[s]))
+    a, b = [topics[0]], [topics[1], topics[2]]
+    answers = [_same(executor, corpus_model, query, variables)
                for variables in ({"t": a, "n": 3}, {"t": b, "n": 3}, {"t": a, "n": 3}, {"t": b, "n": 1})]
     assert answers[0] == answers[2] != answers[1] != answers[3]
-    assert len(calls) == 3  # (a, 3), (b, 3), (b, 1); each answer is compiled four times
-    _same(executor, corpus_model, query, {"t": a})  # $n left out: the long way, every time
-    assert len(calls) == 3 + 4
+    # A list is no key of the memo: each request takes the long way.
+    assert len(calls) == 4 * 4
+
+
+# Leaf variables inside `where` at every kind of place a filter takes them,
+# with values drawn per request: the template made from the first request's
+# values must give the reference's answer for every later one.
+_PLACES = {  # type -> filter fields and operators where it goes
+    "Int": [("heat", ("eq", "ne", "gt", "gte", "lt", "lte", "in", "notIn")),
+            ("quality", ("eq", "gt", "gte", "lt", "lte", "in"))],
+    "String": [("title", ("eq", "ne", "contains", "startsWith", "endsWith", "in", "notIn")),
+               ("type", ("eq", "ne", "in")), ("excerpt", ("contains",))],
+    "DateTime": [("publishedAt", ("eq", "gt", "gte", "lt", "lte"))],
+}
+_VALUES = {
+    "Int": st.integers(-5, 1200) | st.sampled_from([0, 2 ** 31 - 1]),
+    "String": st.sampled_from(["power", "Power", "the", "", "video", "article", "a"]),
+    "DateTime": st.datetimes(timezones=st.just(dt.timezone.utc)).map(lambda d: d.isoformat())
+    | st.just("2020-01-01"),
+}
+
+
+@st.composite
+def _filter_documents(draw):
+    """A listing whose `where` (AND/OR/NOT to depth 2) holds variables, and
+    the variables' (GraphQL type, kind of value) by name."""
+    declared: dict[str, tuple[str, str]] = {}
+
+    def variable(kind: str, graphql_type: str, in_list: bool = False) -> str:
+        # A list's items are non-null: a nullable variable may not stand for one.
+        name = f"v{len(declared)}"
+        declared[name] = (graphql_type + ("!" if in_list else draw(st.sampled_from(["", "!"]))), kind)
+        return "$" + name
+
+    def tree(depth: int) -> str:
+        shape = draw(st.sampled_from(["leaf", "leaf", "topics", "and", "or", "not"] if depth else ["leaf"]))
+        if shape == "leaf":
+            kind = draw(st.sampled_from(sorted(_PLACES)))
+            field, operator = draw(st.sampled_from([(f, o) for f, ops in _PLACES[kind] for o in ops]))
+            listed = operator in ("in", "notIn")
+            value = variable(kind, kind, listed)
+            return f"{{ {field}: {{ {operator}: {f'[{value}]' if listed else value} }} }}"
+        if shape == "topics":
+            return f"{{ topics: {{ {draw(st.sampled_from(['some', 'every', 'none']))}: " \
+                   f"[{variable('topic', 'String', True)}] }} }}"
+        if shape == "not":
+            return f"{{ NOT: {tree(depth - 1)} }}"
+        items = [tree(depth - 1) for _ in range(draw(st.integers(1, 3)))]
+        return f"{{ {shape.upper()}: [{', '.join(items)}] }}"
+
+    where = tree(2)
+    order = draw(st.sampled_from(["", ", orderBy: [{field: HEAT, direction: ASC}]"]))
+    document = (f"query Q({', '.join(f'${n}: {t}' for n, (t, _) in declared.items())}) "
+                f"{{ articles(where: {where}, first: 5{order}) {{ totalCount nodes {{ id heat }} }} }}")
+    return document, declared
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(made=_filter_documents(), data=st.data())
+def test_templates_give_the_reference_answer_for_drawn_values(executor, corpus_model, made, data):
+    document, declared = made
+    topics = st.sampled_from(sorted(corpus_model.public.by_topic)[:20])
+    for _ in range(3):  # the first request makes the template, the next ones use it
+        variables = {}
+        for name, (graphql_type, kind) in declared.items():
+            if not graphql_type.endswith("!") and data.draw(st.integers(0, 9)) == 0:
+                if data.draw(st.booleans()):
+                    continue  # left out
+                variables[name] = None
+            else:
+                variables[name] = data.draw(topics if kind == "topic" else _VALUES[kind])
+        _same(executor, corpus_model, document, variables)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True,
@@ -278,38 +374,36 @@ def test_random_queries(executor, corpus_model, query, preview):
     _same(executor, corpus_model, query, None, preview)
 
 
-class _View:
-    """What answer_bytes uses of a view: its memo and the memo's lock."""
-
-    def __init__(self) -> None:
-        self.cache: dict = {}
-        self.cache_lock = Lock()
+def _parts(budget: int = 1 << 20) -> parts.Parts:
+    return parts.Parts(budget, Lock())
 
 
 def test_whole_answers_of_remembered_parts_are_remembered(executor, corpus_model):
-    view = _View()
+    held = _parts()
     topic = max(corpus_model.public.by_topic, key=lambda slug: len(corpus_model.public.by_topic[slug]))
     query = "query($t: String!) { f: facets(where: {topics: {some: [$t]}}) { total providers { value count } } }"
     fast, result = _both(executor, corpus_model, query, {"t": topic}, fragments=True)
     assert result.errors is None and "Fragment" in repr(fast)
     expected = orjson.dumps({"data": result.data})
-    first = compiled.answer_bytes(fast, view)
+    first = parts.answer_bytes(fast, held)
     assert first == expected
     # The same parts again (remembered by the first request): the same bytes object.
     again, _ = _both(executor, corpus_model, query, {"t": topic}, fragments=True)
     assert again["data"]["f"] is fast["data"]["f"]
-    assert compiled.answer_bytes(again, view) is first
+    assert parts.answer_bytes(again, held) is first
     # The same part under another name is another answer.
     renamed = {"data": {"g": fast["data"]["f"]}}
-    assert compiled.answer_bytes(renamed, view) == expected.replace(b'"f":', b'"g":', 1)
+    assert parts.answer_bytes(renamed, held) == expected.replace(b'"f":', b'"g":', 1)
     # Equal contents in another part object: right bytes, never a stale entry.
     copy = {"data": {"f": orjson.Fragment(orjson.dumps(result.data["f"]))}}
-    assert compiled.answer_bytes(copy, view) == expected
+    assert parts.answer_bytes(copy, held) == expected
     # An entry whose parts are gone may meet a new part at the same id: the
     # parts it holds are compared, so it is never served for another.
     other = orjson.Fragment(b'{"total":0}')
-    view.cache["answers"][("f", id(other))] = ((fast["data"]["f"],), b"stale")
-    assert compiled.answer_bytes({"data": {"f": other}}, view) == b'{"data":{"f":{"total":0}}}'
+    held.entries[("f", id(other))] = ((fast["data"]["f"],), b"stale")
+    assert parts.answer_bytes({"data": {"f": other}}, held) == b'{"data":{"f":{"total":0}}}'
+    # Off: the same bytes, nothing kept.
+    assert parts.answer_bytes(fast, None) == expected
 
 
 def test_facets_parts_are_remembered_no_longer_than_their_facets(executor, corpus_model):
@@ -325,27 +419,57 @@ def test_facets_parts_are_remembered_no_longer_than_their_facets(executor, corpu
     for q in range(FACETS_MEMO_SIZE + 100):  # a filter never asked before, each time
         context = Context(model=corpus_model, preview=False, settings=SETTINGS, now=FROZEN_NOW, fragments=True)
         assert executor.compiled.run(prepared.document, operation, {"q": q}, context) is not None
-    held = [len(memo) for key, memo in corpus_model.public.cache.items()
-            if isinstance(key, tuple) and memo and isinstance(next(iter(memo.values()))[0], ArticleFacets)]
-    assert held and max(held) <= FACETS_MEMO_SIZE, held
+    held = parts.parts_of(corpus_model.public, SETTINGS.answer_parts_bytes)
+    facets = [e for e in held.entries.values() if isinstance(e[0], ArticleFacets)]
+    assert 0 < len(facets) <= FACETS_MEMO_SIZE
+    assert max(held.counts.values()) <= FACETS_MEMO_SIZE
+
+
+def test_remembered_parts_stay_within_their_bytes(executor, corpus_model):
+    """Parts of articles drawn from the whole collection are held within the
+    budget in bytes; a budget of 0 remembers nothing and answers the same."""
+    query = "query($n: Int!, $after: String) { articles(first: $n, after: $after) { " \
+            "pageInfo { endCursor } nodes { id title excerpt url } } }"
+    prepared = executor.prepare(query)
+    operation = executor.operation(prepared, None)
+    answers = {}
+    for budget in (0, 4096, 1 << 20):
+        settings_ = Settings(db=None, answer_parts_bytes=budget)
+        corpus_model.public.cache.pop(parts.Parts, None)
+        got = []
+        after = None
+        for _ in range(6):
+            context = Context(model=corpus_model, preview=False, settings=settings_, now=FROZEN_NOW,
+                              fragments=True)
+            body = executor.compiled.run(prepared.document, operation, {"n": 20, "after": after}, context)
+            raw = parts.answer_bytes(body, parts.parts_of(corpus_model.public, budget))
+            got.append(raw)
+            held = corpus_model.public.cache.get(parts.Parts)
+            if budget == 0:
+                assert held is None and "Fragment" not in repr(body)
+            else:
+                assert 0 < held.held <= budget
+            after = orjson.loads(raw)["data"]["articles"]["pageInfo"]["endCursor"]
+        answers[budget] = got
+    corpus_model.public.cache.pop(parts.Parts, None)
+    assert answers[0] == answers[4096] == answers[1 << 20]
 
 
 def test_only_answers_made_wholly_of_remembered_parts_are_remembered():
-    view = _View()
+    held = _parts()
     part = orjson.Fragment(b'{"id":"x"}')
     for body in ({"data": {"a": part, "n": 1}}, {"data": {"a": part}, "errors": [{"message": "m"}]},
                  {"data": None}, {"data": {}}, {"errors": [{"message": "m"}]}):
-        assert compiled.answer_bytes(body, view) == orjson.dumps(body)
-    assert not view.cache.get("answers")
+        assert parts.answer_bytes(body, held) == orjson.dumps(body)
+    assert not held.entries
 
 
-def test_remembered_whole_answers_stay_within_their_bound(monkeypatch):
-    view = _View()
-    monkeypatch.setattr(compiled, "WHOLE_ANSWERS_BYTES", 100)
-    parts = [orjson.Fragment(orjson.dumps({"id": f"article-{n:03}", "pad": "x" * 20})) for n in range(20)]
+def test_remembered_whole_answers_stay_within_their_bound():
+    held = _parts(budget=100 + 2 * parts.ENTRY_BYTES)
+    answers = [orjson.Fragment(orjson.dumps({"id": f"article-{n:03}", "pad": "x" * 20})) for n in range(20)]
     for _ in range(2):
-        for part in parts:
+        for part in answers:
             body = {"data": {"article": part}}
-            assert compiled.answer_bytes(body, view) == orjson.dumps(body)
-            assert 0 < view.cache["answers_held"] <= 100
-            assert len(view.cache["answers"]) <= 2
+            assert parts.answer_bytes(body, held) == orjson.dumps(body)
+            assert 0 < held.held <= held.budget
+            assert len(held.entries) <= 2
