@@ -9,6 +9,10 @@ version every 0.1 s) and measures:
   save (process start included);
 - **watch**: the same with ``newsgraph load SITE --db STORE --watch``
   running already;
+- **watch, added and removed**: with the watcher running, the seconds from
+  saving a new article file (a copy of one, at its own URL) until the
+  server answers it, and from deleting it until the server answers that
+  there is no such article;
 - **throughput under publishes**: requests per second (``article(id:)``
   and a page of the newest articles, alternating, two connections) for
   ``--stream-seconds`` while the watcher publishes one change a second,
@@ -35,6 +39,8 @@ from .loading import timed_load
 from .procs import BIN, ROOT, newsgraph_server
 
 POLL_SECONDS = 0.01
+# Front-matter keys of an article's own addresses (a copy gets its own).
+URL_KEYS = ("url", "webUrl", "originalUrl", "sourceUrl", "ampUrl", "cdnAmpUrl")
 QUERY = "query($id: ID!) { stats { dataVersion } article(id: $id) { title } }"
 PAGE = "{ articles(first: 20) { nodes { id title url publishedAt provider { name } } } }"
 
@@ -76,13 +82,34 @@ class Article:
     def restore(self) -> None:
         self.path.write_text(self.original, encoding="utf-8")
 
+    def copy(self, marker: str) -> tuple[Path, str, str]:
+        """A new article file beside this one, at its own URLs: its path,
+        id and title."""
+        title = f"Added {marker}"
+        name = f"added-{marker.replace(' ', '-')}"
+        lines = []
+        for line in self.original.split("\n"):
+            key = line.split(":", 1)[0]
+            if key == "title":
+                line = f"title: {json.dumps(title)}"
+            elif key in URL_KEYS:
+                url = json.loads(line.split(":", 1)[1].strip()) if '"' in line else line.split(":", 1)[1].strip()
+                line = f"{key}: {json.dumps(url.rstrip('/') + '/' + name)}"
+            lines.append(line)
+        path = self.path.with_name(f"{name}.md")
+        path.write_text("\n".join(lines), encoding="utf-8")
+        return path, self.id.rsplit("/", 1)[0] + "/" + name, title
 
-def _until_answered(port: int, article: Article, title: str, saved: float, timeout: float = 600) -> float:
-    """Seconds from ``saved`` until the server answers ``title``."""
+
+def _until_answered(port: int, article: Article | str, title: str | None, saved: float,
+                    timeout: float = 600) -> float:
+    """Seconds from ``saved`` until the server answers ``title`` for the
+    article (its id), or no article for None."""
+    ident = article if isinstance(article, str) else article.id
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         while time.perf_counter() - saved < timeout:
-            data = _post(conn, QUERY, {"id": article.id})
+            data = _post(conn, QUERY, {"id": ident})
             if (data["article"] or {}).get("title") == title:
                 return time.perf_counter() - saved
             time.sleep(POLL_SECONDS)
@@ -138,6 +165,22 @@ def watch(port: int, article: Article, edits: int, watcher: Watcher) -> list[flo
         seconds.append(_until_answered(port, article, title, saved))
         time.sleep(1.0)  # past the watcher's debounce, so each save is its own load
     return seconds
+
+
+def watch_added(port: int, article: Article, edits: int) -> tuple[list[float], list[float]]:
+    """Seconds from saving a new article file until the server answers it,
+    and from deleting it until the server answers there is none."""
+    added, removed = [], []
+    for n in range(edits):
+        path, ident, title = article.copy(f"watch {n} {time.time_ns()}")
+        saved = time.perf_counter()
+        added.append(_until_answered(port, ident, title, saved))
+        time.sleep(1.0)
+        path.unlink()
+        saved = time.perf_counter()
+        removed.append(_until_answered(port, ident, None, saved))
+        time.sleep(1.0)
+    return added, removed
 
 
 def _drive(port: int, article: Article, seconds: float, connections: int = 2) -> tuple[int, list[str]]:
@@ -217,6 +260,8 @@ def bench_size(label: str, site: Path, db: Path, work: Path, args) -> dict:
         try:
             out["watch_s"] = watch(server.port, article, args.edits, watcher)
             print(f"{label}: watch to answer {out['watch_s']}", file=sys.stderr)
+            out["added_s"], out["removed_s"] = watch_added(server.port, article, args.edits)
+            print(f"{label}: watch, added to answer {out['added_s']}, removed {out['removed_s']}", file=sys.stderr)
             if args.stream_seconds:
                 out["stream"] = under_publishes(server.port, article, args.stream_seconds, args.rounds)
                 print(f"{label}: under publishes {out['stream']}", file=sys.stderr)
@@ -231,14 +276,17 @@ def bench_size(label: str, site: Path, db: Path, work: Path, args) -> dict:
 
 def table(results: list[dict]) -> str:
     rows = ["| N | store MB | fresh load to answer, s (median; all) | watch to answer, s (median; all) | "
+            "watch, added / removed to answer, s (median; all) | "
             "req/s steady / under 1 publish/s | ratio (>= 0.8) | failed requests |",
-            "|---|---:|---|---|---|---:|---:|"]
+            "|---|---:|---|---|---|---|---:|---:|"]
     for r in results:
         stream = r.get("stream")
         rows.append(
             f"| {r['size']} | {r['store_mb']:,.0f} "
             f"| {statistics.median(r['fresh_s']):.2f}; {', '.join(f'{s:.2f}' for s in r['fresh_s'])} "
             f"| {statistics.median(r['watch_s']):.2f}; {', '.join(f'{s:.2f}' for s in r['watch_s'])} "
+            f"| {statistics.median(r['added_s']):.2f} / {statistics.median(r['removed_s']):.2f}; "
+            f"{', '.join(f'{s:.2f}' for s in r['added_s'])} / {', '.join(f'{s:.2f}' for s in r['removed_s'])} "
             + (f"| {stream['steady_rps']:,.0f} / {stream['publishing_rps']:,.0f} | {stream['ratio']:.2f} "
                f"| {len(stream['failures'])} |" if stream else "| not run | | |"))
     return "\n".join(rows)

@@ -139,8 +139,7 @@ class Provider(Node):
 
     @strawberry.field(name="names", description="Every name articles use for this provider, most used first.")
     def known_names(self) -> list[str]:
-        names = sorted(self.names.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [n for n, _ in names] or [self.name]
+        return list(self.names) or [self.name]
 
     @strawberry.field
     def article_count(self, info: Info) -> int:

@@ -117,7 +117,7 @@ class Provider:
         self.images: list[Image] = []
         self.description = None
         self.extra = None
-        self.names: dict[str, int] = {}  # every name articles give it, with counts
+        self.names: tuple[str, ...] = ()  # every name articles give it, most used first
         self._declared = False
 
 

@@ -19,10 +19,11 @@ so replacing one touches no article that links to it. What the rest of the
 model derives from an article (its providers' names and images, topics'
 names, links, URLs, lists and counts) is summed up in its digest
 (readmodel ``signature``); a patch applies a changed article whose digest
-is the old one's. Anything else (articles added or removed, a digest that
-changed, organisation or topic files, the sites' settings, a compaction
-that replaced segments, many versions at once) raises ``Rebuild`` with the
-reason, and the caller builds the model whole (graph/state.py logs why).
+is the old one's here, and articles added, removed or changed in their
+digest in store/membership.py. What neither can do (organisation or topic
+files, the sites' settings, a compaction that replaced segments, many
+versions at once, and membership.py's own cases) raises ``Rebuild`` with
+the reason, and the caller builds the model whole (graph/state.py logs why).
 """
 from __future__ import annotations
 
@@ -30,10 +31,13 @@ from bisect import bisect_left, insort
 from collections import defaultdict
 from threading import Lock
 
+from . import membership
 from .db import Store
 from .events import Event, is_event
 from .objects import Article, Details, RelatedItem, _base, _date, default_key
 from .people import Person, is_profile
+from .layered import Layered
+from .membership import Rebuild
 from .readmodel import ReadModel, _slug, signature
 from .segments import Manifest, span_of
 from .urls import url_key
@@ -43,10 +47,6 @@ from .view import View
 # at once: the model is built whole.
 MAX_SEGMENTS = 16
 MAX_ARTICLES = 5000
-
-
-class Rebuild(Exception):
-    """The new version cannot be patched in; the message says why."""
 
 
 def patch(model: ReadModel, store: Store, manifest: Manifest | None = None) -> ReadModel:
@@ -72,26 +72,29 @@ def patch(model: ReadModel, store: Store, manifest: Manifest | None = None) -> R
         raise Rebuild("the sites' settings changed")
     if changes.topics or changes.providers or any(t in ("topics", "providers") for t, _ in changes.removed):
         raise Rebuild("organisation or topic files changed")
-    removed = sum(1 for t, _ in changes.removed if t == "articles")
-    if removed:
-        raise Rebuild(f"{removed} articles removed")
-    if len(changes.articles) > MAX_ARTICLES:
-        raise Rebuild(f"{len(changes.articles)} articles changed")
-    pairs = []
     nums = changes.articles.nums
     by_id = model.preview.by_id
+    removed = [by_id[key] for table, key in changes.removed if table == "articles" and key in by_id]
+    if len(changes.articles) + len(removed) > MAX_ARTICLES:
+        raise Rebuild(f"{len(changes.articles) + len(removed)} articles changed")
+    pairs, records = [], []
     for key in sorted(nums, key=nums.__getitem__):
         old = by_id.get(key)
-        if old is None or old.num != nums[key]:
-            raise Rebuild("articles added")
         record = changes.articles[key]
-        if signature(record) != old._sig:
-            raise Rebuild(f"article {key!r} changed what other objects depend on")
+        if old is None or old.num != nums[key] or signature(record) != old._sig:
+            # Added, or a change of what other objects depend on: store/membership.py.
+            if old is not None:
+                removed.append(old)
+            records.append((record, nums[key]))
+            continue
         new = article(model, record, old.num)
-        if default_key(new) != default_key(old):
-            _check_move(model, old)
         new.related_from_all, new.items_all, new.playlists_all = old.related_from_all, old.items_all, old.playlists_all
         pairs.append((old, new))
+    if records or removed:
+        return _reshaped(model, manifest, names, pairs, records, removed)
+    for old, new in pairs:
+        if default_key(new) != default_key(old):
+            _check_move(model, old)
     return _next(model, manifest, names, pairs)
 
 
@@ -156,7 +159,8 @@ def _check_move(model: ReadModel, old: Article) -> None:
         raise Rebuild(f"article {old.id!r} moved and links to local articles")
 
 
-def _next(model: ReadModel, manifest: Manifest, names: tuple, pairs: list) -> ReadModel:
+def _shell(model: ReadModel, manifest: Manifest, names: tuple) -> ReadModel:
+    """The next version: ``model``'s attributes, with the new meta's."""
     new = ReadModel.__new__(ReadModel)
     vars(new).update(vars(model))
     vars(new).pop("_search_index", None)
@@ -165,6 +169,31 @@ def _next(model: ReadModel, manifest: Manifest, names: tuple, pairs: list) -> Re
     new.loaded_at = _date(meta.get("loadedAt"))
     new.lookups = 0
     new.segments = names
+    # The search index of this version is the one its load wrote (its
+    # directory is in the meta: store/searchversions.py), opened by the caller.
+    new.search_index = meta.get("searchIndex")
+    return new
+
+
+def _reshaped(model: ReadModel, manifest: Manifest, names: tuple, pairs: list, records: list,
+              removed: list) -> ReadModel:
+    """The next version when articles were added or removed, or changed
+    what other objects depend on (store/membership.py)."""
+    new = _shell(model, manifest, names)
+    outs, ins = membership.reshaped(model, new, records, removed, pairs, article)
+    if len(outs) + len(ins) > 2 * MAX_ARTICLES:
+        raise Rebuild(f"{len(outs)} articles changed")
+    new.indexes = model.indexes.patched(outs, ins)
+    membership.typed_lists(new, outs, ins)
+    new.preview = membership.view(model.preview, new, outs, ins, _LISTS, _typed)
+    new.public = membership.view(model.public, new, outs, ins, _LISTS, _typed)
+    new.all_articles = new.preview.articles
+    new.records.model = new
+    return new
+
+
+def _next(model: ReadModel, manifest: Manifest, names: tuple, pairs: list) -> ReadModel:
+    new = _shell(model, manifest, names)
     new.all_articles = _replaced(model.all_articles, pairs)
     people = {o.person: n.person for o, n in pairs if o.person is not None}
     events = {o.event: n.event for o, n in pairs if o.event is not None}
@@ -179,9 +208,6 @@ def _next(model: ReadModel, manifest: Manifest, names: tuple, pairs: list) -> Re
     # The one reader of the image's store file, shared by every version
     # made from it; what it resolves (providers) is the same in each.
     new.records.model = new
-    # The search index of this version is the one its load wrote (its
-    # directory is in the meta: store/searchversions.py), opened by the caller.
-    new.search_index = meta.get("searchIndex")
     return new
 
 
@@ -199,18 +225,12 @@ def _view(view: View, model: ReadModel, pairs: list) -> View:
         new.events_by_id = {e.id: e for e in new.events}
         return new
     new.articles = _replaced(view.articles, pairs)
-    new.by_id = dict(view.by_id)
-    new.by_url = dict(view.by_url)
-    for old, made in pairs:
-        new.by_id[made.id] = made
-        for key in map(url_key, old.urls()):
-            if new.by_url.get(key) is old:
-                new.by_url[key] = made
+    # Maps for lookups, in no order anyone reads: the changed keys are
+    # laid over the version before's (store/layered.py), not copied with it.
+    new.by_id = Layered.of(view.by_id).patched(put={made.id: made for _, made in pairs})
+    new.by_url = Layered.of(view.by_url).patched(put={key: made for old, made in pairs for key in map(url_key, old.urls())
+                                                      if view.by_url.get(key) is old})
     moved = [made for old, made in pairs if default_key(old) != default_key(made)]
-    if moved:
-        # Both maps are in the default order, as the build fills them.
-        new.by_id = {a.id: a for a in new.articles}
-        new.by_url = _reordered(new.by_url, moved)
     for name, keys_of in _LISTS:
         lists = dict(getattr(view, name))
         for key in {key for old, _ in pairs for key in keys_of(old)}:
@@ -225,18 +245,6 @@ def _view(view: View, model: ReadModel, pairs: list) -> View:
     new.people_by_id = {p.id: p for p in new.people}
     new.events_by_id = {e.id: e for e in new.events}
     return new
-
-
-def _reordered(by_url: dict, moved: list[Article]) -> dict:
-    """``by_url`` with the keys of the ``moved`` articles (which own their
-    keys alone: patching._check_move) where the default order puts them."""
-    moved_set = set(moved)
-    entries = [(key, owner) for key, owner in by_url.items() if owner not in moved_set]
-    for article in sorted(moved, key=default_key):
-        at = bisect_left(entries, default_key(article), key=lambda entry: default_key(entry[1]))
-        keys = [(key, article) for key in dict.fromkeys(map(url_key, article.urls())) if by_url.get(key) is article]
-        entries[at:at] = keys
-    return dict(entries)
 
 
 def _typed(model: ReadModel, preview: bool) -> tuple[list, list, list]:

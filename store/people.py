@@ -82,8 +82,8 @@ def location_text(value) -> str | None:
 class Person:
     """``article`` is the profile's article; ``affiliation`` a Provider."""
 
-    __slots__ = ("id", "article", "name", "bio", "location", "affiliation", "website", "links",
-                 "followers")
+    __slots__ = ("id", "article", "name", "bio", "location", "affiliation", "affiliation_name", "website",
+                 "links", "followers")
 
     def __init__(self, article, record: dict, affiliation) -> None:
         extra = record.get("extra") or {}
@@ -93,6 +93,8 @@ class Person:
         self.bio = _text(extra.get("bio")) or article.excerpt
         self.location = location_text(extra.get("location"))
         self.affiliation = affiliation
+        ref = record.get("affiliation")
+        self.affiliation_name = ref.get("name") if ref else None  # as the profile gives it
         self.website = _text(extra.get("website"))
         links = [social_link(network, extra[network]) for network in NETWORKS if network in extra]
         self.links: list[SocialLink] = [link for link in links if link is not None]

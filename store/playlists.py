@@ -32,6 +32,18 @@ def candidates(name: str, collection: str, prefix: str) -> list[str]:
     return [prefix + f"{collection}/{stem}", prefix + stem]
 
 
+def named(playlist, names: list[str], url_key) -> set[str]:
+    """Every article id and URL key ``names`` may mean."""
+    prefix = playlist.site.prefix if playlist.site is not None else ""
+    found = set()
+    for name in names:
+        if _SCHEME.match(name):
+            found.add(url_key(name))
+        else:
+            found.update(candidates(name, playlist.collection, prefix))
+    return found
+
+
 def resolve(playlist, names: list[str], by_id: dict, by_url: dict, url_key) -> list:
     """The articles ``names`` name, in their order, each once, never the
     playlist itself."""

@@ -10,7 +10,7 @@ of its names is a provider of its own, sharing the domain, with its own key
 domain one provider whatever names articles give it.
 
 The decision follows the mentions the audience may see (readmodel
-``_Mentions``): published articles decide for every domain they name, so
+``Mentions``): published articles decide for every domain they name, so
 an unpublished article can neither split a domain nor hide a split; a
 domain that only unpublished articles name is decided by theirs.
 """
@@ -37,6 +37,12 @@ def most_used(names: dict[str, int]) -> str:
     return max(names.items(), key=lambda kv: (kv[1], -len(kv[0])))[0]
 
 
+def ordered_names(names: dict[str, int]) -> tuple[str, ...]:
+    """Names, most used first, then by name: what a provider keeps of the
+    counts, so that a version in which only counts moved shares it."""
+    return tuple(name for name, _ in sorted(names.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def split_platform(domain_provider, said, other, make) -> dict[str, object] | None:
     """The per-name providers of ``domain_provider``'s domain when it is a
     platform, by name key; None when it is not. ``said`` holds the mentions
@@ -55,7 +61,7 @@ def split_platform(domain_provider, said, other, make) -> dict[str, object] | No
             if key in found:
                 continue
             provider = make(f"{domain}/{key}")
-            provider.names = names
+            provider.names = ordered_names(names)
             provider.name = most_used(names)
             provider.images = next((mentions.name_images[(domain, name)] for name in names
                                     if (domain, name) in mentions.name_images), [])

@@ -19,25 +19,75 @@ from .events import Event, is_event
 from .objects import (Article, Details, Image, Provider, RelatedItem, Site, Topic, _base, _date,
                       default_key)
 from .people import Person, is_profile
-from .playlists import item_names, resolve as resolve_items
-from .providers import most_used, name_key, split_platform
+from .numbersets import NumberSet
+from .playlists import item_names, named, resolve as resolve_items
+from .providers import most_used, name_key, ordered_names, split_platform
 from .records import Records
-from .urls import url_key
+from .urls import url_digest, url_key
 from .view import View
 
 # Topic names repeat across thousands of articles: slug each once.
 _slug = functools.lru_cache(maxsize=1 << 16)(slugify)
 
 
-class _Mentions:
-    """Provider names and images, and topic names, as articles give them."""
+class Mentions:
+    """Provider names and images, and topic names, as articles give them.
+
+    Kept with the model, so that a patch adding or removing articles
+    (store/membership.py) works out what the model's build would from
+    them: counts are counts, and what the first article says (in number
+    order) is kept with that article's number (``givers``)."""
 
     def __init__(self) -> None:
-        self.domains: set[str] = set()
-        self.names: dict[str, dict[str, int]] = {}       # domain -> name -> count
+        self.domains: dict[str, int] = {}               # domain -> mentions
+        self.names: dict[str, dict[str, int]] = {}       # domain -> name -> count, in the order first given
         self.images: dict[str, list[Image]] = {}        # domain -> the first images given
         self.name_images: dict[tuple[str, str], list[Image]] = {}  # (domain, name) -> the same
         self.topic_names: dict[str, str] = {}           # slug -> the first name given
+        # The number of the article that first gave a name ("n", domain, name),
+        # images ("i", domain; "ni", domain, name) or a topic's name ("t", slug).
+        self.givers: dict[tuple, int] = {}
+        # Givers taken out by a patch while other articles still give the
+        # same: which of those is first is not known (store/membership.py).
+        self.unknown: set[tuple] = set()
+
+
+def mention(said: Mentions, ref: dict, domain: str, base: str | None, num: int) -> None:
+    """Note in ``said`` what provider reference ``ref`` (of the article
+    numbered ``num``, which comes after every article noted before it)
+    says of ``domain``."""
+    said.domains[domain] = said.domains.get(domain, 0) + 1
+    name = ref.get("name")
+    if name:
+        names = said.names.get(domain)
+        if names is None:
+            names = said.names[domain] = {}
+        if name not in names:
+            said.givers[("n", domain, name)] = num
+        names[name] = names.get(name, 0) + 1
+    if ref.get("images"):
+        if domain not in said.images:
+            said.images[domain] = [Image(i, base) for i in ref["images"]]
+            said.givers[("i", domain)] = num
+        if name and (domain, name) not in said.name_images:
+            said.name_images[(domain, name)] = [Image(i, base) for i in ref["images"]]
+            said.givers[("ni", domain, name)] = num
+
+
+def settle(provider: Provider, public: Mentions, hidden: Mentions) -> dict[str, Provider] | None:
+    """Give ``provider`` (its domain's, with what an organisation file says
+    of it) what articles say of it; returns its per-name providers, by name
+    key, when its domain is a platform (store/providers.py)."""
+    known = provider._declared or provider.domain in public.domains
+    said, other = (public, hidden) if known else (hidden, public)
+    names = said.names.get(provider.domain, {})
+    provider.names = ordered_names(names)
+    if not provider._declared and names:
+        # No organization file: the name most articles use, then the first.
+        provider.name = most_used(names)
+    if not provider.images:
+        provider.images = said.images.get(provider.domain, [])
+    return split_platform(provider, said, other, lambda key, d=provider.domain: Provider(d, key))
 
 
 def signature(record: dict) -> int:
@@ -90,6 +140,9 @@ class ReadModel:
             provider.description = record.get("description")
             provider.extra = record.get("extra") or None
             provider._declared = True
+        # What the organisation files say, before articles say more (settle).
+        self.organisations = {key: (p.name, p.images, p.description, p.extra)
+                              for key, p in self.providers.items()}
         for record in snapshot.topics.values():
             topic = self._topic(record["name"])
             topic.name = record["name"]
@@ -102,7 +155,7 @@ class ReadModel:
         # What articles say about providers and topics, kept apart by whether
         # the article is published: the public may see only what published
         # ones say; unpublished ones describe only what no published one names.
-        self._said = {True: _Mentions(), False: _Mentions()}
+        self.mentions = {True: Mentions(), False: Mentions()}
         # Typed views of some articles, in the default order once sorted:
         # people (with the name each gives its affiliation, until platforms
         # are known), events, and playlists with their items' names.
@@ -120,19 +173,11 @@ class ReadModel:
         for key in sorted(nums, key=nums.__getitem__):
             articles.append(self._article(table[key], details, related, nums[key]))
         articles.sort(key=default_key)
-        public, hidden = self._said[True], self._said[False]
+        public, hidden = self.mentions[True], self.mentions[False]
         # Platforms' providers per name, by domain then name key.
         self._platforms: dict[str, dict[str, Provider]] = {}
         for provider in list(self.providers.values()):
-            known = provider._declared or provider.domain in public.domains
-            said, other = (public, hidden) if known else (hidden, public)
-            provider.names = said.names.get(provider.domain, {})
-            if not provider._declared and provider.names:
-                # No organization file: the name most articles use, then the first.
-                provider.name = most_used(provider.names)
-            if not provider.images:
-                provider.images = said.images.get(provider.domain, [])
-            per_name = split_platform(provider, said, other, lambda key, d=provider.domain: Provider(d, key))
+            per_name = settle(provider, public, hidden)
             if per_name:
                 self._platforms[provider.domain] = per_name
                 self.providers.update((p.key, p) for p in per_name.values())
@@ -147,7 +192,6 @@ class ReadModel:
         for slug, topic in self.topics.items():
             if not topic._declared and slug in public.topic_names:
                 topic.name = public.topic_names[slug]
-        del self._said
         self.all_articles = articles
 
         # Each URL's key once: the views index the same keys, and related
@@ -174,8 +218,15 @@ class ReadModel:
                     referrers.setdefault(target, []).append(article.num)
         for target, found in referrers.items():
             target.related_from_all = tuple(found)
+        # Digests of the URLs related items link to: a patch that puts an
+        # article at one of them is built whole (store/membership.py).
+        self.linked_urls = NumberSet(map(url_digest, related_keys.values()))
 
         self.playlists: list[Article] = []  # those whose items name articles, in the default order
+        # The ids and URL keys playlists' items may mean, whether they name
+        # an article or not (store/membership.py).
+        self.playlist_names = frozenset(name for playlist, names in self._playlists
+                                        for name in named(playlist, names, url_key))
         if self._playlists:
             by_id = {article.id: article for article in articles}
             for playlist, names in self._playlists:
@@ -259,25 +310,14 @@ class ReadModel:
             topic = self.topics[slug] = Topic(slug, name)
         return topic
 
-    def _provider_ref(self, ref: dict | None, said: _Mentions, base: str | None = None) -> Provider | None:
+    def _provider_ref(self, ref: dict | None, said: Mentions, base: str | None, num: int) -> Provider | None:
         """The provider ``ref`` names, noting in ``said`` what it says of it.
         Called for every related item too (seven per article)."""
         domain = ref.get("domain") if ref else None
         if not domain:
             return None
         provider = self._provider(domain)
-        said.domains.add(domain)
-        name = ref.get("name")
-        if name:
-            names = said.names.get(domain)
-            if names is None:
-                names = said.names[domain] = {}
-            names[name] = names.get(name, 0) + 1
-        if ref.get("images"):
-            if domain not in said.images:
-                said.images[domain] = [Image(i, base) for i in ref["images"]]
-            if name and (domain, name) not in said.name_images:
-                said.name_images[(domain, name)] = [Image(i, base) for i in ref["images"]]
+        mention(said, ref, domain, base, num)
         return provider
 
     def _article(self, record: dict, details: bool, related: dict, num: int) -> Article:
@@ -287,26 +327,27 @@ class ReadModel:
         article = Article(record, site)
         article.num = num
         article._sig = signature(record)
-        said = self._said[article.visible]
-        article.provider = self._provider_ref(record.get("provider"), said, base)
+        said = self.mentions[article.visible]
+        article.provider = self._provider_ref(record.get("provider"), said, base, num)
         topics = []
         for name in record.get("topics") or ():
             topic = self._topic(name)
-            if article.visible:
-                said.topic_names.setdefault(topic.slug, name)
+            if topic.slug not in said.topic_names:
+                said.topic_names[topic.slug] = name
+                said.givers[("t", topic.slug)] = num
             if topic not in topics:
                 topics.append(topic)
         article.topics = topics
         article.topic_slugs = frozenset(t.slug for t in topics)
         items = record.get("related") or ()
         provider_ref = self._provider_ref
-        providers = [provider_ref(r.get("provider"), said, base) for r in items]
+        providers = [provider_ref(r.get("provider"), said, base, num) for r in items]
         related[article] = ([r.get("url") for r in items], providers,
                             [(r.get("provider") or {}).get("name") for r in items])
         article.related_count = len(items)
         if is_profile(record):
             ref = record.get("affiliation")
-            article.person = Person(article, record, self._provider_ref(ref, said, base))
+            article.person = Person(article, record, self._provider_ref(ref, said, base, num))
             self.people.append((article.person, ref and ref.get("name")))
         if is_event(record):
             article.event = Event(article, record)

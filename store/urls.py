@@ -3,8 +3,14 @@ articles by and related items find their targets with."""
 from __future__ import annotations
 
 import re
+import zlib
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+
+
+def url_digest(key: str) -> int:
+    """A 32-bit digest of a URL key, for sets of many keys kept small."""
+    return zlib.crc32(key.encode())
 
 
 def url_key(url: str) -> str:

@@ -47,6 +47,7 @@ class View:
         providers: dict[str, Provider] = {d: p for d, p in model.providers.items() if p._declared}
         topics: dict[str, Topic] = {s: t for s, t in model.topics.items() if t._declared}
         related_count = 0
+        refs: defaultdict[str, int] = defaultdict(int)
         for article in articles:
             for key in url_keys[article]:
                 self.by_url.setdefault(key, article)
@@ -65,9 +66,17 @@ class View:
             for provider in related[article][1]:
                 if provider is not None:
                     providers.setdefault(provider.key, provider)
+                    refs[provider.key] += 1
             if article.person is not None and article.person.affiliation is not None:
                 providers.setdefault(article.person.affiliation.key, article.person.affiliation)
+                refs[article.person.affiliation.key] += 1
+            if article.provider is not None:
+                refs[article.provider.key] += 1
         self.related_count = related_count
+        # How often this audience's articles name each provider (their own,
+        # their related items', profiles' affiliations): a patch keeps the
+        # providers named (store/membership.py).
+        self.provider_refs = dict(refs)
         self.providers = dict(sorted(providers.items()))
         self.topics = dict(sorted(topics.items()))
         self.provider_counts = {key: len(items) for key, items in self.by_provider.items()}

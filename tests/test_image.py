@@ -105,7 +105,8 @@ def topic_facts(t: Topic) -> dict:
 def view_facts(view) -> dict:
     ids = lambda index: {key: [a.id for a in items] for key, items in index.items()}  # noqa: E731
     return {"preview": view.preview, "articles": [a.id for a in view.articles],
-            "by_id": list(view.by_id), "by_url": {k: a.id for k, a in view.by_url.items()},
+            # Maps for lookups: their order means nothing (a patch lays keys over them).
+            "by_id": sorted(view.by_id), "by_url": {k: view.by_url[k].id for k in sorted(view.by_url)},
             "by_topic": ids(view.by_topic), "by_provider": ids(view.by_provider),
             "by_type": ids(view.by_type), "by_collection": ids(view.by_collection),
             "by_site": ids(view.by_site), "sites": list(view.sites), "by_domain": ids(view.by_domain),
@@ -114,7 +115,19 @@ def view_facts(view) -> dict:
             "providers": {d: provider_facts(p) for d, p in view.providers.items()},
             "topics": {s: topic_facts(t) for s, t in view.topics.items()},
             "provider_counts": view.provider_counts, "topic_counts": view.topic_counts,
-            "related_count": view.related_count}
+            "related_count": view.related_count, "provider_refs": dict(sorted(view.provider_refs.items())),
+            "site_collections": {name: [(c.name, c.title, c.declared) for c in found]
+                                 for name, found in view.site_collections.items()}}
+
+
+def mention_facts(said) -> dict:
+    """What a model keeps of what articles say (readmodel Mentions), for
+    the patches that add and remove articles."""
+    return {"domains": dict(sorted(said.domains.items())),
+            "names": {d: list(names.items()) for d, names in sorted(said.names.items())},
+            "images": {d: [_image(i) for i in images] for d, images in sorted(said.images.items())},
+            "name_images": {k: [_image(i) for i in images] for k, images in sorted(said.name_images.items())},
+            "topic_names": dict(sorted(said.topic_names.items())), "givers": dict(sorted(said.givers.items()))}
 
 
 def _same(mine, theirs, what: str) -> None:
@@ -127,10 +140,12 @@ def assert_same_model(mine: ReadModel, slow: ReadModel) -> None:
     """``mine`` (from an image) holds what ``slow`` (built from the store) holds."""
     assert [a.id for a in mine.all_articles] == [a.id for a in slow.all_articles]
     assert (mine.data_version, mine.loaded_at) == (slow.data_version, slow.loaded_at)
-    _same({d: provider_facts(p) for d, p in mine.providers.items()},
-          {d: provider_facts(p) for d, p in slow.providers.items()}, "providers")
-    _same({s: topic_facts(t) for s, t in mine.topics.items()},
-          {s: topic_facts(t) for s, t in slow.topics.items()}, "topics")
+    # The model's maps are keyed in the order articles first named each key,
+    # which nothing reads (the views' are sorted): compared by key.
+    _same({d: provider_facts(p) for d, p in sorted(mine.providers.items())},
+          {d: provider_facts(p) for d, p in sorted(slow.providers.items())}, "providers")
+    _same({s: topic_facts(t) for s, t in sorted(mine.topics.items())},
+          {s: topic_facts(t) for s, t in sorted(slow.topics.items())}, "topics")
     _same({n: site_facts(s) for n, s in mine.sites.items()},
           {n: site_facts(s) for n, s in slow.sites.items()}, "sites")
     _same([person_facts(p) for p in mine.people], [person_facts(p) for p in slow.people], "people")
@@ -140,6 +155,8 @@ def assert_same_model(mine: ReadModel, slow: ReadModel) -> None:
         _same(lazy(a), lazy(b), f"details of {a.id}")
     for preview in (False, True):
         _same(view_facts(mine.view(preview)), view_facts(slow.view(preview)), f"view preview={preview}")
+    for side in (True, False):
+        _same(mention_facts(mine.mentions[side]), mention_facts(slow.mentions[side]), f"mentions of side {side}")
 
 
 def assert_linked_within(model: ReadModel) -> None:

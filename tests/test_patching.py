@@ -239,27 +239,27 @@ def _reason(model: ReadModel, store: Store) -> str:
     return str(caught.value)
 
 
-def test_an_added_or_removed_article_is_built_whole(small):
+def test_an_article_sharing_a_url_is_built_whole(small):
+    """An added article at a URL another gives: which of them owns it
+    depends on both."""
     sites, store, model = small
     article = next(a for a in model.all_articles if _editable(a))
     path = _file(article)
     shutil.copy(path, path.with_name("a-new-one.md"))
     assert load(store, sites, compact=False).added["article"] == 1
-    assert _reason(model, store) == "articles added"
-    model = ReadModel(store.read())
-    os.unlink(path)
-    assert load(store, sites, compact=False, prune=True).removed["article"] == 1
-    assert _reason(model, store) == "1 articles removed"
+    assert _reason(model, store) == "article 'news/a-new-one' shares a URL with another"
 
 
-def test_an_article_naming_another_provider_is_built_whole(small):
+def test_an_article_renaming_a_provider_is_built_whole(small):
+    """A name only it gives, on a domain named by other articles too: the
+    provider's names change, which every article naming it shows."""
     sites, store, model = small
     article = next(a for a in model.all_articles
                    if _editable(a) and a.provider is not None and "  name:" in _file(a).read_text())
     path = _file(article)
     path.write_text(path.read_text().replace("  name:", "  name: Someone Else #", 1))
     assert load(store, sites, compact=False).updated["article"] == 1
-    assert "changed what other objects depend on" in _reason(model, store)
+    assert _reason(model, store) == f"what articles say of provider {article.provider.domain} changes"
 
 
 def test_a_compacted_store_is_built_whole_and_the_server_says_so(small, caplog):
@@ -340,3 +340,176 @@ def test_a_version_replaced_by_a_patch_is_freed_without_a_collection(small):
             gc.enable()
         assert _post(client, '{ stats { dataVersion } }', None, False).json()["data"]["stats"]["dataVersion"] \
             == holder.model.data_version
+
+
+# --- articles added and removed -------------------------------------------------------------
+
+NEW_ARTICLE = """---
+title: "Added by a patch"
+excerpt: "An article the first version did not have."
+publishedDateTime: 2021-03-04T05:06:07Z
+webUrl: "https://brand-new-outlet.example/added-by-a-patch"
+type: article
+published: true
+provider:
+  name: Brand New Outlet
+  domain: brand-new-outlet.example
+  images:
+    - url: "https://brand-new-outlet.example/logo.png"
+topics:
+  - Power Apps
+  - A Topic Never Seen
+---
+Patched rebuilt body.
+"""
+
+
+def _removable(model: ReadModel, article) -> bool:
+    """A plain public article: no links to or from it, in no playlist."""
+    return (article.visible and _editable(article) and not article.related_from_all and not article.related
+            and not article.playlists_all and not article.items_all and article.person is None)
+
+
+@pytest.fixture(scope="module")
+def reshaped(tmp_path_factory) -> dict:
+    """A store of the corpus and its model; then, as one more segment: an
+    article added (with a provider and a topic no article named), one
+    removed, an unpublished one published, one given another type; then,
+    as one more, the added one removed again (its provider and its topic
+    named by nothing) and the published one unpublished."""
+    folder = tmp_path_factory.mktemp("reshaping")
+    sites = _site(folder)
+    store = Store(folder / "news.json")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(compaction, "IMAGE_MIN_ARTICLES", 0)
+        assert load(store, sites).ok
+    first = read_model(store)
+    search.index_for(first)
+    removable = [a for a in first.all_articles if _removable(first, a)]
+    gone, retyped = removable[len(removable) // 2], removable[-1]
+    flipped = next(a for a in first.all_articles if not a.visible and _editable(a)
+                   and "\npublished: false" in _file(a).read_text(encoding="utf-8"))
+    added = _file(retyped).with_name("added-by-a-patch.md")
+    added.write_text(NEW_ARTICLE, encoding="utf-8")
+    os.unlink(_file(gone))
+    flip = _file(flipped)
+    flip.write_text(flip.read_text(encoding="utf-8").replace("\npublished: false", "\npublished: true", 1),
+                    encoding="utf-8")
+    _set(_file(retyped), "type", "video")
+    report = load(store, sites, compact=False, prune=True)
+    assert report.ok and report.added["article"] == 1 and report.removed["article"] == 1, report
+    second = ReadModel(store.read())
+    added_id = next(a.id for a in second.all_articles if a.title == "Added by a patch")
+    os.unlink(added)
+    flip.write_text(flip.read_text(encoding="utf-8").replace("\npublished: true", "\npublished: false", 1),
+                    encoding="utf-8")
+    assert load(store, sites, compact=False, prune=True).removed["article"] == 1
+    return {"store": store, "first": first, "second": second, "third": ReadModel(store.read()),
+            "added": added_id, "gone": gone.id, "flipped": flipped.id, "retyped": retyped.id}
+
+
+def _version(store: Store, n: int):
+    """The manifest of the store's ``n``th version (1: its first segment alone)."""
+    manifest = store.manifest()
+    return type(manifest)(dict(manifest.meta), manifest.segments[:n])
+
+
+@pytest.fixture(scope="module")
+def grown(reshaped) -> ReadModel:
+    """The first model patched with the second version."""
+    store = reshaped["store"]
+    manifest = store.manifest()
+    segments = manifest.segments[:2]
+    meta = store.read_segments(segments[1:]).meta
+    model = patch(reshaped["first"], store, type(manifest)(meta, segments))
+    model._search_index = searchversions.open_for(store, model)
+    return model
+
+
+def test_added_and_removed_articles_are_patched_in(reshaped, grown):
+    second = reshaped["second"]
+    assert grown.data_version == second.data_version != reshaped["first"].data_version
+    assert_same_model(grown, second)
+    assert_linked_within(grown)
+    assert "brand-new-outlet.example" in grown.public.providers
+    assert grown.public.topic_counts["a-topic-never-seen"] == 1
+    assert reshaped["gone"] not in grown.preview.by_id and reshaped["flipped"] in grown.public.by_id
+    assert grown.preview.by_id[reshaped["retyped"]].type == "video"
+
+
+def test_a_patch_that_adds_shares_what_it_does_not_touch(reshaped, grown):
+    first = reshaped["first"]
+    changed = {reshaped[k] for k in ("added", "gone", "flipped", "retyped")}
+    kept = [a for a in first.all_articles if a.id not in changed]
+    assert sum(grown.preview.by_id[a.id] is a for a in kept) == len(kept)
+    assert all(grown.providers[key] is p for key, p in first.providers.items() if key in grown.providers)
+    assert all(grown.topics[slug] is t for slug, t in first.topics.items())
+
+
+def test_removing_again_patches_back(reshaped, grown):
+    """The added article removed: its provider and topic go with it (no
+    other article names them), and the published one is hidden again."""
+    third = reshaped["third"]
+    model = patch(grown, reshaped["store"])
+    assert_same_model(model, third)
+    assert_linked_within(model)
+    assert "brand-new-outlet.example" not in model.providers and "a-topic-never-seen" not in model.topics
+    assert reshaped["flipped"] not in model.public.by_id
+
+
+def test_the_first_model_patched_twice_at_once(reshaped):
+    assert_same_model(patch(reshaped["first"], reshaped["store"]), reshaped["third"])
+
+
+@pytest.fixture(scope="module")
+def grown_clients(reshaped, grown):
+    limits = Limits(max_cost=200_000)
+    store = reshaped["store"]
+    with make_client(DataHolder(store, model=grown), limits=limits) as mine, \
+            make_client(DataHolder(store, model=reshaped["second"]), limits=limits) as theirs:
+        yield mine, theirs
+
+
+GROWN_QUERIES = [
+    ("sidebars", """{ providers(first: 100) { totalCount nodes { key name names articleCount images { url } } }
+        new: providers(where: {domain: {eq: "brand-new-outlet.example"}}) { totalCount nodes { key name articleCount } }
+        topics(first: 100) { totalCount nodes { slug name articleCount } }
+        stats { articles providers topics } }""", None),
+    ("facets", """{ facets { total topics { value label count } providers { value label count }
+        types { value count } months { value count } sites { value count } collections { value count } } }""", None),
+    ("pages", """{ articles(first: 40, orderBy: [{field: PUBLISHED_AT, direction: DESC}]) { totalCount
+        nodes { id title type provider { key name names } topics { slug name } } } }""", None),
+    ("by provider and topic", """{ a: articles(where: {provider: {domain: {eq: "brand-new-outlet.example"}}}) {
+        totalCount nodes { id title } }
+      b: articles(where: {topics: {some: ["a-topic-never-seen"]}}) { totalCount nodes { id } }
+      c: articles(where: {type: {eq: "video"}}) { totalCount } }""", None),
+    ("searched", """{ search(query: "patched rebuilt", first: 20) { totalCount edges { node { id title } } } }""", None),
+]
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["public", "preview"])
+@pytest.mark.parametrize("name, query, variables", QUERIES + GROWN_QUERIES,
+                         ids=[case[0] for case in QUERIES + GROWN_QUERIES])
+def test_the_grown_model_answers_as_the_fresh_one(grown_clients, reshaped, name, query, variables, preview):
+    mine, theirs = grown_clients
+    second = reshaped["second"]
+    public = second.public
+    linked = next(a for a in public.articles if any(map(public.related_target, a.related)))
+    provider = max(public.providers.values(), key=lambda p: len(public.by_provider.get(p.key, ())))
+    samples = {"linked": linked.id, "target": next(filter(None, map(public.related_target, linked.related))).id,
+               "url": linked.url, "hidden": next(a for a in second.preview.articles if not a.visible).id,
+               "featured": next(a for a in public.articles if a.featured_content and a.extra).id,
+               "domain": provider.domain, "name": provider.name, "key": provider.key, "topic": "a-topic-never-seen"}
+    variables = _fill(variables, samples) if variables else None
+    ours, reference = _post(mine, query, variables, preview), _post(theirs, query, variables, preview)
+    assert reference.status_code == 200 and "errors" not in reference.json(), reference.text[:500]
+    if "search(" in query:
+        assert _hits(ours.json()) == _hits(reference.json()), f"{name}: the patched model finds others"
+        return
+    assert ours.content == reference.content, f"{name}: the patched model answers differently"
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["public", "preview"])
+def test_every_page_of_the_grown_model_is_the_fresh_ones(grown_clients, reshaped, preview):
+    mine, theirs = grown_clients
+    assert same_pages(mine, theirs, preview) == [a.id for a in reshaped["second"].view(preview).articles]
