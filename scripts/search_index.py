@@ -65,7 +65,7 @@ for k in range(3):
     temp, done = f"{WORK}/patching-{k}", f"{WORK}/patched-{k}"
     started = clock()
     searchversions._link(source, temp)
-    searchindex.patch(temp, {key}, searchindex.record_documents(snapshot, [key]))
+    searchindex.patch(temp, {snapshot.articles.nums[key]}, searchindex.record_documents(snapshot, [key]))
     searchversions._sync_tree(temp)
     os.rename(temp, done)
     searchversions._sync(WORK)

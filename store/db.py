@@ -62,6 +62,9 @@ class RecordTable(MutableMapping):
         # The hash each changed or dropped key had when read (None: it was
         # not there): what the data version's sum takes out (Snapshot.seal).
         self.before: dict[str, str | None] = {}
+        # The number each removed key had when read: what the search index
+        # deletes (it knows articles by number alone).
+        self.gone: dict[str, int] = {}
 
     def __getitem__(self, key: str) -> dict:
         item = self._items[key]
@@ -99,11 +102,12 @@ class RecordTable(MutableMapping):
         self._items = items
         self.nums = nums
         self.next_num = max(next_num, max(nums.values(), default=0) + 1)
-        self.changed, self.dropped, self.before = set(), set(), {}
+        self.changed, self.dropped, self.before, self.gone = set(), set(), {}, {}
 
     def __delitem__(self, key: str) -> None:
         if key not in self.before:
             self.before[key] = self.hash_of(key)
+        self.gone.setdefault(key, self.nums[key])
         del self._items[key]
         del self.nums[key]
         self.dropped.add(key)
@@ -182,6 +186,7 @@ class Snapshot:
     def forget_changes(self) -> None:
         for table in (self.articles, self.topics, self.providers, self.files):
             table.changed, table.dropped, table.before = set(), set(), {}
+        self.articles.gone = {}
 
     @property
     def data_version(self) -> str:

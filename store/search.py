@@ -145,7 +145,8 @@ def search(view, text: str, where: dict | None = None, now=None, fuzzy: bool = T
     tree = parse(text)
     if tree is None:
         return Found(parts, None, [])
-    conditions, rest = searchfilter.split(where, now)
+    by_id = view.by_id
+    conditions, rest = searchfilter.split(where, now, lambda ident: getattr(by_id.get(ident), "num", None))
     keep = None
     if rest:
         from .planner import matching  # the planner imports this module for its text filter

@@ -3,10 +3,10 @@
 A search narrowed by ``where`` is fastest when the engine drops the hits
 that fail it before they are ranked, counted and mapped to articles. The
 conditions on values the index holds as raw terms or fast fields (ids,
-type, collection, provider domain, topics, tags, site name, publication,
-images, related items, quality, heat, dates, and nested text searches)
-become conditions
-of our own here, which store/search.py turns into tantivy queries; the
+as the articles' numbers; type, collection, provider domain, topics,
+tags, site name, publication, images, related items, quality, heat,
+dates, and nested text searches) become conditions of our own here,
+which store/search.py turns into tantivy queries; the
 rest (substring tests, provider names, anything new) stays a ``where``
 that the planner tests on each hit (store/planner.py). A
 part under OR or NOT goes to the engine only when all of it can.
@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Callable
 
 from loaders.normalize import slugify
 
 from .errors import BadQuery
 from .predicates import parse_duration
 
-RAW_FIELDS = ("id", "type", "collection", "domain", "topic", "tag", "site")
+RAW_FIELDS = ("type", "collection", "domain", "topic", "tag", "site")
 FLAG_FIELDS = ("visible", "images", "related")
 INT_FIELDS = ("quality", "heat")
 
@@ -62,13 +63,19 @@ class Text:
     query: str
 
 
-_STRING_FIELDS = {"id": "id", "type": "type", "collection": "collection"}
+_STRING_FIELDS = {"type": "type", "collection": "collection"}
 _FLAGS = {"published": "visible", "hasImages": "images", "hasRelated": "related"}
 
 
-def split(where: dict | None, now: dt.datetime | None) -> tuple[list, dict | None]:
+def _unknown(ident: str) -> None:
+    return None
+
+
+def split(where: dict | None, now: dt.datetime | None,
+          number_of: Callable[[str], int | None] = _unknown) -> tuple[list, dict | None]:
     """(conditions the engine tests, the rest of ``where`` or None): both
-    must hold."""
+    must hold. ``number_of`` gives the number of the article of an id (None:
+    no article of the view has it): the index knows articles by number."""
     if not where:
         return [], None
     conditions: list = []
@@ -76,13 +83,13 @@ def split(where: dict | None, now: dt.datetime | None) -> tuple[list, dict | Non
     for key, spec in where.items():
         if spec is None:
             continue
-        condition = _condition(key, spec, now)
+        condition = _condition(key, spec, now, number_of)
         if condition is not None:
             conditions.append(condition)
         elif key == "AND" and isinstance(spec, list):
             left = []
             for part in spec:
-                inner, remaining = split(part, now)
+                inner, remaining = split(part, now, number_of)
                 conditions.extend(inner)
                 if remaining:
                     left.append(remaining)
@@ -93,14 +100,17 @@ def split(where: dict | None, now: dt.datetime | None) -> tuple[list, dict | Non
     return conditions, rest or None
 
 
-def _whole(where: dict | None, now) -> object | None:
+def _whole(where: dict | None, now, number_of) -> object | None:
     """``where`` as one condition, or None when any part of it is not the
     engine's."""
-    conditions, rest = split(where, now)
+    conditions, rest = split(where, now, number_of)
     return None if rest else AllOf(tuple(conditions))
 
 
-def _condition(key: str, spec, now) -> object | None:
+def _condition(key: str, spec, now, number_of) -> object | None:
+    if key == "id":
+        condition = _strings("num", spec)
+        return None if condition is None else _numbered(condition, number_of)
     if key in _STRING_FIELDS:
         return _strings(_STRING_FIELDS[key], spec)
     if key in _FLAGS:
@@ -129,10 +139,10 @@ def _condition(key: str, spec, now) -> object | None:
     if key == "text":
         return Text(spec) if isinstance(spec, str) else None
     if key == "OR" and isinstance(spec, list):
-        parts = [_whole(part, now) for part in spec]
+        parts = [_whole(part, now, number_of) for part in spec]
         return None if any(p is None for p in parts) else AnyOf(tuple(parts))
     if key == "NOT" and isinstance(spec, dict):
-        part = _whole(spec, now)
+        part = _whole(spec, now, number_of)
         return None if part is None else Not(part)
     return None
 
@@ -171,15 +181,16 @@ def _ints(field: str, spec) -> object | None:
         [x for op in ("in", "notIn") for x in live.get(op, ())]
     if not all(type(v) is int for v in values):
         return None
+    # A fast field alone (store/searchindex.py): each value is a range of one.
     parts: list = []
     if "eq" in live:
-        parts.append(Term(field, (live["eq"],)))
+        parts.append(Range(field, live["eq"], live["eq"]))
     if "in" in live:
-        parts.append(Term(field, tuple(live["in"])))
+        parts.append(AnyOf(tuple(Range(field, v, v) for v in live["in"])))
     if "ne" in live:
-        parts.append(Not(Term(field, (live["ne"],))))
+        parts.append(Not(Range(field, live["ne"], live["ne"])))
     if "notIn" in live:
-        parts.append(Not(Term(field, tuple(live["notIn"]))))
+        parts.append(Not(AnyOf(tuple(Range(field, v, v) for v in live["notIn"]))))
     for op, bound in (("gt", "lower"), ("gte", "lower"), ("lt", "upper"), ("lte", "upper")):
         if op in live:
             inclusive = op.endswith("e")
@@ -215,6 +226,15 @@ def _dates(spec, now) -> object | None:
         if op in bounds:
             parts.append(Range("published", None, bounds[op], include_upper=op == "lte"))
     return AllOf(tuple(parts))
+
+
+def _numbered(condition, number_of) -> object:
+    """``condition`` (an id's, of terms) on the numbers of the articles named."""
+    if type(condition) is Term:
+        return Term(condition.field, tuple(n for n in map(number_of, condition.values) if n is not None))
+    if type(condition) is Not:
+        return Not(_numbered(condition.part, number_of))
+    return AllOf(tuple(_numbered(part, number_of) for part in condition.parts))
 
 
 def _names(field: str, spec, key) -> object | None:

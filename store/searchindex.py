@@ -9,7 +9,11 @@ values its filters test, as raw terms and fast fields, so that ``where``
 conditions narrow a search inside the engine (store/searchfilter.py says
 which). One text field rather than one per part: a word costs two
 postings lookups, and a typo one automaton, whose build is most of a typo
-match's cost (bench/README.md).
+match's cost (bench/README.md). A value nearly every article has its own
+of (quality, heat, the date) is a fast field alone, never a term: each
+distinct term costs the build a dictionary entry and a postings list, and
+such terms were half of the build's time. An
+article is deleted, excluded and narrowed to by its number.
 Published and unpublished articles are two indexes (``Part``), so that an
 unpublished article never shapes a public score: BM25 counts the
 documents of its index.
@@ -22,6 +26,7 @@ life (store/db.py).
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import re
@@ -37,7 +42,7 @@ from .searchsyntax import All, Node, Phrase, Prefix, Word
 
 # Of the schema, the analyzer and the documents: an index of another format
 # is never patched, but made anew.
-FORMAT = 2
+FORMAT = 3
 # A word in the title scores its BM25 in the title this many times, on top
 # of its BM25 in the text (which holds the title too).
 TITLE_BOOST = 3.0
@@ -88,14 +93,15 @@ def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     for field in ("title", "text"):
         builder.add_text_field(field, tokenizer_name=ANALYZER)
+    # The number is also a term: what an article is deleted and excluded by.
     builder.add_unsigned_field("num", indexed=True, fast=True)
     for field in searchfilter.RAW_FIELDS:
         builder.add_text_field(field, tokenizer_name="raw")
     for field in searchfilter.FLAG_FIELDS:
         builder.add_boolean_field(field, indexed=True)
     for field in searchfilter.INT_FIELDS:
-        builder.add_integer_field(field, indexed=True, fast=True)
-    builder.add_float_field("published", indexed=True, fast=True)
+        builder.add_integer_field(field, fast=True)
+    builder.add_float_field("published", fast=True)
     return builder.build()
 
 
@@ -109,17 +115,20 @@ def _slug(name: str) -> str:
     return slugify(name)
 
 
-def _document(num: int, ident: str, title: str, excerpt: str | None, body: str | None, topics: list[str],
+def _document(num: int, title: str, excerpt: str | None, body: str | None, topics: list[str],
               names: list, kind: str, collection: str, domain: str | None, tags, site: str | None,
               visible: bool, images: bool, related: bool, quality, heat, published: float | None) -> str:
-    doc = {"num": num, "id": ident, "title": title,
+    doc = {"num": num, "title": title,
            "text": [title, excerpt or "", plain(body), *topics, *(n for n in dict.fromkeys(names) if n)],
            "type": kind, "collection": collection, "domain": domain or [],
            "topic": sorted({_slug(t) for t in topics}), "tag": sorted({t.casefold() for t in tags}),
            "site": site or [], "visible": visible, "images": images, "related": related}
-    for field, value in (("quality", quality), ("heat", heat), ("published", published)):
-        if value is not None:
-            doc[field] = value
+    if quality is not None:
+        doc["quality"] = quality
+    if heat is not None:
+        doc["heat"] = heat
+    if published is not None:
+        doc["published"] = published
     return orjson.dumps(doc).decode()
 
 
@@ -129,11 +138,19 @@ def article_documents(articles: Iterable) -> Iterator[tuple[bool, str]]:
         provider = article.provider
         declared = provider.name if provider is not None and provider._declared else None
         yield article.visible, _document(
-            article.num, article.id, article.title, article.excerpt, article.body,
+            article.num, article.title, article.excerpt, article.body,
             [t.name for t in article.topics], [article.provider_name, declared], article.type,
             article.collection, provider.domain if provider else None, article.tags,
             article.site.name if article.site else None, article.visible, bool(article.images),
             bool(article.related_count), article.quality, article.heat, article.published_ts)
+
+
+def _timestamp(date: str) -> float:
+    # A stored date is ISO 8601 in UTC ("...Z"), which fromisoformat reads
+    # in C; anything else goes the long way.
+    if date[-1:] == "Z":
+        return dt.datetime.fromisoformat(date).timestamp()
+    return parse_datetime(date).timestamp()
 
 
 def record_documents(snapshot, keys: Iterable[str]) -> Iterator[tuple[bool, str]]:
@@ -145,17 +162,17 @@ def record_documents(snapshot, keys: Iterable[str]) -> Iterator[tuple[bool, str]
     sites = {root: entry.get("name") for root, entry in (snapshot.meta.get("sites") or {}).items()}
     for key in keys:
         record = records[key]
-        provider = record.get("provider") or {}
+        get = record.get
+        provider = get("provider") or {}
         domain = provider.get("domain") or None
-        date = record.get("publishedAt")
-        visible = bool(record.get("published", True)) and not record.get("removed")
+        date = get("publishedAt")
+        visible = bool(get("published", True)) and not get("removed")
         yield visible, _document(
-            nums[key], record["id"], record.get("title") or "", record.get("excerpt"), record.get("body"),
-            list(record.get("topics") or ()), [provider.get("name"), organizations.get(domain)],
-            record.get("type"), record.get("collection"), domain, record.get("tags") or (),
-            sites.get((record.get("source") or {}).get("root")), visible, bool(record.get("images")),
-            bool(record.get("related")), record.get("quality"), record.get("heat"),
-            parse_datetime(date).timestamp() if date else None)
+            nums[key], get("title") or "", get("excerpt"), get("body"),
+            get("topics") or (), [provider.get("name"), organizations.get(domain)],
+            get("type"), get("collection"), domain, get("tags") or (),
+            sites.get((get("source") or {}).get("root")), visible, bool(get("images")),
+            bool(get("related")), get("quality"), get("heat"), _timestamp(date) if date else None)
 
 
 # --- queries ---------------------------------------------------------------------
@@ -236,7 +253,7 @@ def like(article, documents: int) -> tantivy.Query:
         SCHEMA, {"title": [article.title], "text": text}, min_doc_frequency=2,
         max_doc_frequency=max(2, documents // 5), min_term_frequency=1, max_query_terms=25,
         min_word_length=3)
-    return without(alike, Q.term_query(SCHEMA, "id", article.id))
+    return without(alike, Q.term_query(SCHEMA, "num", article.num))
 
 
 def title_start(words: list[str]) -> tantivy.Query:
@@ -376,20 +393,20 @@ def write_whole(path: str, documents: Iterable[tuple[bool, str]]) -> None:
     writing.commit()
 
 
-def patch(path: str, remove: Iterable[str], documents: Iterable[tuple[bool, str]]) -> None:
-    """The index at ``path`` without the articles of ids ``remove`` (in
+def patch(path: str, remove: Iterable[int], documents: Iterable[tuple[bool, str]]) -> None:
+    """The index at ``path`` without the articles numbered ``remove`` (in
     either part), then with ``documents`` added."""
     writing = _Writing(path)
-    remove = list(remove)
+    remove = sorted(set(remove))
+    gone = Q.term_set_query(SCHEMA, "num", remove)
     for shown, name in PARTS.items():
         # Only a part that holds one of them is written: each commit costs
         # its files' syncs.
         folder = os.path.join(path, name)
-        if remove and os.path.isdir(folder) and \
-                Part.open(folder, ()).count(Q.term_set_query(SCHEMA, "id", remove)):
-            writer = writing.writer(shown)
-            for ident in remove:
-                writer.delete_documents_by_term("id", ident)
+        if remove and os.path.isdir(folder) and Part.open(folder, ()).count(gone):
+            # by query: tantivy-py's delete by term makes an unsigned field's
+            # term of another type, which deletes nothing
+            writing.writer(shown).delete_documents_by_query(gone)
     for shown, doc in documents:
         writing.writer(shown).add_json(doc)
     writing.commit()

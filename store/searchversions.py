@@ -83,8 +83,12 @@ def publish(store: Store, before: dict, snapshot: Snapshot) -> None:
             searchindex.write_whole(temp, searchindex.record_documents(snapshot, snapshot.articles))
         else:
             touched = _touched(snapshot, source)
+            # Each article's document goes by the number it had (a removed
+            # one's) and the one it has.
+            numbers = [snapshot.articles.gone.get(k) for k in touched] + \
+                [snapshot.articles.nums.get(k) for k in touched]
             _link(source, temp)
-            searchindex.patch(temp, touched, searchindex.record_documents(
+            searchindex.patch(temp, [n for n in numbers if n is not None], searchindex.record_documents(
                 snapshot, sorted(k for k in touched if k in snapshot.articles)))
         with open(os.path.join(temp, "version.json"), "wb") as out:
             out.write(orjson.dumps({"format": searchindex.FORMAT, "dataVersion": snapshot.data_version,
