@@ -58,6 +58,7 @@ CONDITIONS = [
     {"provider": {"name": {"startsWith": "power"}}}, {"provider": {"key": {"in": ["youtube.com/dhruvin-shah"]}}},
     {"provider": {"domain": {"eq": "youtube.com"}, "key": {"ne": "youtube.com/dhruvin-shah"}}},
     {"quality": {"gte": 80, "lt": 100}}, {"heat": {"ne": 50}}, {"heat": {"lte": 60}},
+    {"heat": {"eq": 50}}, {"quality": {"in": [80, 90, 100]}}, {"heat": {"notIn": [50, 60]}},
     {"publishedAt": {"gt": "2021-01-01T00:00:00Z"}}, {"publishedAt": {"within": "P90D"}},
     {"publishedAt": {"eq": "2021-03-21T00:00:00Z"}},
     {"hasImages": False}, {"hasRelated": True}, {"published": True},
