@@ -38,11 +38,10 @@ def _tiers(tree: Node, fuzzy: bool, conditions: list) -> list[Tier]:
     """The queries of ``tree`` narrowed by ``conditions`` (store/searchfilter.py):
     the hits matching every term as typed, then, with typo tolerance, the
     others that match with typos."""
-    exact = searchindex.query(tree, False)
-    tiers = [Tier(searchindex.narrowed(exact, conditions), False)]
+    allowed = searchindex.condition(conditions)
+    tiers = [Tier(searchindex.narrowed(searchindex.query(tree, False), allowed), False)]
     if fuzzy and any(isinstance(t, Word) and searchsyntax.typos_allowed(t.text) for t in searchsyntax.terms(tree)):
-        near = searchindex.without(searchindex.query(tree, True), exact)
-        tiers.append(Tier(searchindex.narrowed(near, conditions), True))
+        tiers.append(Tier(searchindex.narrowed(searchindex.near(tree), allowed), True))
     return tiers
 
 
@@ -161,7 +160,7 @@ def text_matches(view, text: str) -> frozenset[int]:
     tree = parse(text)
     if tree is None:
         return frozenset()
-    query = searchindex.query(tree, False)
+    query = searchindex.matches(tree)
     return frozenset(n for part in index_for(view.model).parts(view.preview) for n in part.numbers(query))
 
 

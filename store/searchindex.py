@@ -194,8 +194,35 @@ def query(node: Node, typos: bool) -> tantivy.Query:
         return _weighted(lambda field: Q.regex_query(SCHEMA, field, node.text + ".*"))
     if isinstance(node, All):
         return Q.boolean_query([(Occur.Must, query(p, typos)) for p in node.parts]
-                               + [(Occur.MustNot, query(p, False)) for p in node.excluded])
+                               + [(Occur.MustNot, matches(p)) for p in node.excluded])
     return Q.boolean_query([(Occur.Should, query(p, typos)) for p in node.parts])
+
+
+def matches(node: Node) -> tantivy.Query:
+    """What matches ``node`` as typed, unscored: ``query(node, False)``'s
+    articles, found in the text alone (which holds the title)."""
+    if isinstance(node, Word):
+        return Q.term_query(SCHEMA, "text", node.text)
+    if isinstance(node, Phrase):
+        return Q.phrase_query(SCHEMA, "text", list(node.words))
+    if isinstance(node, Prefix):
+        return Q.regex_query(SCHEMA, "text", node.text + ".*")
+    if isinstance(node, All):
+        return Q.boolean_query([(Occur.Must, matches(p)) for p in node.parts]
+                               + [(Occur.MustNot, matches(p)) for p in node.excluded])
+    return Q.boolean_query([(Occur.Should, matches(p)) for p in node.parts])
+
+
+def near(node: Node) -> tantivy.Query:
+    """What matches ``node`` with typos and not as typed, scored as
+    ``query(node, True)`` scores it."""
+    distance = searchsyntax.typos_allowed(node.text) if isinstance(node, Word) else 0
+    if distance:
+        # One word not found as typed scores TYPO_SCORE alone: the exact
+        # half of query()'s better-of-two never matches here.
+        fuzzy = Q.fuzzy_term_query(SCHEMA, "text", node.text, distance=distance)
+        return without(Q.const_score_query(fuzzy, TYPO_SCORE), matches(node))
+    return without(query(node, True), matches(node))
 
 
 def _weighted(match) -> tantivy.Query:
@@ -208,13 +235,27 @@ def without(kept: tantivy.Query, dropped: tantivy.Query) -> tantivy.Query:
     return Q.boolean_query([(Occur.Must, kept), (Occur.MustNot, dropped)])
 
 
-def narrowed(scored: tantivy.Query, conditions: list) -> tantivy.Query:
-    """``scored`` kept to what ``conditions`` (store/searchfilter.py) allow;
-    the conditions add nothing to scores."""
-    if not conditions:
+def condition(conditions: list) -> list[tantivy.Query]:
+    """What ``conditions`` (store/searchfilter.py) allow, as queries that
+    all must match and score nothing."""
+    return [Q.const_score_query(_condition(c), 0.0) for c in _flat(conditions)]
+
+
+def _flat(conditions):
+    for c in conditions:
+        if type(c) is searchfilter.AllOf:
+            yield from _flat(c.parts)
+        else:
+            yield c
+
+
+def narrowed(scored: tantivy.Query, allowed: list[tantivy.Query]) -> tantivy.Query:
+    """``scored`` kept to what ``allowed`` (a ``condition``) allows: each a
+    clause of one intersection (an intersection of intersections costs a
+    tenth more)."""
+    if not allowed:
         return scored
-    condition = Q.const_score_query(_condition(searchfilter.AllOf(tuple(conditions))), 0.0)
-    return Q.boolean_query([(Occur.Must, scored), (Occur.Must, condition)])
+    return Q.boolean_query([(Occur.Must, scored), *((Occur.Must, c) for c in allowed)])
 
 
 def _condition(condition) -> tantivy.Query:
@@ -242,7 +283,7 @@ def _condition(condition) -> tantivy.Query:
             return Q.empty_query()
         return Q.boolean_query([(Occur.Should, _condition(p)) for p in condition.parts])
     tree = parse(condition.query)  # searchfilter.Text: a search as a condition
-    return Q.empty_query() if tree is None else query(tree, False)
+    return Q.empty_query() if tree is None else matches(tree)
 
 
 def like(article, documents: int) -> tantivy.Query:
