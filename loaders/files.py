@@ -1,6 +1,7 @@
 """Find the files a site, a folder or a single path contributes."""
 from __future__ import annotations
 
+import operator
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,58 @@ def discover(target: Path) -> tuple[Path, list[Candidate]]:
     return target, found
 
 
+def walk(target: Path) -> tuple[str, list[tuple[str, int, int]]]:
+    """The folder ``target``'s files as ``discover`` finds them, each as
+    (path, size, mtime_ns) (-1, -1 when it cannot be stat'ed), found with
+    one scandir per folder: a load compares them with what the store
+    recorded and makes a Candidate (``candidate_at``) only of a file that
+    changed. Candidates, and a second stat of each file, were most of a
+    plain re-load of a large site."""
+    root = os.path.abspath(target)
+    found: list[tuple[str, int, int]] = []
+    top = os.path.join(root, HUGO_CONTENT) if layout_of(root) == "hugo" else root
+    parts = () if top == root else (HUGO_CONTENT,)
+    _walk(top, parts, found)
+    return root, found
+
+
+def _walk(folder: str, parts: tuple[str, ...], found: list) -> None:
+    try:
+        entries = sorted(os.scandir(folder), key=_name)
+    except OSError:
+        return  # as os.walk's onerror=None: a folder that cannot be read is passed over
+    prefix = "/".join(parts) + "/" if parts else ""
+    folders = []
+    for entry in entries:
+        name = entry.name
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            # os.walk lists a link to a folder but does not go into it.
+            if _keep_dir(parts, name) and not entry.is_symlink():
+                folders.append(entry)
+            continue
+        # _keep_file's test, inline below the top: it runs for every file.
+        dot = name.rfind(".")
+        if not parts or dot <= 0:
+            if not _keep_file(parts, name):
+                continue
+        elif name[dot:].lower() not in SUFFIXES:
+            continue
+        try:
+            st = entry.stat()
+            found.append((prefix + name, st.st_size, st.st_mtime_ns))
+        except OSError:
+            found.append((prefix + name, -1, -1))
+    for entry in folders:
+        _walk(entry.path, parts + (entry.name,), found)
+
+
+_name = operator.attrgetter("name")
+
+
 def candidate_at(root: str, path: str) -> Candidate | None:
     """The candidate ``discover(root)`` would find for the file at ``path``
     (absolute, or relative to the working directory), or None: a file it
@@ -81,6 +134,11 @@ def candidate_at(root: str, path: str) -> Candidate | None:
     if not _keep_file(parts[:-1], parts[-1]):
         return None
     return _candidate(root, "/".join(parts))
+
+
+def candidate(root: str, path: str) -> Candidate:
+    """The Candidate of a file ``walk`` found at ``path`` under ``root``."""
+    return _candidate(root, path)
 
 
 def _candidate(root: str, path: str, explicit: bool = False) -> Candidate:

@@ -141,14 +141,14 @@ def _merge(store: Store, segments: list[dict], whole: bool) -> dict:
         return entry
     data = {"meta": {"1": meta}}
     articles = snapshot.articles
-    data["articles"] = {str(articles.nums[key]): articles.stored(key)
-                        for key in sorted(articles, key=articles.nums.__getitem__)}
+    keys = sorted(articles, key=articles.nums.__getitem__)
+    data["articles"] = {str(articles.nums[key]): articles.stored(key) for key in keys}
     for table in ("topics", "providers", "files"):
         records = getattr(snapshot, table)
         data[table] = {str(n): records[key] for n, key in enumerate(sorted(records), 1)}
     data["removed"] = {str(n): {"table": table, "key": key}
                        for n, (table, key) in enumerate(sorted(snapshot.removed), 1)}
-    return write_segment(store.path, name, data)
+    return write_segment(store.path, name, data, keys)
 
 
 def after_publish(store: Store) -> None:

@@ -20,7 +20,6 @@ import errno
 import fcntl
 import gc
 import hashlib
-import mmap
 import os
 import re
 import socket
@@ -33,7 +32,10 @@ import orjson
 from .errors import StoreCorrupt, StoreError, StoreLocked
 from .segments import (FORMAT, Manifest, folder_of, read_manifest, remove_strays, segment_name, segment_path,
                        used_generations, write_manifest, write_segment)
-from .storage import AtomicOrjsonStorage, Raw, remove_temps
+from . import keyfiles
+from .filetable import FileColumns, FileTable, file_key
+from .keyfiles import ArticleColumns
+from .storage import AtomicOrjsonStorage, Raw, map_file, remove_temps
 
 ENTITY_TABLES = ("articles", "topics", "providers")
 
@@ -53,7 +55,10 @@ class RecordTable(MutableMapping):
 
     def __init__(self, path: str = "") -> None:
         self.path = path
-        self._items: dict[str, dict | Raw] = {}
+        # An int item is the record's position in ``_columns`` (read through
+        # a segment's key file): made a Raw when it is asked for.
+        self._items: dict[str, dict | Raw | int] = {}
+        self._columns: ArticleColumns | None = None
         self.nums: dict[str, int] = {}
         self.next_num = 1
         # Keys set and removed since the records were read: what a publish writes.
@@ -68,6 +73,8 @@ class RecordTable(MutableMapping):
 
     def __getitem__(self, key: str) -> dict:
         item = self._items[key]
+        if type(item) is int:
+            item = self.stored(key)
         if type(item) is not Raw:
             return item
         try:
@@ -95,11 +102,14 @@ class RecordTable(MutableMapping):
             self.nums[key] = self.next_num
             self.next_num += 1
 
-    def take(self, items: dict[str, Raw], nums: dict[str, int], next_num: int) -> None:
-        """Hold ``items`` (records by key) numbered ``nums``, as they are: no
-        copy. ``next_num`` is the first number never given (the store's
-        meta says; records removed may have had higher ones)."""
+    def take(self, items: dict[str, Raw | int], nums: dict[str, int], next_num: int,
+             columns: ArticleColumns | None = None) -> None:
+        """Hold ``items`` (records by key, or their positions in ``columns``)
+        numbered ``nums``, as they are: no copy. ``next_num`` is the first
+        number never given (the store's meta says; records removed may have
+        had higher ones)."""
         self._items = items
+        self._columns = columns
         self.nums = nums
         self.next_num = max(next_num, max(nums.values(), default=0) + 1)
         self.changed, self.dropped, self.before, self.gone = set(), set(), {}, {}
@@ -130,12 +140,17 @@ class RecordTable(MutableMapping):
 
     def hash_of(self, key: str) -> str:
         item = self._items[key]
+        if type(item) is int:
+            return self._columns.hashes[item]
         return item.hash if type(item) is Raw else item["_hash"]
 
     def stored(self, key: str) -> dict | Raw:
         """As the writer takes it: a dict, or a Raw that storage.py writes
         back as the very bytes it was read as."""
-        return self._items[key]
+        item = self._items[key]
+        if type(item) is int:
+            item = self._items[key] = self._columns.raw(item)
+        return item
 
 
 class Table(dict):
@@ -176,7 +191,7 @@ class Snapshot:
     articles: RecordTable = field(default_factory=RecordTable)  # by article id
     topics: Table = field(default_factory=Table)     # by slug (from _data/topics)
     providers: Table = field(default_factory=Table)  # by domain (from _data/organizations)
-    files: Table = field(default_factory=Table)      # by "root\0path"
+    files: FileTable = field(default_factory=FileTable)  # by "root\0path" (store/filetable.py)
     meta: dict = field(default_factory=dict)
     # The version it was read from (None: a store of format 1, or none).
     manifest: Manifest | None = None
@@ -301,10 +316,6 @@ def _doc(value) -> dict:
     return value
 
 
-def file_key(root: str, path: str) -> str:
-    return f"{root}\0{path}"
-
-
 def record_key(table: str, doc: dict) -> str:
     """The key a record of ``table`` (not articles) is known by."""
     if table == "files":
@@ -315,7 +326,7 @@ def record_key(table: str, doc: dict) -> str:
 def read_file(path: str) -> tuple[dict, dict[str, dict | Raw], dict[str, int]]:
     """One TinyDB file of a store: its tables but articles (documents by
     number), its articles by id, and their numbers."""
-    raw = _map(path)
+    raw = map_file(path)
     split = _split_lines(raw)
     del raw
     if split is not None:  # its articles are keyed by id already
@@ -333,6 +344,42 @@ def read_file(path: str) -> tuple[dict, dict[str, dict | Raw], dict[str, int]]:
     except (KeyError, TypeError, ValueError) as exc:
         raise StoreCorrupt(path, f"unexpected record shape ({type(exc).__name__}: {exc})") from None
     return tables, articles, nums
+
+
+def _from_keys(path: str, made: dict, articles: ArticleColumns,
+               files: FileColumns) -> tuple[dict, dict[str, int], dict[str, int], dict[str, int]]:
+    """A segment's data as its key file (store/keyfiles.py) gives it: its
+    small tables as documents, its articles and files as positions in the
+    columns they are added to (``articles``, ``files``), and the articles'
+    numbers; as ``read_file`` gives a segment read whole."""
+    keys, numbers, hashes, offsets, lengths = made["articles"]
+    at = articles.extend(path, hashes, offsets, lengths)
+    part_articles = dict(zip(keys, range(at, at + len(keys))))
+    file_keys, sizes, mtimes, sha1s, claims, notes = made["files"]
+    at = files.extend(FileColumns(sizes, mtimes, sha1s, claims, notes))
+    part_files = dict(zip(file_keys, range(at, at + len(file_keys))))
+    part = {table: dict(enumerate(made[table])) for table in keyfiles.TABLES}
+    part["meta"] = {"1": made["meta"]}
+    part["removed"] = {n: {"table": table, "key": key} for n, (table, key) in enumerate(made["removed"])}
+    return part, part_articles, dict(zip(keys, numbers)), part_files
+
+
+def _write_keys(path: str, part: dict, articles: dict[str, dict | Raw], nums: dict[str, int]) -> None:
+    """Write the key file of the segment at ``path``, read whole into
+    ``part`` (``read_file``'s answer), when its articles were split by
+    lines (each one's place known). A cache: a failure leaves none."""
+    if any(type(record) is not Raw or record.at < 0 for record in articles.values()):
+        return
+    keys = sorted(articles, key=nums.__getitem__)
+    data = {table: part.get(table) or {} for table in ("meta", "files", "topics", "providers", "removed")}
+    data["articles"] = {str(nums[key]): articles[key] for key in keys}
+    spans = {"articles": {str(nums[key]): (articles[key].at, len(articles[key].data)) for key in keys}}
+    try:
+        made = keyfiles.columns(data, keys)
+        written = os.stat(path)
+        keyfiles.write(path, made, spans, (written.st_size, written.st_mtime_ns))
+    except (OSError, KeyError, TypeError, AttributeError):
+        return
 
 
 class Store:
@@ -418,36 +465,58 @@ class Store:
             return Snapshot(articles=RecordTable(self.path))
         if manifest is None:  # format 1: one file
             return self._read_files([self.path], None)
-        return self._read_files([segment_path(self.path, s["name"]) for s in manifest.segments], manifest)
+        # The holder of the lock writes the key file a segment lacks (one
+        # written before key files were), for the loads after it.
+        return self._read_files([segment_path(self.path, s["name"]) for s in manifest.segments], manifest,
+                                backfill=self.held is not None)
 
-    def _read_files(self, paths: list[str], manifest: Manifest | None) -> Snapshot:
-        """The data of ``paths`` (segments, oldest first, or one whole file)."""
-        articles: dict[str, dict | Raw] = {}
+    def _read_files(self, paths: list[str], manifest: Manifest | None, backfill: bool = False) -> Snapshot:
+        """The data of ``paths`` (segments, oldest first, or one whole file).
+        A segment with a key file that fits it is not read: its records
+        stay where they are until asked for (store/keyfiles.py)."""
+        articles: dict[str, dict | Raw | int] = {}
         nums: dict[str, int] = {}
-        tables: dict[str, dict] = {"topics": {}, "providers": {}, "files": {}}
+        tables: dict[str, dict] = {"topics": {}, "providers": {}}
+        files: dict[str, dict | int] = {}
+        article_columns, file_columns = ArticleColumns(), FileColumns()
         removed: set[tuple[str, str]] = set()  # removals older files than ``paths`` still need
         meta: dict = {}
         with paused_gc():
             for path in paths:
-                part, part_articles, part_nums = read_file(path)
+                made = keyfiles.read(path) if manifest is not None else None
+                if made is not None:
+                    part, part_articles, part_nums, part_files = _from_keys(path, made, article_columns,
+                                                                            file_columns)
+                else:
+                    part, part_articles, part_nums = read_file(path)
+                    part_files = None
+                    if backfill:
+                        _write_keys(path, part, part_articles, part_nums)
                 try:
                     for doc in (part.get("removed") or {}).values():
-                        if _doc(doc)["table"] == "articles":
-                            articles.pop(doc["key"], None)
-                            nums.pop(doc["key"], None)
+                        table, key = _doc(doc)["table"], doc["key"]
+                        if table == "articles":
+                            articles.pop(key, None)
+                            nums.pop(key, None)
                         else:
-                            tables[doc["table"]].pop(doc["key"], None)
-                        removed.add((doc["table"], doc["key"]))
+                            (files if table == "files" else tables[table]).pop(key, None)
+                        removed.add((table, key))
                     articles.update(part_articles)
                     nums.update(part_nums)
                     if removed:
                         removed.difference_update(("articles", key) for key in part_articles)
-                    for table in ("topics", "providers", "files"):
+                    for table in ("topics", "providers"):
                         for doc in (part.get(table) or {}).values():
                             key = record_key(table, _doc(doc))
                             tables[table][key] = doc
                             if removed:
                                 removed.discard((table, key))
+                    if part_files is None:
+                        part_files = {record_key("files", _doc(doc)): doc
+                                      for doc in (part.get("files") or {}).values()}
+                    files.update(part_files)
+                    if removed:
+                        removed.difference_update(("files", key) for key in part_files)
                     metas = [_doc(doc) for doc in (part.get("meta") or {}).values()]
                 except (KeyError, TypeError, AttributeError, ValueError) as exc:
                     raise StoreCorrupt(path, f"unexpected record shape ({type(exc).__name__}: {exc})") from None
@@ -458,9 +527,9 @@ class Store:
         if manifest is not None:
             meta = manifest.meta
         snapshot = Snapshot(articles=RecordTable(self.path), topics=Table(tables["topics"]),
-                            providers=Table(tables["providers"]), files=Table(tables["files"]),
+                            providers=Table(tables["providers"]), files=FileTable(files, file_columns),
                             meta=dict(meta), manifest=manifest, removed=removed)
-        snapshot.articles.take(articles, nums, meta.get("nextArticleNum", 1))
+        snapshot.articles.take(articles, nums, meta.get("nextArticleNum", 1), article_columns)
         return snapshot
 
     def read_segments(self, segments: list[dict]) -> Snapshot:
@@ -520,7 +589,7 @@ class Store:
                                (written.st_size, written.st_mtime_ns), path)
 
         with paused_gc():
-            entry = write_segment(self.path, name, data, before_replace=hook)
+            entry = write_segment(self.path, name, data, [key for key, _ in keys["articles"]], before_replace=hook)
         entry["articles"] = count
         return entry
 
@@ -546,7 +615,7 @@ class Store:
             data[table] = {str(n): records[key] for n, key in enumerate(sorted(records.changed), 1)}
             removed += ({"table": table, "key": key} for key in sorted(records.dropped))
         data["removed"] = {str(n): doc for n, doc in enumerate(removed, 1)}
-        entry = write_segment(self.path, segment_name(generation), data)
+        entry = write_segment(self.path, segment_name(generation), data, changed)
         manifest = Manifest(meta, snapshot.manifest.segments + [entry])
         write_manifest(self.path, manifest)
         snapshot.meta, snapshot.manifest = meta, manifest
@@ -650,25 +719,13 @@ def read_written(path: str, spans: dict[str, dict[str, tuple[int, int]]], meta: 
     build at 100k articles). For reading only: it is never sealed or
     written, so its article records carry no hash."""
     snapshot = Snapshot(articles=RecordTable(path), meta=dict(meta))
-    view = memoryview(_map(path))
+    view = memoryview(map_file(path))
     snapshot.articles.take({key: Raw(view[offset:offset + length], "")
                             for key, (offset, length) in spans["articles"].items()}, nums, 1)
     for table in ("topics", "providers"):
         setattr(snapshot, table, {key: orjson.loads(view[offset:offset + length])
                                   for key, (offset, length) in spans[table].items()})
     return snapshot
-
-
-def _map(path: str) -> mmap.mmap | bytes:
-    """The file's bytes, mapped: records kept unparsed are views into the
-    page cache, not a private copy of the file (7 GB at 1M articles) that
-    only the kernel's memory can hold."""
-    with open(path, "rb") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
-            return b""
-        # MAP_POPULATE reads the file in at once: _split_lines walks all of it.
-        flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
-        return mmap.mmap(handle.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
 
 
 _TABLE = re.compile(rb'^\{?"([a-z_]+)":\{$')

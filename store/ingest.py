@@ -16,14 +16,15 @@ from typing import Callable, Iterable
 
 import orjson
 
-from loaders import git as gitstate
 from loaders import keymap
 from loaders.errors import LoadError
-from loaders.files import JSON_SUFFIXES, YAML_SUFFIXES, Candidate, candidate_at, discover, layout_of
+from loaders.files import Candidate, discover, layout_of
 from loaders.parse import RANK_API, RANK_FILE, ParseOptions, Parsed, parse, stat
 
-from .db import Raw, Snapshot, Store, file_key, paused_gc, release_free_memory
+from .changes import Found, ask_git, scan, told as take_told, walk_order
+from .db import Raw, Snapshot, Store, paused_gc, release_free_memory
 from .errors import NothingToLoad, StrictLoadRejected
+from .filetable import FileTable, file_key, is_data, root_of
 from . import compaction, searchversions, sites
 from .merge import merge
 
@@ -31,8 +32,6 @@ KIND_TABLE = {"article": "articles", "topic": "topics", "provider": "providers"}
 # Below this many files a process pool costs more than it saves.
 POOL_THRESHOLD = 256
 TRIM_EVERY = 10_000  # merged records between returns of freed memory to the system
-DATA_SUFFIXES = JSON_SUFFIXES | YAML_SUFFIXES  # parsed in the first pass (_parse_in_two_passes)
-_DATA_TAILS = tuple(DATA_SUFFIXES)
 
 
 @dataclass
@@ -60,10 +59,6 @@ class LoadReport:
 
 
 Progress = Callable[[int, int], None]  # (done, total)
-
-
-def _claims(entry: dict) -> list[tuple[str, str, int]]:
-    return [tuple(claim) for claim in entry.get("keys", [])]
 
 
 def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = False,
@@ -95,9 +90,10 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
     site's own newsgraph.yaml). ``allow_empty``: a folder with no news data
     is reported, not refused."""
     report = LoadReport()
-    candidates: dict[str, Candidate] = {}
+    found = Found()
     pruned_roots: set[str] = set()
     folders: list[str] = []
+    walked: list[str] = []  # folders to walk once the store is read
     told: list[str] = []  # folders whose changed paths we were told
     asked: list[str] = []  # folders to ask git about once the store is read
     options = ParseOptions(keep_stale=keep_stale)
@@ -111,24 +107,12 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
             own = shared_map if shared_map is not None else keymap.beside(root)
             if own is not None:
                 options.keymaps[root] = own
-        if git and Path(target).is_dir():
-            root = os.path.abspath(target)
-            asked.append(root)
             pruned_roots.add(root)
             folders.append(root)
+            (asked if git else told if changed is not None else walked).append(root)
             continue
-        if changed is not None and Path(target).is_dir():
-            root = os.path.abspath(target)
-            pruned_roots.add(root)
-            folders.append(root)
-            told.append(root)
-            continue
-        root, found = discover(Path(target))
-        if Path(target).is_dir():
-            pruned_roots.add(str(root))
-            folders.append(str(root))
-        for candidate in found:
-            candidates[file_key(candidate.root, candidate.path)] = candidate
+        for candidate in discover(Path(target))[1]:
+            found.add(candidate)
     configs, bad_configs = sites.read_configs(folders)
     report.rejected.extend(bad_configs)
 
@@ -139,30 +123,31 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
         changed = list(changed or ())
         recorded = snapshot.meta.get("git")
         for root in asked:
-            paths = _ask_git(snapshot, root)
+            paths = ask_git(snapshot.meta, root)
             if paths is None:
-                for candidate in discover(Path(root))[1]:
-                    candidates[file_key(candidate.root, candidate.path)] = candidate
+                walked.append(root)
             else:
                 told.append(root)
                 changed += paths
-        assumed = _told(snapshot, told, changed, candidates)
-        report.files_seen = len(candidates)
+        take_told(snapshot.files, told, changed, found)
+        for root in walked:
+            scan(snapshot.files, root, found)
+        report.files_seen = len(found.present)
         known = snapshot.meta.get("sites")
-        if known is None and snapshot.files:
-            held = sites.held_configs((entry["root"] for entry in snapshot.files.values()), configs)
+        if known is None and len(snapshot.files):
+            held = sites.held_configs(snapshot.files.roots(), configs)
             configs = {**held, **configs}
         registered = sites.register(known or {}, configs)
         prefixes = sites.prefixes(registered)
         if prefixes:
-            candidates = {key: replace(c, id_prefix=prefixes[c.root]) if c.root in prefixes else c
-                          for key, c in candidates.items()}
-        _apply(snapshot, candidates, pruned_roots if prune else set(), report, workers, progress,
-               options, strict, prefixes, assumed)
+            found.candidates = {key: replace(c, id_prefix=prefixes[c.root]) if c.root in prefixes else c
+                                for key, c in found.candidates.items()}
+        _apply(snapshot, found, pruned_roots if prune else set(), report, workers, progress,
+               options, strict, prefixes)
         snapshot.meta["sites"] = registered
         if registered != (known or {}) or snapshot.meta.get("git") != recorded:
             report.written = True
-        report.empty = _empty_folders(snapshot, candidates, pruned_roots, report)
+        report.empty = _empty_folders(snapshot, found, pruned_roots, report)
         if report.empty and not allow_empty:
             raise NothingToLoad(report.empty, report)
         if strict and report.rejected:
@@ -189,84 +174,21 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
     return report
 
 
-def _ask_git(snapshot: Snapshot, root: str) -> list[str] | None:
-    """The paths git says may have changed in the work tree at ``root``
-    since its last load with ``git``, or None: look at every file. Notes
-    in the meta what to ask from next time (a commit, and what was not
-    committed)."""
-    now = gitstate.state(root)
-    recorded = (snapshot.meta.get("git") or {}).get(root)
-    if now is not None:
-        commit, dirty = now
-        snapshot.meta["git"] = {**(snapshot.meta.get("git") or {}),
-                                root: {"commit": commit, "dirty": sorted(os.path.relpath(p, root) for p in dirty)}}
-    if now is None or recorded is None:
-        return None
-    since = gitstate.changed_since(root, recorded["commit"])
-    if since is None:
-        return None
-    return since + now[1] + [os.path.join(root, path) for path in recorded["dirty"]]
-
-
-def _told(snapshot: Snapshot, roots: list[str], changed: list[str],
-          candidates: dict[str, Candidate]) -> frozenset[str]:
-    """Add to ``candidates`` the files of the folders ``roots`` when only
-    the paths ``changed`` may have changed there: the files the store has
-    of them, taken as they were (the keys returned), and what ``changed``
-    names, to be looked at. A folder the store has no file of is
-    discovered whole."""
-    if not roots:
-        return frozenset()
-    known: set[str] = set()
-    stored = {entry["root"] for entry in snapshot.files.values()}
-    for key, entry in snapshot.files.items():
-        if entry["root"] in roots:
-            candidates[key] = Candidate(entry["root"], entry["path"])
-            known.add(key)
-    for root in roots:
-        if root not in stored:
-            for candidate in discover(Path(root))[1]:
-                candidates[file_key(candidate.root, candidate.path)] = candidate
-    for path in changed:
-        path = os.path.abspath(path)
-        for root in roots:
-            if not (path + os.sep).startswith(root + os.sep):
-                continue
-            found = candidate_at(root, path)
-            if os.path.isdir(path) or (found is None and not os.path.lexists(path)):
-                # A folder made, moved or removed: its files as they are now,
-                # and every file the store had under it.
-                below = path + os.sep
-                for key in [k for k in known if f"{root}/{candidates[k].path}".startswith(below)]:
-                    known.discard(key)
-                    if not os.path.lexists(f"{root}/{candidates[key].path}"):
-                        del candidates[key]
-                if os.path.isdir(path):
-                    for candidate in discover(Path(path))[1]:
-                        inner = candidate_at(root, os.path.join(path, candidate.path))
-                        if inner is not None:
-                            candidates[file_key(root, inner.path)] = inner
-                continue
-            if found is None:
-                continue
-            key = file_key(root, found.path)
-            known.discard(key)
-            if os.path.lexists(path):
-                candidates[key] = found
-            else:
-                candidates.pop(key, None)  # gone: kept in the store unless pruned, as a walk would
-    return frozenset(known)
-
-
-def _empty_folders(snapshot: Snapshot, candidates: dict[str, Candidate], roots: set[str],
-                   report: LoadReport) -> list[str]:
+def _empty_folders(snapshot: Snapshot, found: Found, roots: set[str], report: LoadReport) -> list[str]:
     """The loaded folders none of whose files gives a record or was rejected."""
     if not roots:
         return []
-    given = {c.root for key, c in candidates.items() if snapshot.files.get(key, {}).get("keys")}
+    files = snapshot.files
     rejected = {error.path for error in report.rejected}
-    given.update(c.root for c in candidates.values() if c.path in rejected)
-    return sorted(root for root in roots if root not in given)
+    pending = set(roots) - {c.root for c in found.candidates.values() if c.path in rejected}
+    # Any one file of a folder giving a record will do: nearly always the first.
+    for key in found.present:
+        if not pending:
+            break
+        root = root_of(key)
+        if root in pending and key in files and files.claims_of(key):
+            pending.discard(root)
+    return sorted(pending)
 
 
 def _merge_alone(result: Parsed, shared: frozenset[str] | None) -> Parsed:
@@ -326,7 +248,7 @@ def _parse_all(todo: list[Candidate], workers: int | None, progress: Progress | 
     return results
 
 
-def _parse_in_two_passes(todo: list[Candidate], files: dict[str, dict], workers: int | None,
+def _parse_in_two_passes(todo: list[Candidate], files: FileTable, workers: int | None,
                          progress: Progress | None,
                          options: ParseOptions) -> tuple[list[Candidate], list[Parsed]]:
     """Parse ``todo``: data files and API pages first, then front-matter
@@ -336,41 +258,37 @@ def _parse_in_two_passes(todo: list[Candidate], files: dict[str, dict], workers:
     parallel: the merge was a tenth of a 100k load, on one core, and the
     parsed files no longer wait for it beside the records it makes.
     Returns ``todo`` in the order parsed, and the results."""
-    first = [c for c in todo if _is_data(c.path)]
-    then = [c for c in todo if not _is_data(c.path)]
+    first = [c for c in todo if is_data(c.path)]
+    then = [c for c in todo if not is_data(c.path)]
     results = _parse_all(first, workers, progress, 0, len(todo), options=options)
     # Another front-matter file can only claim the same article as a
-    # duplicate, which the merge never sees (_apply step 2).
-    parsing = {file_key(c.root, c.path) for c in first}
-    shared = {ident for key, entry in files.items() if key not in parsing and _is_data(entry["path"])
-              for kind, ident, _ in _claims(entry) if kind == "article"}
+    # duplicate, which the merge never sees (_apply step 2). The articles
+    # data files described before this load are taken too, even those a
+    # file parsed now no longer lists: such an article is merged here
+    # rather than by its worker, the same record.
+    shared = set(files.data_articles()) if len(files) else set()
     shared.update(f["key"] for result in results for f in result.fragments if f["kind"] == "article")
     results += _parse_all(then, workers, progress, len(first), len(todo), frozenset(shared), options)
     return first + then, results
 
 
-def _is_data(path: str) -> bool:
-    # The tail first: nearly every path is a page's (.md), and splitext on
-    # each of a large site's stored files was a tenth of a re-load's passes.
-    return path[-5:].lower().endswith(_DATA_TAILS) and os.path.splitext(path)[1].lower() in DATA_SUFFIXES
-
-
-def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: set[str],
+def _apply(snapshot: Snapshot, found: Found, pruned_roots: set[str],
            report: LoadReport, workers: int | None, progress: Progress | None,
            options: ParseOptions, strict: bool = False,
-           prefixes: dict[str, str] | None = None, assumed: frozenset[str] = frozenset()) -> None:
-    """``assumed``: keys of candidates known not to have changed (``load``'s
-    ``changed``), not even looked at."""
+           prefixes: dict[str, str] | None = None) -> None:
+    """Look at ``found``'s candidates, parse those that changed, and merge
+    what they give into ``snapshot``. Every pass here goes over what
+    changed; the files taken as they were are asked of by the indexes of
+    ``snapshot.files`` (store/filetable.py)."""
     files = snapshot.files
+    candidates, present = found.candidates, found.present
 
     # 1. Which files may have changed: new ones, or size/mtime differ.
     todo: list[Candidate] = []
     for key, candidate in candidates.items():
-        if key in assumed:
-            continue
-        old = files.get(key)
+        old = files.stat(key)
         now = stat(candidate)
-        if old is None or now is None or (old["size"], old["mtime_ns"]) != now:
+        if old is None or now is None or old != now:
             todo.append(candidate)
     todo, parsed = _parse_in_two_passes(todo, files, workers, progress, options)
     report.files_parsed = len(parsed)
@@ -393,23 +311,25 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
             continue
         changed[key] = result
 
-    removed_files = [key for key, entry in files.items()
-                     if entry["root"] in pruned_roots and key not in candidates]
+    removed_files = sorted(set().union(*(files.in_root(root) for root in pruned_roots)) - present) \
+        if pruned_roots else []
 
     # 2. Duplicate ids: a key claimed by two files of the same rank is an
     #    error in the later file; files that stay as they were keep theirs.
     # Only what changed files claim can clash: the files that stay are
-    # looked through for those keys alone.
+    # asked for those keys alone.
     #    Topics and organisations are shared by sites: two sites' files of
     #    one organisation describe it together, so they clash only within
     #    one folder (_scope).
     owners: dict[tuple[str, str, str | None], str] = {}
     leaving = set(changed) | set(removed_files)
-    wanted = {f["key"] for result in changed.values() for f in result.fragments if f["rank"] == RANK_FILE}
-    for key, entry in files.items():
-        for kind, ident, rank in entry["keys"]:
-            if ident in wanted and rank == RANK_FILE and key not in leaving:
-                owners[_scope(kind, ident, entry["root"])] = entry["path"]
+    wanted = {(f["kind"], f["key"]) for result in changed.values() for f in result.fragments
+              if f["rank"] == RANK_FILE}
+    for kind, ident in sorted(wanted):
+        for key in sorted(files.claimers(kind, ident) - leaving):
+            if any(claim[0] == kind and claim[1] == ident and claim[2] == RANK_FILE
+                   for claim in files.claims_of(key)):
+                owners[_scope(kind, ident, root_of(key))] = key.partition("\0")[2]
     for key in sorted(changed):
         result = changed[key]
         root = candidates[key].root
@@ -434,7 +354,7 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
     affected: set[tuple[str, str]] = set()
     for key in list(changed) + removed_files:
         if key in files:
-            affected.update((kind, ident) for kind, ident, _ in _claims(files[key]))
+            affected.update((kind, ident) for kind, ident, _ in files.claims_of(key))
     for result in changed.values():
         affected.update((f["kind"], f["key"]) for f in result.fragments)
 
@@ -442,22 +362,25 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
         del files[key]
     for key, result in changed.items():
         candidate = candidates[key]
-        files[key] = {"root": candidate.root, "path": candidate.path, "size": result.size,
-                      "mtime_ns": result.mtime_ns, "sha1": result.sha1, "keys": _keys(result)}
-        _set_notes(files[key], result)
+        entry = {"root": candidate.root, "path": candidate.path, "size": result.size,
+                 "mtime_ns": result.mtime_ns, "sha1": result.sha1, "keys": _keys(result)}
+        _set_notes(entry, result)
+        files[key] = entry
 
     fragments: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for result in changed.values():
         for fragment in result.fragments:
             fragments[(fragment["kind"], fragment["key"])].append(fragment)
         result.fragments = []  # now only in `fragments`, freed entity by entity below
-    named = {ident for _, ident in affected}  # a string test first: no tuple per claim
-    helpers = [key for key, entry in files.items() if key not in changed
-               and any(claim[1] in named and (claim[0], claim[1]) in affected for claim in entry["keys"])]
+    helpers = sorted(set().union(*(files.claimers(kind, ident) for kind, ident in affected)) - set(changed),
+                     key=walk_order) if affected else []
     for key, result in zip(helpers, _parse_all([_candidate(files[k], prefixes) for k in helpers],
                                                  workers, None, 0, len(helpers), options=options)):
         if not result.error and result.sha1 == files[key]["sha1"]:
-            _set_notes(files[key], result)  # an API item goes stale when its file goes
+            entry = dict(files[key])
+            _set_notes(entry, result)  # an API item goes stale when its file goes
+            if entry != files[key]:
+                files[key] = entry
         for fragment in result.fragments:
             if (fragment["kind"], fragment["key"]) in affected:
                 fragments[(fragment["kind"], fragment["key"])].append(fragment)
@@ -502,22 +425,42 @@ def _apply(snapshot: Snapshot, candidates: dict[str, Candidate], pruned_roots: s
     snapshot.meta["hiddenArticles"] = hidden
     report.public, report.hidden = len(snapshot.articles) - hidden, hidden
 
-    seen: dict[str, set[str]] = defaultdict(set)  # kind -> ids the loaded files give
-    rejected = {error.path for error in report.rejected}
-    for key in candidates:
-        entry = files.get(key)
-        if entry is not None:
-            notes = entry.get("notes")
-            stale = set()
-            if notes is not None and entry["path"] not in rejected:
-                stale = _report_notes(entry, notes, report, strict)
-            for kind, ident, _ in entry["keys"]:
-                if ident not in stale:
-                    seen[kind].add(ident)
-    for kind, idents in seen.items():
-        report.unchanged[kind] = max(0, len(idents) - report.added[kind] - report.updated[kind])
+    seen = _seen(files, present, {error.path for error in report.rejected}, report, strict)
+    for kind, count in seen.items():
+        report.unchanged[kind] = max(0, count - report.added[kind] - report.updated[kind])
     if removed_files or changed:
         report.written = True
+
+
+def _seen(files: FileTable, present: set[str], rejected: set[str], report: LoadReport,
+          strict: bool) -> dict[str, int]:
+    """How many ids of each kind the loaded files (``present``) give, but
+    those only their stale API items name; adds the files' notes to
+    ``report``. When the load holds every file of the store, the count is
+    the files' index's, without a pass over them."""
+    stale_of: dict[str, set[str]] = {}
+    for key in sorted(files.noted() & present, key=walk_order):
+        path = key.partition("\0")[2]
+        if path not in rejected:
+            stale = _report_notes(path, files.notes_of(key), report, strict)
+            if stale:
+                stale_of[key] = stale
+    if files.keys_view() <= present:
+        counts = {kind: len(files.claimed(kind)) for kind in KIND_TABLE}
+        unseen = {(kind, ident) for stale in stale_of.values() for ident in stale for kind in KIND_TABLE
+                  if files.claimers(kind, ident)
+                  and all(ident in stale_of.get(key, ()) for key in files.claimers(kind, ident))}
+        for kind, _ in unseen:
+            counts[kind] -= 1
+        return {kind: count for kind, count in counts.items() if files.claimed(kind)}
+    seen: dict[str, set[str]] = defaultdict(set)  # kind -> ids the loaded files give
+    for key in present:
+        if key in files:
+            stale = stale_of.get(key, ())
+            for kind, ident, _ in files.claims_of(key):
+                if ident not in stale:
+                    seen[kind].add(ident)
+    return {kind: len(idents) for kind, idents in seen.items()}
 
 
 def _keys(result: Parsed) -> list:
@@ -547,9 +490,9 @@ def _set_notes(entry: dict, result: Parsed) -> None:
         entry.pop("notes", None)
 
 
-def _report_notes(entry: dict, notes: dict, report: LoadReport, strict: bool) -> set[str]:
-    """Add a stored file's notes to ``report``; the ids of its stale items."""
-    path = entry["path"]
+def _report_notes(path: str, notes: dict, report: LoadReport, strict: bool) -> set[str]:
+    """Add the notes of the stored file at ``path`` to ``report``; the ids
+    of its stale items."""
     if notes.get("template"):
         report.templates.append(path)
     elif "skipped" in notes:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from . import keyfiles
 from .errors import StoreCorrupt
 from .storage import AtomicOrjsonStorage, mode_of
 
@@ -110,14 +111,21 @@ def write_manifest(path: str, manifest: Manifest) -> None:
     })
 
 
-def write_segment(path: str, name: str, data: dict, before_replace=None) -> dict:
+def write_segment(path: str, name: str, data: dict, article_keys: list[str], before_replace=None) -> dict:
     """Write the tables ``data`` as segment ``name`` of the store at
-    ``path`` (whole and synced before it takes its name); returns its
-    manifest entry. ``before_replace`` as AtomicOrjsonStorage's."""
+    ``path`` (whole and synced before it takes its name), then its key file
+    (store/keyfiles.py; ``article_keys``: the articles' keys in the order
+    of ``data["articles"]``); returns its manifest entry. ``before_replace``
+    as AtomicOrjsonStorage's."""
     target = segment_path(path, name)
+    made = keyfiles.columns(data, article_keys)
+    count = len(data.get("articles", ()))
     # A segment is as readable as the manifest naming it: whoever may read the store.
-    AtomicOrjsonStorage(target, before_replace=before_replace, mode=mode_of(path)).write(data)
-    return {"name": name, "articles": len(data.get("articles", ())), "bytes": os.path.getsize(target)}
+    storage = AtomicOrjsonStorage(target, before_replace=before_replace, mode=mode_of(path))
+    storage.write(data)
+    written = os.stat(target)
+    keyfiles.write(target, made, storage.spans, (written.st_size, written.st_mtime_ns))
+    return {"name": name, "articles": count, "bytes": written.st_size}
 
 
 def used_generations(path: str) -> list[int]:
@@ -140,6 +148,7 @@ def remove_strays(path: str, manifest: Manifest | None, keep_merges: bool = Fals
     compaction runs, what it writes stays."""
     folder = folder_of(path)
     keep = {segment["name"] for segment in manifest.segments} if manifest else set()
+    keep |= {keyfiles.path_for(name) for name in keep}
     try:
         names = os.listdir(folder)
     except FileNotFoundError:

