@@ -31,6 +31,7 @@ from .filetable import FileTable, file_key
 class Found:
     candidates: dict[str, Candidate] = field(default_factory=dict)  # to look at, by file key
     present: set[str] = field(default_factory=set)  # every file the loaded folders hold now
+    differ: set[str] = field(default_factory=set)  # candidates a walk found changed: no second stat
 
     def add(self, found: Candidate) -> None:
         key = file_key(found.root, found.path)
@@ -49,6 +50,7 @@ def scan(files: FileTable, root: str, found: Found) -> None:
         if each.bad_name:  # keyed by its name escaped, as its Candidate is
             found.present.discard(keys[at])
         found.add(each)
+        found.differ.add(file_key(each.root, each.path))
 
 
 def told(files: FileTable, roots: list[str], changed: list[str], found: Found) -> None:

@@ -286,6 +286,9 @@ def _apply(snapshot: Snapshot, found: Found, pruned_roots: set[str],
     # 1. Which files may have changed: new ones, or size/mtime differ.
     todo: list[Candidate] = []
     for key, candidate in candidates.items():
+        if key in found.differ:
+            todo.append(candidate)
+            continue
         old = files.stat(key)
         now = stat(candidate)
         if old is None or now is None or old != now:
