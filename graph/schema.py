@@ -20,7 +20,7 @@ from .connection import ArticleConnection, page_info, select_articles
 from .context import Info
 from .search import Suggestion, search_articles, suggestions
 from .types import (Article, ArticleFacets, FacetCount, Node, Provider, ProviderConnection, ProviderEdge, Site,
-                    Stats, Topic, TopicConnection, TopicEdge, facet_counts)
+                    Stats, Topic, TopicConnection, TopicEdge)
 from store import facets as facet_counting
 from store import lists
 from store.predicates import provider_predicate
@@ -207,12 +207,7 @@ def _facets(ctx, where: dict | None) -> ArticleFacets:
 
 
 def _count_facets(ctx, where: dict | None) -> ArticleFacets:
-    counts = facet_counting.facets_of(ctx.view, where, ctx.now)
-    return ArticleFacets(total=counts["total"], topics=facet_counts(counts["topics"]),
-                         providers=facet_counts(counts["providers"]),
-                         types=facet_counts(counts["types"]), months=facet_counts(counts["months"]),
-                         tags=facet_counts(counts["tags"]), sites=facet_counts(counts["sites"]),
-                         collections=facet_counts(counts["collections"]))
+    return ArticleFacets(counts=facet_counting.facets_of(ctx.view, where, ctx.now))
 
 
 def build_schema() -> strawberry.Schema:

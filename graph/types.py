@@ -2,6 +2,7 @@
 (``store.objects``), so most fields are plain attribute reads."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
@@ -314,15 +315,50 @@ class FacetCount:
 
 @strawberry.type
 class ArticleFacets:
-    total: int
-    topics: list[FacetCount]
-    providers: list[FacetCount]
-    types: list[FacetCount]
-    months: list[FacetCount] = strawberry.field(description="Publication months, YYYY-MM, newest first.")
-    tags: list[FacetCount]
-    sites: list[FacetCount] = strawberry.field(description="Site names, labelled with their titles.")
-    collections: list[FacetCount] = strawberry.field(
-        description="Collections (news, learning, ...), labelled with the title a site's _config.yml gives them, if any.")
+    """The facets of one filter (store/facets.py): each dimension is counted
+    when a query first asks for it, and kept with this object."""
+
+    counts: strawberry.Private[object]
+    made: strawberry.Private[dict] = dataclasses.field(default_factory=dict)
+
+    def _rows(self, name: str) -> list[FacetCount]:
+        found = self.made.get(name)
+        if found is None:
+            found = self.made[name] = facet_counts(self.counts[name])
+        return found
+
+    @strawberry.field
+    def total(self) -> int:
+        return self.counts.total
+
+    @strawberry.field
+    def topics(self) -> list[FacetCount]:
+        return self._rows("topics")
+
+    @strawberry.field
+    def providers(self) -> list[FacetCount]:
+        return self._rows("providers")
+
+    @strawberry.field
+    def types(self) -> list[FacetCount]:
+        return self._rows("types")
+
+    @strawberry.field(description="Publication months, YYYY-MM, newest first.")
+    def months(self) -> list[FacetCount]:
+        return self._rows("months")
+
+    @strawberry.field
+    def tags(self) -> list[FacetCount]:
+        return self._rows("tags")
+
+    @strawberry.field(description="Site names, labelled with their titles.")
+    def sites(self) -> list[FacetCount]:
+        return self._rows("sites")
+
+    @strawberry.field(description="Collections (news, learning, ...), labelled with the title a site's "
+                                  "_config.yml gives them, if any.")
+    def collections(self) -> list[FacetCount]:
+        return self._rows("collections")
 
 
 @strawberry.type

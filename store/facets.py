@@ -1,87 +1,140 @@
 """Facet counts (topics, providers, types, months, tags, sites, collections) of the
-articles a filter keeps.
+articles a filter keeps, each dimension counted only when asked for.
 
-Counted from the posting sets: each value's count is the size of its set's
-intersection with the matching set, which costs the same whatever the
-matching set's size. A matching set smaller than that is counted in one
-pass over its articles instead. Months are listed newest first; the others
-by count, then by value.
+A filter that is one range of one field (or no filter) is a rank interval
+of the field's ascending ranking: the public's counts are read from the
+ranking's tallies (store/tallies.py), at a cost that follows the number
+of values, not of articles. Under any other filter the matching set is
+made (store/planner.py) and each dimension counted from it: each value's
+count is the size of its posting set's intersection with the matching
+set, or, for a matching set smaller than that costs, one pass over its
+members' codes. Months are listed by date, newest first; the others by
+count, then by value.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from itertools import chain
-from operator import attrgetter
+import weakref
 
-from .indexes import Indexes
+from .conditions import Everything, Span
+from .indexes import TALLIED, Indexes
+from .matches import Matches
 from .numbersets import NumberSet
-from .planner import matching
+from .planner import Compiler, matching
+from .tallies import DIMENSIONS, NONE, Cut
 from .view import View
 
-# One pass over the matching set's articles costs about this many
-# intersections per article.
-PASS_COST = 0.5
-DIMENSIONS = (("topics", "topic"), ("providers", "provider"), ("types", "type"), ("months", "month"),
-              ("tags", "tag"), ("sites", "site"), ("collections", "collection"))
-
-_topics_of = attrgetter("topics")
-_provider_of = attrgetter("provider")
-_type_of = attrgetter("type")
-_month_of = attrgetter("month")
-_tags_of = attrgetter("tags")
-_site_of = attrgetter("site")
-_collection_of = attrgetter("collection")
+# One member's codes counted in a pass cost about this many intersections
+# of a value's posting set with the matching set.
+PASS_COST = 0.05
+# Facet name -> posting key (store/indexes.py).
+KEYS = {"topics": "topic", "providers": "provider", "types": "type", "months": "month", "tags": "tag",
+        "sites": "site", "collections": "collection"}
 
 
-def facets_of(view: View, where: dict | None, now: dt.datetime) -> dict:
+class Stretch:
+    """Positions [i, j) of a tallied ranking: a one-field range filter."""
+
+    __slots__ = ("order", "i", "j")
+
+    def __init__(self, order, i: int, j: int) -> None:
+        self.order, self.i, self.j = order, i, j
+
+
+def facets_of(view: View, where: dict | None, now: dt.datetime) -> "Facets":
     """The facet counts of the articles of ``view`` matching ``where``."""
-    return count(view, matching(view, where, now).numbers())
-
-
-def count(view: View, members: NumberSet) -> dict:
     indexes: Indexes = view.model.indexes
-    values = sum(len(indexes.postings[key]) for _, key in DIMENSIONS)
-    if len(members) * PASS_COST < values:
-        counts = _by_articles(indexes, members)
-    else:
-        counts = {name: {value: n for value, bits in indexes.postings[key].items()
-                         if value is not None and (n := members.intersection_cardinality(bits))}
-                  for name, key in DIMENSIONS}
-    model = view.model
-    topics, providers, sites = model.topics, model.providers, model.sites
-    titles = collection_titles(sites.values())
-    return {"total": len(members),
-            "topics": [(s, topics[s].name, n) for s, n in _ranked(counts["topics"])],
-            "providers": [(d, providers[d].name, n) for d, n in _ranked(counts["providers"])],
-            "types": [(t, None, n) for t, n in _ranked(counts["types"])],
-            "months": [(m, None, n) for m, n in sorted(counts["months"].items(), reverse=True)],
-            "tags": [(t, None, n) for t, n in _ranked(counts["tags"])],
-            "sites": [(s, sites[s].title, n) for s, n in _ranked(counts["sites"])],
-            "collections": [(c, titles.get(c), n) for c, n in _ranked(counts["collections"])]}
+    node = Compiler(indexes, view, now).compile(where)
+    if not view.preview:
+        if isinstance(node, Everything):
+            return count(view, Stretch(TALLIED[0], 0, len(indexes.rankings[TALLIED[0]])))
+        if isinstance(node, Span) and node.ranking.order in indexes.tallies \
+                and indexes.rankings.get(node.ranking.order) is node.ranking:
+            return count(view, Stretch(node.ranking.order, node.i, node.j))
+    return count(view, matching(view, where, now, node))
 
 
-def _ranked(counts: dict) -> list[tuple[str, int]]:
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+def count(view: View, members: NumberSet | Matches | Stretch) -> "Facets":
+    """The facets of ``members``, articles of ``view`` (a Stretch only for
+    the public), counted as each dimension is asked for."""
+    return Facets(view, members)
 
 
-def _by_articles(indexes: Indexes, members: NumberSet) -> dict[str, dict]:
-    # Counted by C loops over attributes; topics and providers are shared
-    # objects, counted as such and named after.
-    items = list(map(indexes.by_num.__getitem__, members))
-    topics = Counter(chain.from_iterable(map(_topics_of, items)))
-    providers = Counter(map(_provider_of, items))
-    providers.pop(None, None)
-    months = Counter(map(_month_of, items))
-    months.pop(None, None)
-    sites = Counter(map(_site_of, items))
-    sites.pop(None, None)
-    return {"topics": {topic.slug: n for topic, n in topics.items()},
-            "providers": {provider.key: n for provider, n in providers.items()},
-            "types": Counter(map(_type_of, items)), "months": months,
-            "tags": Counter(chain.from_iterable(map(_tags_of, items))),
-            "sites": {site.name: n for site, n in sites.items()},
-            "collections": Counter(map(_collection_of, items))}
+class Facets:
+    """``total`` and, per dimension (``self[name]``), its rows (value,
+    label, count), each counted on first use and kept: a facets object
+    is remembered per filter in its view's memo (graph/schema.py), so it
+    holds the view weakly, as views hold their model (store/view.py)."""
+
+    def __init__(self, view: View, members: NumberSet | Matches | Stretch) -> None:
+        self._view, self.members = weakref.ref(view), members
+        self._rows: dict[str, list] = {}
+        self._total: int | None = None
+        self._cut_made: Cut | None = None
+
+    view = property(lambda self: self._view())
+
+    @property
+    def total(self) -> int:
+        if self._total is None:
+            members = self.members
+            if isinstance(members, Stretch):
+                self._total = self.view.model.indexes.tallies[members.order].total(self._cut())
+            else:
+                self._total = len(members)
+        return self._total
+
+    def __getitem__(self, name: str):
+        if name == "total":
+            return self.total
+        found = self._rows.get(name)
+        if found is None:
+            found = self._rows[name] = self._ranked(name, self._counts(name))
+        return found
+
+    def _counts(self, name: str) -> dict:
+        indexes = self.view.model.indexes
+        dimension = indexes.dimensions[name]
+        members = self.members
+        if isinstance(members, Stretch):
+            return dimension.counts(indexes.tallies[members.order].counts(self._cut(), name, dimension))
+        numbers = self.numbers()
+        postings = indexes.postings[KEYS[name]]
+        if len(numbers) * PASS_COST * (3 if DIMENSIONS[name] else 1) < len(postings):
+            names = dimension.names
+            return {names[code]: n for code, n in dimension.counter(numbers).items() if code != NONE}
+        return {value: n for value, bits in postings.items()
+                if value is not None and (n := numbers.intersection_cardinality(bits))}
+
+    def _cut(self) -> Cut:
+        if self._cut_made is None:
+            indexes, stretch = self.view.model.indexes, self.members
+            self._cut_made = indexes.tallies[stretch.order].cut(indexes.rankings[stretch.order].nums,
+                                                                indexes.visible, stretch.i, stretch.j)
+        return self._cut_made
+
+    def numbers(self) -> NumberSet:
+        members = self.members
+        return members.numbers() if isinstance(members, Matches) else members
+
+    def _ranked(self, name: str, counts: dict) -> list[tuple[str, str | None, int]]:
+        model = self.view.model
+        if name == "months":
+            return [(m, None, n) for m, n in sorted(counts.items(), reverse=True)]
+        rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if name == "topics":
+            topics = model.topics
+            return [(s, topics[s].name, n) for s, n in rows]
+        if name == "providers":
+            providers = model.providers
+            return [(k, providers[k].name, n) for k, n in rows]
+        if name == "sites":
+            sites = model.sites
+            return [(s, sites[s].title, n) for s, n in rows]
+        if name == "collections":
+            titles = collection_titles(model.sites.values())
+            return [(c, titles.get(c), n) for c, n in rows]
+        return [(v, None, n) for v, n in rows]
 
 
 def collection_titles(sites) -> dict[str, str]:

@@ -32,7 +32,7 @@ import orjson
 
 from loaders import normalize
 
-from . import indexes, numbersets, objects, ordering, predicates, ranking, readmodel, records, urls, view, words
+from . import indexes, numbersets, objects, ordering, predicates, ranking, readmodel, records, tallies, urls, view, words
 from .db import Store, paused_gc, read_written, release_free_memory
 from .readmodel import ReadModel
 from .segments import segment_path
@@ -50,8 +50,8 @@ def _fingerprint() -> str:
     """Changes with the code that shapes the model and its indexes, and
     with Python."""
     digest = hashlib.sha256(repr(sys.version_info[:2]).encode())
-    for module in (normalize, readmodel, objects, view, records, urls, indexes, ranking, words, numbersets,
-                   ordering, predicates, sys.modules[__name__]):
+    for module in (normalize, readmodel, objects, view, records, urls, indexes, ranking, tallies, words,
+                   numbersets, ordering, predicates, sys.modules[__name__]):
         with open(module.__file__, "rb") as handle:
             digest.update(handle.read())
     return digest.hexdigest()[:16]

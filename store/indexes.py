@@ -14,6 +14,10 @@ the indexes per view.
 - ``rankings[order]``: every article in that order (store/ranking.py),
   one for each field in each direction, and a few of several fields
   built on first use.
+- ``dimensions[name]`` and ``tallies[order]``: each facet dimension's
+  values numbered, and the counts of the public's articles and of their
+  values at block boundaries of the ascending rankings of the fields a
+  range filters (store/tallies.py).
 
 Both are patched per article (``Indexes.patched``), copy-on-write, so a
 request holding the previous version keeps seeing it.
@@ -32,6 +36,7 @@ from .ordering import ATTRIBUTES, FIELDS, Order, key_function
 from .predicates import provider_names
 from .ranking import STRIDES, Ranking, rank
 from .objects import Article
+from .tallies import DIMENSIONS, Dimension, Tallies, stride_for
 from .words import WordIndex
 
 # Rankings built on demand (orders of several fields) kept per Indexes.
@@ -41,6 +46,8 @@ TEXTS = ("title", "excerpt")
 # Orders every Indexes holds a ranking of: the ascending ones serve ranges.
 EAGER = tuple(((field, direction),) for field in FIELDS for direction in ("ASC", "DESC"))
 SINGLE = {order: ATTRIBUTES[order[0][0]] for order in EAGER}
+# Rankings with facet tallies: those of the fields ranges filter on.
+TALLIED = tuple(((field, "ASC"),) for field in ("PUBLISHED_AT", "HEAT", "QUALITY"))
 
 
 def keys_of(article: Article) -> list[tuple[str, object]]:
@@ -73,7 +80,8 @@ POSTING_KEYS = ("type", "collection", "provider", "domain", "topic", "providerNa
 class Indexes:
     """Every posting set and ranking of one version of the model."""
 
-    def __init__(self, articles: Iterable[Article], strides: tuple[int, ...] = STRIDES) -> None:
+    def __init__(self, articles: Iterable[Article], strides: tuple[int, ...] = STRIDES,
+                 tally_stride: int | None = None) -> None:
         articles = list(articles)
         self.strides = strides
         self.by_num: list[Article | None] = [None] * (max((a.num for a in articles), default=-1) + 1)
@@ -91,6 +99,10 @@ class Indexes:
         self.words = {field: WordIndex((a.num, getattr(a, field)) for a in articles) for field in TEXTS}
         by_id = sorted(articles, key=attrgetter("id"))
         self.rankings: dict[Order, Ranking] = {order: self._build(order, by_id) for order in EAGER}
+        self.dimensions = {name: Dimension(name, articles, len(self.by_num)) for name in DIMENSIONS}
+        stride = tally_stride or stride_for(len(articles))
+        self.tallies: dict[Order, Tallies] = {
+            order: Tallies(self.rankings[order].nums, self.dimensions, self.visible, stride) for order in TALLIED}
         self._lazy: OrderedDict[Order, Ranking] = OrderedDict()
         self._lock = Lock()
 
@@ -160,13 +172,20 @@ class Indexes:
 
         rankings = {order: ranking.copy() for order, ranking in self.rankings.items()}
         words = {field: index.copy() for field, index in self.words.items()}
+        dimensions = {name: dimension.copy() for name, dimension in self.dimensions.items()}
+        tallies = {order: kept.copy() for order, kept in self.tallies.items()}
         universe = NumberSet(self.universe)
         for article in removed:
             if other.by_num[article.num] is not article:
                 raise ValueError(f"article {article.id!r} is not number {article.num} of these indexes")
+            codes = {name: d.codes(article) for name, d in dimensions.items()} if article.visible else None
             for order, ranking in rankings.items():
                 position = self._position(ranking, other.by_num, article)
                 ranking.remove(position, getattr(article, SINGLE[order]))
+                if order in tallies:
+                    tallies[order].remove(position, codes)
+            for dimension in dimensions.values():
+                dimension.assign(article.num, None)
             for key, value in keys_of(article):
                 posting(key, value).discard(article.num)
             for field, index in words.items():
@@ -178,11 +197,16 @@ class Indexes:
                 other.by_num.extend(repeat(None, article.num + 1 - len(other.by_num)))
             if other.by_num[article.num] is not None:
                 raise ValueError(f"two articles numbered {article.num}")
+            for dimension in dimensions.values():
+                dimension.assign(article.num, article)
+            codes = {name: d.of[article.num] for name, d in dimensions.items()} if article.visible else None
             for order, ranking in rankings.items():
                 sort_key = key_function(order)
                 position = bisect_left(ranking.nums, sort_key(article),
                                        key=lambda n: sort_key(other.by_num[n]))
                 ranking.insert(position, article.num, getattr(article, SINGLE[order]))
+                if order in tallies:
+                    tallies[order].insert(position, codes)
             for key, value in keys_of(article):
                 posting(key, value).add(article.num)
             for field, index in words.items():
@@ -192,9 +216,10 @@ class Indexes:
         for values in postings.values():
             for value in [v for v, bits in values.items() if not bits]:
                 del values[value]
-        for owner in (*rankings.values(), *words.values()):
+        for owner in (*rankings.values(), *words.values(), *tallies.values()):
             owner._owned = None
         other.postings, other.universe, other.rankings, other.words = postings, universe, rankings, words
+        other.dimensions, other.tallies = dimensions, tallies
         other.visible = postings["visible"].get(True, NumberSet())
         return other
 

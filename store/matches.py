@@ -9,6 +9,11 @@ applied only as far as the request needs: a page tests the members it
 reads against the ranges' labels, a count counts the set before the last
 range's two ends (store/ranking.py ``Ranking.count``), and the set itself
 is made only when asked for (facets, a page between two cursors).
+
+A smaller range, the last an AND applies, is left ``pending``: totalCount
+alone counts the members of what the rest left before each of its two
+ends (a few intersection counts, no set made); anything else applies it
+first, as it would have been.
 """
 from __future__ import annotations
 
@@ -43,16 +48,34 @@ class Interval:
 
 
 class Matches:
-    """``base`` restricted to each of ``intervals`` (the narrowest first)."""
+    """``base`` restricted to ``pending`` (a Span, store/conditions.py) and
+    to each of ``intervals`` (the narrowest first)."""
 
-    __slots__ = ("base", "intervals", "_numbers", "_count", "contains")
+    __slots__ = ("base", "intervals", "pending", "_numbers", "_count", "_contains")
 
-    def __init__(self, base: NumberSet, intervals: list[Interval] = ()) -> None:
+    def __init__(self, base: NumberSet, intervals: list[Interval] = (), pending=None) -> None:
         self.base = base
         self.intervals = sorted(intervals, key=len)
-        self._numbers = None if self.intervals else base
+        self.pending = pending
+        self._numbers = None if self.intervals or pending is not None else base
         self._count: int | None = None
-        self.contains: Callable[[int], bool] = base.__contains__ if not self.intervals else self._test()
+        self._contains: Callable[[int], bool] | None = None
+
+    def _settle(self) -> None:
+        """Apply the pending range: everything but a count reads the set."""
+        pending = self.pending
+        if pending is not None:
+            self.base = pending.run(self.base)
+            self.pending = None
+            if not self.intervals:
+                self._numbers = self.base
+
+    @property
+    def contains(self) -> Callable[[int], bool]:
+        if self._contains is None:
+            self._settle()
+            self._contains = self.base.__contains__ if not self.intervals else self._test()
+        return self._contains
 
     def _test(self) -> Callable[[int], bool]:
         has = self.base.__contains__
@@ -70,6 +93,7 @@ class Matches:
 
     def numbers(self) -> NumberSet:
         """The set itself (made once)."""
+        self._settle()
         if self._numbers is None:
             members = self.base
             for interval in self.intervals:
@@ -81,7 +105,12 @@ class Matches:
         if self._count is None:
             if self._numbers is not None:
                 self._count = len(self._numbers)
+            elif self.pending is not None and not self.intervals:
+                pending, base = self.pending, self.base
+                ranking = pending.ranking
+                self._count = ranking.count(base, pending.j) - ranking.count(base, pending.i)
             else:
+                self._settle()
                 members = self.base
                 for interval in self.intervals[:-1]:
                     members = interval.apply(members)
@@ -93,6 +122,7 @@ class Matches:
         independent of the set and of each other."""
         if self._count is not None:
             return self._count
+        self._settle()
         estimate = float(len(self.base))
         for interval in self.intervals:
             estimate *= len(interval) / max(1, len(interval.ranking))
@@ -100,6 +130,7 @@ class Matches:
 
     def within(self, ranking: Ranking, i: int, j: int) -> NumberSet:
         """The members at positions [i, j) of ``ranking``."""
+        self._settle()
         if self._numbers is not None:
             return ranking.within(self._numbers, i, j)
         members = ranking.within(self.base, i, j)

@@ -39,6 +39,8 @@ from .view import View
 # articles a page reads, one by one in Python, costs.
 DEFER_RATIO = 4
 DEFER_MIN = 1 << 17
+# The last range an AND applies is left pending (store/matches.py).
+PENDING = True
 
 
 def text_numbers(view: View, text: str) -> NumberSet:
@@ -313,24 +315,28 @@ class Compiler:
         return self.all(parts) if parts else Everything(self.total)
 
 
-def matching(view: View, where: dict | None, now: dt.datetime) -> Matches:
-    """The articles of ``view`` that ``where`` keeps. A range of an AND
-    about as large as what the conditions before it left is left as an
-    interval (store/matches.py), applied as far as the request needs.
-    Tests run on a set, after every range."""
+def matching(view: View, where: dict | None, now: dt.datetime, node: Node | None = None) -> Matches:
+    """The articles of ``view`` that ``where`` keeps (``node``: ``where``
+    compiled already). A range of an AND about as large as what the
+    conditions before it left is left as an interval (store/matches.py),
+    applied as far as the request needs. Tests run on a set, after every
+    range."""
     indexes = view.model.indexes
     audience = indexes.audience(view.preview)
     if not where:
         return Matches(audience)
-    node = Compiler(indexes, view, now).compile(where)
+    if node is None:
+        node = Compiler(indexes, view, now).compile(where)
     parts = node.parts if isinstance(node, All) else [node]
     if any(isinstance(part, (Test, Words)) for part in parts):
         return Matches(node.run(audience))
-    domain, deferred = audience, []
-    for part in parts:
+    domain, deferred, pending = audience, [], None
+    for index, part in enumerate(parts):
         if isinstance(part, Span) and part.size >= max(1, DEFER_MIN) and \
                 max(part.size, len(domain)) <= DEFER_RATIO * min(part.size, len(domain)):
             deferred.append(Interval(part.ranking, part.i, part.j))
+        elif isinstance(part, Span) and index == len(parts) - 1 and not deferred and PENDING:
+            pending = part  # counted without its set, or applied when more is asked
         elif domain:
             domain = part.run(domain)
-    return Matches(domain, deferred if domain else [])
+    return Matches(domain, deferred if domain else [], pending if domain else None)

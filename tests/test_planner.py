@@ -26,6 +26,7 @@ from store.readmodel import ReadModel
 from tests.conftest import FROZEN_NOW
 
 TINY = (16, 8, 4)
+TINY_TALLY = 5  # facet tallies' blocks (store/tallies.py)
 
 
 def scrambled(model: ReadModel, seed: int) -> ReadModel:
@@ -47,7 +48,7 @@ def scrambled(model: ReadModel, seed: int) -> ReadModel:
         # The corpus has no tags: some, in several spellings.
         article.tags = tuple(rng.sample(["US-LA", "us-la", "FR", "Cloud", "cloud"], rng.choice([0, 0, 1, 2])))
         article.tag_keys = predicates.tag_keys(article.tags)
-    model.indexes = Indexes(articles, strides=TINY)
+    model.indexes = Indexes(articles, strides=TINY, tally_stride=TINY_TALLY)
     return model
 
 
@@ -82,14 +83,14 @@ def models(corpus_db) -> dict[str, ReadModel]:
     absent = rng.sample(articles, len(articles) // 3)
     kept = [a for a in articles if a not in set(absent)]
     old = {a.num: changed(a, rng, patched) for a in rng.sample(kept, len(kept) // 4)}
-    start = Indexes([old.get(a.num, a) for a in kept], strides=TINY)
+    start = Indexes([old.get(a.num, a) for a in kept], strides=TINY, tally_stride=TINY_TALLY)
     patched.indexes = start.patched(removed=list(old.values()), added=absent + [a for a in kept if a.num in old])
     return {"plain": plain, "tiny": tiny, "patched": patched}
 
 
 def test_patched_indexes_equal_rebuilt_ones(models):
     model = models["patched"]
-    rebuilt = Indexes(model.all_articles, strides=TINY)
+    rebuilt = Indexes(model.all_articles, strides=TINY, tally_stride=TINY_TALLY)
     patched = model.indexes
     assert patched.by_num == rebuilt.by_num
     assert patched.universe == rebuilt.universe and patched.visible == rebuilt.visible
@@ -109,6 +110,30 @@ def test_patched_indexes_equal_rebuilt_ones(models):
             members = rebuilt.universe & rebuilt.postings["type"]["article"]
             assert mine.count(members, j) == ranking.count(members, j)
     assert patched.patched([], []).postings == patched.postings  # a no-op patch changes nothing
+    # Facet tallies: the same values for each article, the same counts over
+    # any stretch of each tallied ranking (codes may differ: a patch numbers
+    # new values as they come).
+    for name, dimension in rebuilt.dimensions.items():
+        mine = patched.dimensions[name]
+        for num, article in enumerate(rebuilt.by_num):
+            if article is not None:
+                assert _named(mine, mine.of[num]) == _named(dimension, dimension.of[num]), (name, num)
+    for order, tallies in rebuilt.tallies.items():
+        nums = rebuilt.rankings[order].nums
+        mine = patched.tallies[order]
+        rng = random.Random(str(order))
+        for _ in range(30):
+            i = rng.randrange(len(nums) + 1)
+            j = rng.randrange(i, len(nums) + 1)
+            cut, want = mine.cut(nums, patched.visible, i, j), tallies.cut(nums, rebuilt.visible, i, j)
+            assert mine.total(cut) == tallies.total(want), (order, i, j)
+            for name, dimension in rebuilt.dimensions.items():
+                assert patched.dimensions[name].counts(mine.counts(cut, name, patched.dimensions[name])) == \
+                    dimension.counts(tallies.counts(want, name, dimension)), (order, name, i, j)
+
+
+def _named(dimension, codes) -> object:
+    return sorted(dimension.names[c] for c in codes) if dimension.many else dimension.names[codes]
 
 
 def test_a_patch_leaves_the_version_it_came_from_as_it_was(corpus_db):
@@ -299,6 +324,7 @@ tunings = st.fixed_dictionaries({
     "NARROWED": st.sampled_from([0, 8]),
     "DEFER_RATIO": st.sampled_from([0, 4, 10 ** 6]),
     "DEFER_MIN": st.sampled_from([0, 1 << 17]),
+    "PENDING": st.booleans(),
     "TESTED": st.sampled_from([0, 256]),
     "WITHIN_RATIO": st.sampled_from([0, 4, 10 ** 6]),
     "SPAN_TEST_RATIO": st.sampled_from([0, 8, 10 ** 6]),
@@ -306,7 +332,7 @@ tunings = st.fixed_dictionaries({
     "WORDS_TEST_RATIO": st.sampled_from([0, 4, 10 ** 6]),
 })
 MODULES = {"SHORT_SPAN": ranking_module, "WITHIN_RATIO": ranking_module, "WALK_LIMIT": paging, "NARROWED": paging,
-           "DEFER_RATIO": planner, "DEFER_MIN": planner, "SPAN_TEST_RATIO": conditions, "WORDS_TEST_RATIO": conditions,
+           "DEFER_RATIO": planner, "DEFER_MIN": planner, "PENDING": planner, "SPAN_TEST_RATIO": conditions, "WORDS_TEST_RATIO": conditions,
            "TESTED": matches, "PASS_COST": facets}
 
 
@@ -355,7 +381,11 @@ def reference_facets(items: list[Article]) -> dict:
             "types": ranked(Counter(a.type for a in items)),
             "months": sorted(Counter(a.month for a in items if a.month).items(), reverse=True),
             "tags": ranked(Counter(t for a in items for t in a.tags)),
-            "sites": ranked(Counter(a.site.name for a in items if a.site))}
+            "sites": ranked(Counter(a.site.name for a in items if a.site)),
+            "collections": ranked(Counter(a.collection for a in items))}
+
+
+FACET_NAMES = ("topics", "providers", "types", "months", "tags", "sites", "collections")
 
 
 @pytest.mark.parametrize("variant", ["plain", "tiny", "patched"])
@@ -376,6 +406,9 @@ def test_the_planner_answers_as_the_reference(models, variant, data):
             with pytest.raises(BadQuery, match=re.escape(str(exc))):
                 Planned(view, where, order)
             return
+        # totalCount alone (a pending range counted without its set), then
+        # everything else.
+        assert len(Planned(view, where, order).members) == len(want.items)
         got = Planned(view, where, order)
         first = want.page(first=size)
         assert facts(got.page(first=size)) == facts(first)
@@ -395,11 +428,38 @@ def test_the_planner_answers_as_the_reference(models, variant, data):
                      {"last": size + 1, "first": size, "before": cursor},
                      {"first": size, "after": cursor, "before": cursor}, {"last": size}):
             assert facts(got.page(**args)) == facts(want.page(**args)), args
-        counted = facets.count(view, got.members.numbers())
         want_facets = reference_facets(want.items)
-        assert counted["total"] == want_facets["total"]
-        for name in ("topics", "providers", "types", "months", "tags", "sites"):
-            assert [(v, n) for v, _, n in counted[name]] == want_facets[name], name
+        for counted in (facets.count(view, got.members.numbers()), facets.facets_of(view, where, FROZEN_NOW)):
+            assert counted.total == want_facets["total"]
+            for name in FACET_NAMES:
+                assert [(v, n) for v, _, n in counted[name]] == want_facets[name], name
+
+
+@pytest.mark.parametrize("variant", ["plain", "tiny", "patched"])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_facets_under_one_range_are_the_references(models, variant, data):
+    """A range of one field, or no filter, is counted from the ranking's
+    tallies (store/tallies.py) for the public, from the matching set for a
+    preview: both as the reference counts the articles kept."""
+    model = models[variant]
+    values = values_of(model)
+    view = model.view(data.draw(st.booleans(), label="preview"))
+    field = data.draw(st.sampled_from(["heat", "quality", "publishedAt", None]), label="field")
+    where = None
+    if field is not None:
+        pool = {"heat": values["heats"], "quality": values["qualities"], "publishedAt": values["dates"]}[field]
+        ops = data.draw(st.lists(st.sampled_from(["gt", "gte", "lt", "lte", "eq"]), min_size=1, max_size=2,
+                                 unique=True), label="ops")
+        spec = {op: data.draw(pick(pool), label=op) for op in ops}
+        where = {field: spec}
+    want = reference_facets(Reference(view, where, None).items)
+    counted = facets.facets_of(view, where, FROZEN_NOW)
+    assert isinstance(counted.members, facets.Stretch) == (not view.preview)
+    assert counted.total == want["total"]
+    for name in data.draw(st.lists(st.sampled_from(FACET_NAMES), unique=True), label="asked"):
+        assert [(v, n) for v, _, n in counted[name]] == want[name], name
 
 
 @pytest.mark.parametrize("where", [{"nope": 1}, {"NOT": {"publishedAt": {"within": "7 days"}}},
