@@ -216,8 +216,10 @@ class Indexes:
         for values in postings.values():
             for value in [v for v, bits in values.items() if not bits]:
                 del values[value]
-        for owner in (*rankings.values(), *words.values(), *tallies.values()):
+        for owner in (*rankings.values(), *words.values()):
             owner._owned = None
+        for kept in tallies.values():
+            kept.settle()
         other.postings, other.universe, other.rankings, other.words = postings, universe, rankings, words
         other.dimensions, other.tallies = dimensions, tallies
         other.visible = postings["visible"].get(True, NumberSet())

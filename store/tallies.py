@@ -17,8 +17,9 @@ counts (store/facets.py).
 Only the public audience is tallied: a preview's facets are counted from
 its matching set. Tallies are patched per article as rankings are
 (``Tallies.insert``, ``Tallies.remove``: the boundaries after the position
-move with it, and their vectors count the article or no longer do),
-copy-on-write, so a request holding the previous version keeps seeing it.
+move with it, and their vectors are to count the article or no longer do,
+which ``Tallies.settle`` applies once for all of a patch's articles), on
+copies, so a request holding the previous version keeps seeing it.
 """
 from __future__ import annotations
 
@@ -144,13 +145,13 @@ class Tallies:
     per dimension, how many have each value (``prefix[name][b]``, a count
     per code)."""
 
-    __slots__ = ("starts", "visible", "prefix", "_owned")
+    __slots__ = ("starts", "visible", "prefix", "_changes")
 
     def __init__(self, nums: array, dimensions: dict[str, Dimension], visible: NumberSet, stride: int) -> None:
         n = len(nums)
         self.starts = array("I", range(0, n, stride))
         self.starts.append(n)
-        self._owned = None
+        self._changes = None
         self.visible = array("I")
         vectors = {name: array("I", bytes(4 * len(d.names))) for name, d in dimensions.items()}
         self.prefix: dict[str, list[array]] = {name: [] for name in dimensions}
@@ -173,7 +174,7 @@ class Tallies:
 
     def __setstate__(self, state) -> None:
         self.starts, self.visible, self.prefix = state
-        self._owned = None
+        self._changes = None
 
     def _nearest(self, x: int) -> int:
         starts = self.starts
@@ -219,42 +220,64 @@ class Tallies:
     # --- patching --------------------------------------------------------------
 
     def copy(self) -> "Tallies":
-        """Tallies to patch: boundaries and counts copied, vectors shared
-        until changed."""
+        """Tallies to patch: boundaries copied, counts shared until
+        ``settle`` changes them."""
         other = Tallies.__new__(Tallies)
-        other.starts, other.visible = array("I", self.starts), array("I", self.visible)
-        other.prefix = {name: list(vectors) for name, vectors in self.prefix.items()}
-        other._owned = set()
+        other.starts, other.visible = array("I", self.starts), self.visible
+        other.prefix = dict(self.prefix)
+        other._changes = []  # the changes not yet counted: (first boundary, step, codes)
         return other
 
     def _moved(self, position: int, step: int, codes: dict | None) -> None:
         """Boundaries after ``position`` move by ``step``; when the article
-        is public (``codes``: its codes per dimension), their counts count
-        it once more (``step`` 1) or once less (-1)."""
+        is public (``codes``: its codes per dimension), their counts are to
+        count it once more (``step`` 1) or once less (-1). Later moves keep
+        a boundary on the same side of the article, so the counts change
+        once for all the patch's articles (``settle``)."""
         starts = self.starts
         first = bisect_right(starts, position)
         after = len(starts) - first
-        if not after:
+        if after:
+            starts[first:] = array("I", map(add if step > 0 else sub, starts[first:], repeat(1, after)))
+            if codes is not None:
+                self._changes.append((first, step, codes))
+
+    def settle(self) -> None:
+        """Count the changes of the articles inserted and removed: one pass
+        over the boundaries after the first change, each vector copied once."""
+        changes, self._changes = self._changes, None
+        if not changes:
             return
-        starts[first:] = array("I", map(add if step > 0 else sub, starts[first:], repeat(1, after)))
-        if codes is None:
-            return
-        self.visible[first:] = array("I", map(add if step > 0 else sub, self.visible[first:], repeat(1, after)))
-        owned = self._owned
-        for name, found in codes.items():
-            found = [c for c in (found if isinstance(found, tuple) else (found,)) if c != NONE]
-            if not found:
+        begin = min(first for first, _, _ in changes)
+        steps = [0] * (len(self.starts) + 1)
+        for first, step, _ in changes:
+            steps[first] += step
+        visible, running = array("I", self.visible), 0
+        for b in range(begin, len(visible)):
+            running += steps[b]
+            visible[b] += running
+        self.visible = visible
+        for name, vectors in self.prefix.items():
+            at: dict[int, list] = {}
+            for first, step, codes in changes:
+                found = codes[name]
+                for code in (found if isinstance(found, tuple) else (found,)):
+                    if code != NONE:
+                        at.setdefault(first, []).append((code, step))
+            if not at:
                 continue
-            vectors = self.prefix[name]
-            for b in range(first, len(vectors)):
-                vector = vectors[b]
-                if (name, b) not in owned:
-                    vector = vectors[b] = array("I", vector)
-                    owned.add((name, b))
-                for code in found:
-                    if code >= len(vector):
-                        vector.extend(repeat(0, code + 1 - len(vector)))
-                    vector[code] += step
+            vectors = self.prefix[name] = list(vectors)
+            running_codes: dict[int, int] = {}
+            for b in range(min(at), len(vectors)):
+                for code, step in at.get(b, ()):
+                    running_codes[code] = running_codes.get(code, 0) + step
+                changed = [(code, count) for code, count in running_codes.items() if count]
+                if changed:
+                    vector = vectors[b] = array("I", vectors[b])
+                    for code, count in changed:
+                        if code >= len(vector):
+                            vector.extend(repeat(0, code + 1 - len(vector)))
+                        vector[code] += count
 
     def insert(self, position: int, codes: dict | None) -> None:
         """An article now stands at ``position``: public with ``codes`` per
