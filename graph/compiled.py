@@ -19,7 +19,7 @@ from threading import Lock
 
 from graphql import (DirectiveNode, DocumentNode, GraphQLBoolean, GraphQLError, GraphQLID, GraphQLInt,
                      GraphQLSchema, GraphQLString, OperationDefinitionNode, Undefined, VariableNode,
-                     is_non_null_type)
+                     is_leaf_type, is_non_null_type)
 from graphql.execution.get_variable_signature import get_variable_signature
 from graphql.execution.values import VariableValues, VariableValueSource, get_variable_values
 from graphql.language import Visitor, visit
@@ -125,7 +125,7 @@ class Compiler:
 class _Operation:
     """What the compiler keeps about an operation: the variables @skip and
     @include read (they shape the plan), and a shortcut for coercing
-    variables that are all built-in scalars."""
+    variables that are all of scalar or enum types."""
 
     def __init__(self, schema: GraphQLSchema, document: DocumentNode,
                  operation: OperationDefinitionNode) -> None:
@@ -138,34 +138,47 @@ class _Operation:
                 self.scalars = None
                 break
             named = signature.type.of_type if is_non_null_type(signature.type) else signature.type
-            if named not in NATIVE_CLASSES:
-                self.scalars = None  # lists, inputs, enums, Float: graphql-core coerces
+            if not is_leaf_type(named):
+                self.scalars = None  # lists and input objects: graphql-core coerces
                 break
-            self.scalars.append((signature.name, NATIVE_CLASSES[named], is_non_null_type(signature.type),
-                                 definition.default_value is not None, signature))
+            cls = NATIVE_CLASSES.get(named)
+            self.scalars.append((signature.name, cls, None if cls else named.coerce_input_value,
+                                 is_non_null_type(signature.type), definition.default_value is not None,
+                                 signature))
 
     def coerce(self, inputs: dict):
-        """graphql-core's coerced variables where the values are already what
-        coercion would give (a str for String and ID, an int in range, a
-        bool); None when graphql-core must coerce (defaults, nulls for
-        non-null variables, other values and types)."""
+        """graphql-core's coerced variables: a value already what coercion
+        would give (a str for String and ID, an int in range, a bool) as it
+        is, another scalar's or enum's by the type's own coercion, as
+        graphql-core does it; None when graphql-core must coerce (defaults,
+        nulls for non-null variables, values it refuses, lists and objects)."""
         if self.scalars is None:
             return None
         sources: dict = {}
         coerced: dict = {}
-        for name, cls, non_null, has_default, signature in self.scalars:
+        for name, cls, parse, non_null, has_default, signature in self.scalars:
             value = inputs.get(name, Undefined)
             if value is Undefined:
                 if has_default or non_null:
                     return None
                 sources[name] = VariableValueSource(signature)
                 continue
+            sources[name] = VariableValueSource(signature, value)
             if value is None:
                 if non_null:
                     return None
-            elif value.__class__ is not cls or (cls is int and not -2147483648 <= value <= 2147483647):
-                return None
-            sources[name] = VariableValueSource(signature, value)
+            elif cls is not None:
+                if value.__class__ is not cls or (cls is int and not -2147483648 <= value <= 2147483647):
+                    return None
+            elif value.__class__ in (list, dict):
+                return None  # graphql-core checks its depth first
+            else:
+                try:
+                    value = parse(value)
+                except Exception:  # graphql-core words the refusal
+                    return None
+                if value is Undefined:
+                    return None
             coerced[name] = value
         return VariableValues(sources, coerced)
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from hypothesis_graphql import queries
 
-from graph import arguments, parts
+from graph import arguments, compiled, parts
 from graph.context import Context
 from graph.executor import Executor
 from graph.limits import estimate_cost
@@ -159,6 +159,12 @@ CASES = [
     ("nullable variable omitted", "query($after: String) { articles(first: 2, after: $after) { nodes { id } } }",
      {}, False),
     ("ID given as a number", "query($id: ID!) { article(id: $id) { id } }", {"id": 12345}, False),
+    ("DateTime and enum variables", """query($d: DateTime!, $f: ArticleSortField!, $dir: SortDirection) {
+        articles(first: 3, where: {publishedAt: {gte: $d}}, orderBy: [{field: $f, direction: $dir}]) {
+        totalCount nodes { id heat publishedAt } } }""", {"d": "2020-06-01T00:00:00+02:00", "f": "HEAT", "dir": "ASC"},
+     False),
+    ("a date for a DateTime variable", """query($d: DateTime) { articles(first: 2, where: {publishedAt: {lt: $d}}) {
+        totalCount } }""", {"d": "2020-06-01"}, False),
     # Errors: the compiled code must leave these to the reference.
     ("Int variable beyond 32 bits", "query($n: Int) { articles(first: $n) { totalCount } }", {"n": 2 ** 31},
      False),
@@ -169,6 +175,12 @@ CASES = [
     ("both id and url", '{ article(id: "x", url: "y") { id } }', None, False),
     ("bad cursor", '{ articles(first: 2, after: "not-a-cursor") { nodes { id } } }', None, False),
     ("bad variable type", "query($n: Int) { articles(first: $n) { totalCount } }", {"n": "three"}, False),
+    ("DateTime variable that is no date", "query($d: DateTime!) { articles(where: {publishedAt: {gte: $d}}) "
+     "{ totalCount } }", {"d": "soon"}, False),
+    ("DateTime variable given a list", "query($d: DateTime!) { articles(where: {publishedAt: {gte: $d}}) "
+     "{ totalCount } }", {"d": ["2020-01-01"]}, False),
+    ("enum variable that is no value", "query($f: ArticleSortField!) { articles(first: 1, orderBy: [{field: $f}]) "
+     "{ totalCount } }", {"f": "NOPE"}, False),
     ("missing required variable", "query($id: ID!) { article(id: $id) { id } }", {}, False),
     ("bad duration", '{ articles(where: { publishedAt: { within: "soon" } }) { totalCount } }', None, False),
     ("partial failure keeps siblings", """{ ok: articles(first: 1) { nodes { id } }
@@ -231,6 +243,32 @@ def test_remembered_parts_never_cross_views(executor, corpus_model):
 def test_introspection_is_left_to_the_reference(executor, corpus_model):
     fast, result = _both(executor, corpus_model, "{ __schema { queryType { name } } }")
     assert fast is None and result.data == {"__schema": {"queryType": {"name": "Query"}}}
+
+
+@pytest.mark.parametrize("variables", [
+    {"d": "2021-06-02T09:12:27+02:00", "f": "HEAT", "n": 3, "s": "x", "b": True},
+    {"d": "2020-01-01", "f": "TITLE", "n": None, "s": None, "b": None},
+    {"d": "2020-01-01T00:00:00Z", "f": "QUALITY"},
+    {"d": "junk", "f": "HEAT"}, {"d": 5, "f": "HEAT"}, {"d": "2020-01-01", "f": "heat"},
+    {"d": "2020-01-01", "f": "HEAT", "n": 2 ** 40}, {"d": None, "f": "HEAT"}, {"f": "HEAT"},
+    {"d": {"x": 1}, "f": "HEAT"}, {"d": "2020-01-01", "f": "HEAT", "b": "yes"}])
+def test_scalar_variables_are_coerced_as_graphql_core_does(executor, variables):
+    """The compiler's own coercion of scalar and enum variables gives the
+    values graphql-core gives, or leaves the request to it."""
+    prepared = executor.prepare("query($d: DateTime!, $f: ArticleSortField!, $n: Int, $s: String, $b: Boolean) "
+                                "{ articles(first: $n, where: {publishedAt: {gte: $d}, title: {eq: $s}, "
+                                "hasImages: $b}, orderBy: [{field: $f}]) { totalCount } }")
+    operation = executor.operation(prepared, None)
+    mine = compiled._Operation(executor.schema, prepared.document, operation).coerce(variables)
+    theirs = graphql.execution.values.get_variable_values(executor.schema, operation.variable_definitions,
+                                                          variables)
+    if mine is None:
+        return  # graphql-core coerces (and words any refusal)
+    assert not isinstance(theirs, list), theirs
+    assert mine.coerced == theirs.coerced
+    assert [type(v) for v in mine.coerced.values()] == [type(v) for v in theirs.coerced.values()]
+    assert {k: (v.signature.name, v.value) for k, v in mine.sources.items()} == \
+        {k: (v.signature.name, v.value) for k, v in theirs.sources.items()}
 
 
 def test_plans_are_reused(executor, corpus_model):
