@@ -90,6 +90,14 @@ class SiteWhere:
     url: StringFilter | None = None
 
 
+@strawberry.input(description="A place an article's news feed is about; ISO codes are upper case (US-WA).")
+class LocationWhere:
+    iso_code: StringFilter | None = None
+    country_or_region: StringFilter | None = None
+    province_or_state: StringFilter | None = None
+    county: StringFilter | None = None
+
+
 @strawberry.input(description="All given conditions must hold; AND, OR and NOT nest to any depth.")
 class ArticleWhere:
     AND: list["ArticleWhere"] | None = strawberry.field(name="AND", default=None)
@@ -108,6 +116,8 @@ class ArticleWhere:
     topics: TopicsFilter | None = None
     tags: TagsFilter | None = None
     site: SiteWhere | None = None
+    locations: LocationWhere | None = strawberry.field(
+        default=None, description="Articles with a location (Article.locations) that passes every field given.")
     has_images: bool | None = None
     has_related: bool | None = None
     has_items: bool | None = strawberry.field(
@@ -218,7 +228,9 @@ class ListOrder:
 _RENAMES = {"in_": "in", "not_in": "notIn", "starts_with": "startsWith", "ends_with": "endsWith",
             "published_at": "publishedAt", "has_images": "hasImages", "has_related": "hasRelated",
             "has_items": "hasItems",
-            "has_articles": "hasArticles", "starts_at": "startsAt", "ends_at": "endsAt"}
+            "has_articles": "hasArticles", "starts_at": "startsAt", "ends_at": "endsAt",
+            "iso_code": "isoCode", "country_or_region": "countryOrRegion",
+            "province_or_state": "provinceOrState"}
 
 
 def plain(value):

@@ -54,6 +54,16 @@ class Image:
         return isinstance(obj, rm.Image)
 
 
+@strawberry.type(description="A place a news feed is about: the COVID-19 news API's location block (a country or region, a province or state, a county), which each article the feed lists keeps.")
+class Location:
+    iso_code: str | None = strawberry.field(description="ISO 3166 code of the place (US-WA), in upper case.")
+    country_or_region: str | None
+    province_or_state: str | None
+    county: str | None
+    lat: float | None = strawberry.field(description="Latitude, in degrees.")
+    long: float | None = strawberry.field(description="Longitude, in degrees.")
+
+
 @strawberry.type(description="Where an article came from: the file, relative to the loaded root.")
 class Source:
     path: str
@@ -226,6 +236,7 @@ class Article(Node):
     topics: list[Topic]
     tags: list[str] = strawberry.field(description="Tags as the files give them; ISO 3166 region codes (US-LA, CN, and UK) in upper case.")
     site: Site | None = strawberry.field(description="The site the article was loaded from; null for folders without a _config.yml.")
+    locations: list[Location] = strawberry.field(description="The places of the news feeds that list it (the COVID-19 news API's files); empty for other articles.")
     images: list[Image]
     image: Image | None = strawberry.field(description="The first image.")
     extra: JSON | None = strawberry.field(description="Front-matter keys the schema does not type.")

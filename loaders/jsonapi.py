@@ -1,7 +1,8 @@
 """The JSON files of a site's static API, in each shape the family uses.
 
 - a page: ``{"page", "value": [items], "nextPage"}``;
-- the COVID-19 news API's: ``{"location": {...}, "updatedDateTime", "news": [items]}``;
+- the COVID-19 news API's: ``{"location": {...}, "updatedDateTime", "news": [items]}``,
+  whose ``location`` (the place the feed is about) each item keeps in ``locations``;
 - one article per file (``api/news/<date-slug>/index.json``);
 - a list of articles;
 - a web fragment ``{"path", "content": "<html>"}``: not article data, skipped.
@@ -66,11 +67,21 @@ def fill(result, candidate, raw: bytes, options, rank: int, api: bool = True) ->
                                   "a news list or an article")
         result.skipped = shape
         return
+    place = None
+    if shape == "news":
+        try:
+            place = normalize.location("location", value.get("location"))
+        except normalize.FieldError as exc:
+            raise LoadError(path, str(exc)) from None
     site = _site_of(candidate)
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             raise LoadError(path, f"{_where(shape, index)}must be an object")
         ident, named, fragment = _fragment(candidate, item, index, rank, shape)
+        if place is not None:
+            # The feed's place is where each of its items is about; an item
+            # several feeds list is about each (store/merge.py joins them).
+            fragment["data"]["locations"] = [place]
         if named is not None and not _exists(os.path.join(site, named), options):
             result.stale.append((ident, named))
             if not options.keep_stale:

@@ -3,6 +3,7 @@ normalised record: typed fields checked, dates in UTC, everything untyped kept
 in ``extra`` so nothing in a file is lost."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 import unicodedata
@@ -120,19 +121,26 @@ def _kind(value) -> str:
 
 
 def _drop_none(mapping: dict) -> dict:
-    return {k: _jsonable(v) for k, v in mapping.items() if v is not None}
+    # Keys as JSON writes them: YAML's may be numbers, dates or null (`? : x`).
+    return {k if type(k) is str else str(k): _jsonable(v) for k, v in mapping.items() if v is not None}
 
 
 def _jsonable(value):
-    """Untyped values go to JSON: dates become ISO strings."""
+    """Untyped values go to JSON: dates become ISO strings; what YAML's
+    explicit tags build beside them (``!!binary``, ``!!set``, ``!!omap``)
+    becomes what JSON can hold: base64 text, a sorted list, a list."""
     if isinstance(value, dt.datetime):
         return format_datetime(parse_datetime(value))
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
+    if isinstance(value, (set, frozenset)):  # sorted: a record's hash must not vary by run
+        return [_jsonable(v) for v in sorted(value, key=lambda v: (type(v).__name__, repr(v)))]
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
     if type(value) is int and not -2**63 <= value < 2**64:
         return str(value)  # past what the store writes as a number: kept as its digits
     return value
@@ -225,6 +233,49 @@ def tags(key: str, value) -> list[str]:
         if text and text not in found:
             found.append(text)
     return found
+
+
+# The COVID-19 news API's file-level block: the place a feed's news is about.
+LOCATION_TEXT = ("isoCode", "countryOrRegion", "provinceOrState", "county")
+COORDINATES = (("lat", 90), ("long", 180))
+
+
+def location(key: str, value) -> dict | None:
+    """A place as the news API gives it, its text fields stripped (an ISO
+    code as a region tag is written), its coordinates numbers in range;
+    None when it says nothing."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise FieldError(key, f"{key} must be a mapping, got {_kind(value)}")
+    place: dict = {}
+    for field in LOCATION_TEXT:
+        text = _text(key, value.get(field), path=f"{key}.{field}")
+        place[field] = text.strip() or None if text else None
+    if place["isoCode"]:
+        place["isoCode"] = region(place["isoCode"]) or place["isoCode"]
+    for field, bound in COORDINATES:
+        place[field] = _coordinate(key, value.get(field), bound, f"{key}.{field}")
+    return place if any(v is not None for v in place.values()) else None
+
+
+def _coordinate(key: str, value, bound: int, path: str) -> float | None:
+    if value is None or (isinstance(value, str) and value.strip() in NO_VALUE):
+        return None
+    number = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            pass
+    # GraphQL's Float holds no infinity or NaN: such a value could be stored
+    # and never answered.
+    if number is None or not -bound <= number <= bound:
+        raise FieldError(key, f"{path} must be a number from -{bound} to {bound}, got {_kind(value)} "
+                              f"{value!r}"[:200])
+    return number
 
 
 RELATED_KEYS = ("title", "excerpt", "publishedDateTime", "webUrl", "ampWebUrl", "cdnAmpWebUrl",
@@ -334,7 +385,7 @@ def article(data: dict, *, id: str, slug: str, collection: str, body: str | None
     if provider and provider["extra"]:
         extra["provider"] = provider["extra"]
     if "name" in data and data.get("title") is not None:
-        extra["name"] = data["name"]
+        extra["name"] = _jsonable(data["name"])
     record = {
         "id": id,
         "slug": slug,

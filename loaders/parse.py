@@ -33,6 +33,9 @@ RANK_API = 0
 RANK_FILE = 1
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
+# The reason given for a fault of the loader's own on some file: never
+# fatal to the load, and what the fuzz tests look for.
+UNFORESEEN = "cannot be read: an error in newsgraph's loader, please report it"
 TAXONOMIES = {"topic": "topic", "provider": "provider", "organization": "provider"}
 TOML_FENCE = "+++"
 
@@ -106,6 +109,9 @@ def parse(candidate: Candidate, options: ParseOptions = DEFAULT_OPTIONS,
         result.error = LoadError(path, f"cannot read: {exc.strerror or exc}")
     except RecursionError:
         result.error = LoadError(path, "nesting too deep")
+    except Exception as exc:  # noqa: BLE001 - a file no rule foresaw: named, and the load goes on
+        result.error = LoadError(path, f"{UNFORESEEN} ({type(exc).__name__}: {exc})"[:300])
+        result.fragments, result.warnings, result.stale = [], [], []
     return result
 
 

@@ -23,16 +23,21 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from .characters import replace_refused
 from .errors import LoadError, LoadWarning
-from .yamlfast import SafeLoader as _Loader, keep_text
+from .yamlfast import SafeLoader as _Loader, TooManyValues, keep_text
 
 # Values that aliases may add to a document beyond those it spells out. A
 # real document repeats a few settings; nine levels of nine aliases would
 # add 387 million, and everything after the parse copies them.
 ALIAS_EXPANSION_MAX = 100_000
 REPAIRS_MAX = 20      # values with ": " read as text in one document
+REPAIR_VALUES = 200_000  # values built by the attempts, past which no further repair is tried
 CHARACTER_WARNINGS_MAX = 10  # listed one by one; the rest are counted
 
 _TAG = "tag:yaml.org,2002:"
+# What PyYAML's constructors let out for a scalar they cannot build, beside
+# its own errors: `2021-02-30` (ValueError), `!!timestamp x` (AttributeError),
+# `!!bool x` (KeyError), `!!int ""` (IndexError).
+CONSTRUCTOR_FAULTS = (ValueError, OverflowError, TypeError, AttributeError, KeyError, IndexError)
 _KEY = r"^(?P<lead>\s*(?:-\s+)?)(?P<key>[^\s\"'#\[\]{},&*!|>%@`-][^:#]*?):[ \t]+"
 # `key: text: more` on one line; the value starts as plain text would.
 _COLON_IN_VALUE = re.compile(_KEY + r"(?P<value>[^\s\"'\[\]{},&*!|>%@`#][^#]*?:[ \t].*?)\s*$")
@@ -49,9 +54,11 @@ def parse_yaml(path: str, text: str, first_line: int = 1, warnings: list | None 
     repairs are appended to ``warnings`` as LoadWarnings. Plain scalars
     under ``text_keys`` are the words written (yamlfast.keep_text)."""
     warned = warnings if warnings is not None else []
-    for _ in range(REPAIRS_MAX + 1):
+    spent = [0]  # values the attempts have built
+    repairs = 0
+    while True:
         try:
-            return _load(path, text, first_line, text_keys)
+            return _load(path, text, first_line, text_keys, spent)
         except yaml.reader.ReaderError:
             # libyaml refuses the document whole: found only then, so the
             # usual file pays no scan of its own.
@@ -61,27 +68,34 @@ def parse_yaml(path: str, text: str, first_line: int = 1, warnings: list | None 
             repaired = _read_as_text(text, exc)
             if repaired is None:
                 raise _marked_error(path, text, first_line, exc) from None
+            # Each repair parses the document again: past the first, they
+            # stop at a bound on what the attempts built, so a large file of
+            # such lines costs seconds rather than minutes.
+            if repairs == REPAIRS_MAX or (repairs and spent[0] > REPAIR_VALUES):
+                raise LoadError(path, f"invalid YAML: too many values YAML refuses to read as text "
+                                      f"(holding ': ' or quotes of their own): {repairs} read so, and more "
+                                      "follow", first_line + exc.problem_mark.line) from None
+            repairs += 1
             text, line, key, value, fault = repaired
             shown = value if len(value) <= SHOWN else value[:SHOWN] + "…"
             warned.append(LoadWarning(path, f"{key}: the value {shown!r} holds {fault}, which "
                                             "YAML refuses; read as text", first_line + line))
-    raise LoadError(path, f"invalid YAML: more than {REPAIRS_MAX} values hold ': '", first_line)
 
 
 def _replace_refused(path: str, text: str, first_line: int, warned: list) -> str:
-    text, replaced = replace_refused(text)
-    if not replaced:  # refused for another reason (none known): say what libyaml said
+    text, replaced, count = replace_refused(text, CHARACTER_WARNINGS_MAX)
+    if not count:  # refused for another reason (none known): say what libyaml said
         raise LoadError(path, "invalid YAML: a character YAML refuses")
-    for line, code, instead in replaced[:CHARACTER_WARNINGS_MAX]:
+    for line, code, instead in replaced:
         warned.append(LoadWarning(path, f"{code} is a control character YAML refuses; "
                                         f"read as {instead!r}", first_line + line - 1))
-    if len(replaced) > CHARACTER_WARNINGS_MAX:
-        warned.append(LoadWarning(path, f"{len(replaced) - CHARACTER_WARNINGS_MAX} more control "
+    if count > CHARACTER_WARNINGS_MAX:
+        warned.append(LoadWarning(path, f"{count - CHARACTER_WARNINGS_MAX} more control "
                                         "characters YAML refuses were replaced"))
     return text
 
 
-def _load(path: str, text: str, first_line: int, text_keys: dict | None):
+def _load(path: str, text: str, first_line: int, text_keys: dict | None, spent: list | None = None):
     loader = _Loader(text, text_keys)
     try:
         data = loader.get_single_data()
@@ -90,12 +104,16 @@ def _load(path: str, text: str, first_line: int, text_keys: dict | None):
         return data
     except (yaml.MarkedYAMLError, yaml.reader.ReaderError):
         raise
+    except TooManyValues as exc:
+        raise LoadError(path, f"refused: {exc} (keys, list items and values)", first_line) from None
     except yaml.YAMLError as exc:
         raise LoadError(path, f"invalid YAML: {exc}") from None
-    except (ValueError, OverflowError, TypeError) as exc:
+    except CONSTRUCTOR_FAULTS as exc:
         # A scalar its constructor cannot build: PyYAML lets the error out.
         raise _constructor_fault(path, text, first_line, exc, text_keys) from None
     finally:
+        if spent is not None:
+            spent[0] += loader.values
         loader.dispose()
 
 
@@ -196,7 +214,7 @@ def _constructor_fault(path: str, text: str, first_line: int, exc: Exception,
                     continue
                 try:
                     construct(loader, node)
-                except (ValueError, OverflowError, TypeError) as fault:
+                except CONSTRUCTOR_FAULTS as fault:
                     kind = node.tag[len(_TAG):] if node.tag.startswith(_TAG) else node.tag
                     what = "a date" if kind == "timestamp" else f"a valid {kind}"
                     named = f"{key}: " if key is not None else ""

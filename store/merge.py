@@ -27,6 +27,10 @@ def merge(kind: str, fragments: list[dict]) -> dict:
         for key, value in fragment["data"].items():
             if key == "extra":
                 extra.update(value)
+            elif key == "locations":
+                # Each news feed listing the article adds its place.
+                known = merged.setdefault(key, [])
+                known.extend(place for place in value if place not in known)
             elif value is not None and value != []:
                 merged[key] = value
             else:

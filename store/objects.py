@@ -93,6 +93,20 @@ def _base(site: "Site | None") -> str | None:
     return site.address if site is not None else None
 
 
+class Location:
+    """A place a news feed is about (the COVID-19 news API's ``location``)."""
+
+    __slots__ = ("iso_code", "country_or_region", "province_or_state", "county", "lat", "long")
+
+    def __init__(self, record: dict) -> None:
+        self.iso_code = _intern(record.get("isoCode"))
+        self.country_or_region = _intern(record.get("countryOrRegion"))
+        self.province_or_state = _intern(record.get("provinceOrState"))
+        self.county = record.get("county")
+        self.lat = record.get("lat")
+        self.long = record.get("long")
+
+
 class Source:
     __slots__ = ("path", "root", "loader", "paths")
 
@@ -180,7 +194,7 @@ class Article:
                  "quality", "heat", "published", "removed", "visible",
                  "provider", "provider_name", "topics", "topic_slugs", "images",
                  "related_from_all", "related_count", "num", "title_key", "month",
-                 "site", "tags", "tag_keys", "person", "event", "items_all", "playlists_all",
+                 "site", "tags", "tag_keys", "locations", "person", "event", "items_all", "playlists_all",
                  "_details", "_span", "_records", "_sig")
 
     def __init__(self, record: dict, site: Site | None = None) -> None:
@@ -216,6 +230,8 @@ class Article:
         tags = record.get("tags")
         self.tags: tuple[str, ...] = tuple(map(_intern, tags)) if tags else ()
         self.tag_keys: frozenset[str] = frozenset(t.casefold() for t in tags) if tags else _NO_TAGS
+        places = record.get("locations")
+        self.locations: tuple[Location, ...] = tuple(map(Location, places)) if places else ()
         # Links to other articles are their numbers, which each version of
         # the model resolves (View.linked): a new version replaces a changed
         # article without touching the articles that link to it.

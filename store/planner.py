@@ -25,7 +25,8 @@ from .conditions import All, Any, Everything, Fixed, Node, Span, Test, Without, 
 from .indexes import Indexes
 from .matches import Interval, Matches
 from .numbersets import EMPTY, NumberSet, union
-from .predicates import SITE_FIELDS, date_bounds, fold, lower_domains, slugs, string_filter, tag_keys
+from .predicates import (SITE_FIELDS, date_bounds, fold, locations_predicate, lower_domains, slugs,
+                         string_filter, tag_keys)
 from .ranking import Ranking
 from .objects import Article
 from .view import View
@@ -104,6 +105,9 @@ class Compiler:
                 parts.append(self.members_of("tagKey", spec, tag_keys))
             elif key == "site":
                 parts.append(self.site(spec))
+            elif key == "locations":
+                # Few articles have one (news feeds' items): tested, not indexed.
+                parts.append(Test(locations_predicate(spec), self.indexes.by_num))
             elif key in ("hasImages", "hasRelated"):
                 parts.append(self.flag(key, spec))
             elif key == "hasItems":

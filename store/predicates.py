@@ -142,6 +142,8 @@ def compile_where(where: dict | None, view: View, now: dt.datetime) -> Predicate
             tests.append(_tags_predicate(spec))
         elif key == "site":
             tests.append(_site_predicate(spec))
+        elif key == "locations":
+            tests.append(locations_predicate(spec))
         elif key == "hasImages":
             tests.append(lambda a, want=bool(spec): bool(a.images) == want)
         elif key == "hasRelated":
@@ -257,6 +259,18 @@ def _tags_predicate(spec: dict) -> Predicate:
 
 
 SITE_FIELDS = {"name": "name", "title": "title", "url": "address"}
+
+
+LOCATION_FIELDS = {"isoCode": "iso_code", "countryOrRegion": "country_or_region",
+                   "provinceOrState": "province_or_state", "county": "county"}
+
+
+def locations_predicate(spec: dict) -> Predicate:
+    """One of the article's locations passes every field given (an article
+    without one passes none: `NOT` finds those outside a place)."""
+    tests = [(attr, string_filter(spec[field])) for field, attr in LOCATION_FIELDS.items()
+             if spec.get(field) is not None]
+    return lambda a: any(all(t(getattr(place, attr)) for attr, t in tests) for place in a.locations)
 
 
 def _site_predicate(spec: dict) -> Predicate:

@@ -253,6 +253,9 @@ def test_numbers_past_what_is_answered_are_named_and_past_what_is_stored_kept_as
     ("---\ntitle: 'open\n---\n", 2, "while scanning a quoted scalar"),
     ("---\nwhen: 2020-02-30T25:00:00Z\n---\n", 2, "when: 2020-02-30T25:00:00Z is not a date"),
     ("---\nn: !!int twelve\n---\n", 2, "n: twelve is not a valid int"),
+    ("---\ntitle: t\nwhen: [!!timestamp soon]\n---\n", 3, "when: soon is not a date"),
+    ("---\nflag: !!bool maybe\n---\n", 2, "flag: maybe is not a valid bool"),
+    ("---\nn: !!int ''\n---\n", 2, "is not a valid int"),
 ])
 def test_yaml_faults_keep_their_detail_and_their_line(tmp_path, text, line, words):
     (tmp_path / "x.md").write_text(text, encoding="utf-8")
@@ -307,3 +310,37 @@ def test_json_with_a_byte_order_mark_and_nulls_loads(tmp_path):
     result = parse(Candidate(str(tmp_path), "api/news/index.json"))
     assert result.error is None
     assert result.fragments[0]["data"]["url"] == "https://b.example/1"
+
+
+def test_values_of_explicit_tags_are_kept_as_json_can_hold_them(tmp_path):
+    text = "---\ntitle: t\nblob: !!binary aGk=\nkinds: !!set {b, a}\nsteps: !!omap [{one: 2020-01-01}]\n---\n"
+    (tmp_path / "x.md").write_text(text, encoding="utf-8")
+    result = parse(Candidate(str(tmp_path), "x.md", explicit=True))
+    assert result.error is None, result.error
+    extra = result.fragments[0]["data"]["extra"]
+    assert extra == {"blob": "aGk=", "kinds": ["a", "b"], "steps": [["one", "2020-01-01"]]}
+    json.dumps(result.fragments[0]["data"])  # what the store writes
+    # Keys that are no text at the top of front matter too (null, a date, a number).
+    (tmp_path / "y.md").write_text("---\n{title: t, ? : empty, 2020-01-01: day, 7: seven}\n---\n", encoding="utf-8")
+    result = parse(Candidate(str(tmp_path), "y.md", explicit=True))
+    assert result.fragments[0]["data"]["extra"] == {"None": "empty", "2020-01-01": "day", "7": "seven"}
+
+
+@pytest.mark.parametrize("text, words", [
+    # A million small values: refused while libyaml reads them, not built.
+    ("---\n" + "".join(f"k{n}: {n}\n" for n in range(400_000)) + "---\n", "more than 250,000 values"),
+    # Values holding ": " on every line of a large document: a few parses again, not one per line.
+    ("---\n" + "".join(f"k{n}: x\n" for n in range(100_000)) + "".join(f"z{n}: a: b\n" for n in range(30))
+     + "---\n", "too many values YAML refuses to read as text"),
+    # Millions of control characters: replaced in one pass.
+    ("---\ntitle: \"" + "\x07" * 3_000_000 + "\"\n---\n", None),
+])
+def test_large_hostile_documents_take_seconds(tmp_path, text, words):
+    (tmp_path / "x.md").write_text(text, encoding="utf-8")
+    started = time.perf_counter()
+    result = parse(Candidate(str(tmp_path), "x.md", explicit=True))
+    assert time.perf_counter() - started < 30  # minutes before the bounds, on this machine
+    if words is None:
+        assert result.error is None and len(result.warnings) == 11  # ten named, then a count
+    else:
+        assert result.error is not None and words in result.error.reason, result.error

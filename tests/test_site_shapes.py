@@ -304,6 +304,26 @@ def test_the_markdown_wins_over_every_api_shape_and_keeps_its_related_list(loade
     assert record["extra"]["sourceUrl"].endswith("/api/news/2021-03-01-ferries-dock-themselves/index.json")
 
 
+def test_a_news_feed_gives_its_items_its_location(loaded):
+    _, gql, _ = loaded
+    query = """query($where: ArticleWhere) { articles(where: $where) { nodes { id
+      locations { isoCode countryOrRegion provinceOrState county lat long } } } }"""
+    washington = {"isoCode": "US-WA", "countryOrRegion": "United States", "provinceOrState": "Washington",
+                  "county": None, "lat": 47.4, "long": -120.5}
+    for where in ({"locations": {"isoCode": {"eq": "US-WA"}}},
+                  {"locations": {"provinceOrState": {"contains": "washing"}, "countryOrRegion": {"eq": "United States"}}},
+                  {"locations": {}}):
+        assert gql(query, {"where": where})["articles"]["nodes"] == \
+            [{"id": "news/2021-03-01-ferries-dock-themselves", "locations": [washington]}], where
+    for where in ({"locations": {"isoCode": {"eq": "US-AK"}}},  # a feed that lists nothing
+                  {"locations": {"isoCode": {"eq": "US-WA"}, "county": {"eq": "King"}}}):
+        assert gql(query, {"where": where})["articles"]["nodes"] == [], where
+    others = gql(query, {"where": {"NOT": {"locations": {}}}})["articles"]["nodes"]
+    assert len(others) == 2 and all(node["locations"] == [] for node in others)
+    inline = '{ articles(where: {locations: {isoCode: {in: ["US-AK", "US-WA"]}}}) { totalCount } }'
+    assert gql(inline)["articles"]["totalCount"] == 1
+
+
 def test_a_video_with_only_an_original_url_has_that_url(loaded):
     _, gql, _ = loaded
     got = gql(ARTICLE, {"id": "videos/yard-walk"})["article"]

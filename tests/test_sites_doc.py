@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from graph.state import DataHolder
 from loaders.files import Candidate, discover
 from loaders.parse import parse
+from store.db import Store
+from store.ingest import load
+from tests.conftest import GQL, make_client
 from tests.procs import newsgraph
 from tests.test_site_shapes import write_site
 
@@ -142,6 +146,8 @@ BAD = {
     "a field of the wrong type": ("_news/x.md", "---\ntitle: t\nheat: hot\n---\n"),
     "a typed number past": ("_news/x.md", "---\ntitle: t\nheat: 3000000000\n---\n"),
     "a file name that is not UTF-8": (b"_news/caf\xe9.md", "---\ntitle: t\n---\n"),
+    "more than 250,000 values": ("_news/x.md", "---\n" + "".join(f"k{n}: v\n" for n in range(130_000)) + "---\n"),
+    "a value whose explicit tag": ("_news/x.md", "---\ntitle: t\nn: !!int twelve\n---\n"),
 }
 
 
@@ -206,3 +212,25 @@ def test_what_load_prints_is_what_the_page_shows(tmp_path):
     # Then, on standard error, each stale collection file on a line of its own.
     stale = _shape(re.search(r"`(stale [^`]+)`", _section("The static API")).group(1), whole=False)
     assert any(stale.match(line) for line in result.stderr.splitlines()), result.stderr
+
+
+def test_the_news_api_location_example_answers_as_the_page_shows(tmp_path):
+    part = DOC.split("\n### The COVID-19 news API's location\n", 1)[1].split("\n## ", 1)[0]
+    feeds = re.findall(r"^`(api/[^`]+\.json)`:\n\n```json\n(.*?)^```", part, re.M | re.S)
+    assert len(feeds) == 2
+    site = tmp_path / "site"
+    _write(site / "_config.yml", "title: Quayside\n")
+    _write(site / re.search(r"`(_news/[^`]+\.md)`", part).group(1), "---\ntitle: Ferries run again\n---\n")
+    for name, text in feeds:
+        _write(site / name, text)
+    store = Store(tmp_path / "news.json")
+    assert load(store, [site]).ok
+    query = re.search(r"```graphql\n(.*?)```", part, re.S).group(1)
+    shown = json.loads(part.rsplit("answers\n\n```json\n", 1)[1].split("```", 1)[0])
+    with make_client(DataHolder(store)) as client:
+        assert GQL(client)(query) == shown
+    # A block that is no place rejects the file with the page's reason.
+    reason = " ".join(re.search(r"\(`(location\.lat must be [^`]+)`\)", part).group(1).split())
+    _write(site / "api/covid/bad/index.json", json.dumps({"location": {"lat": "north"}, "news": []}))
+    result = parse(Candidate(str(site), "api/covid/bad/index.json"))
+    assert result.error is not None and result.error.reason == reason
