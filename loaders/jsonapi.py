@@ -26,6 +26,7 @@ from . import normalize
 from .errors import LoadError
 from .files import article_id, collection_of
 from .frontmatter import BOMS, decode
+from .yamlfast import VALUES_MAX
 
 BOM = b"\xef\xbb\xbf"
 WIDE_BOMS = tuple(bom for bom, _, name in BOMS if name != "UTF-8")
@@ -67,6 +68,7 @@ def fill(result, candidate, raw: bytes, options, rank: int, api: bool = True) ->
                                   "a news list or an article")
         result.skipped = shape
         return
+    normalize.check_records(path, len(items), "items")
     place = None
     if shape == "news":
         try:
@@ -94,12 +96,35 @@ def _parse_json(path: str, data: bytes, warnings: list) -> tuple[object, bytes]:
     are not UTF-8 (Windows-1252, say) are read as decode reads front
     matter, with its warning."""
     try:
-        return orjson.loads(data), data
+        value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         if "not valid UTF-8" not in exc.msg:
             raise
-    data = decode(path, data, warnings).encode("utf-8")
-    return orjson.loads(data), data
+        data = decode(path, data, warnings).encode("utf-8")
+        value = orjson.loads(data)
+    # As many values as a YAML document may hold (yamlfast.VALUES_MAX):
+    # 8 MB of `{}` in one list would be millions of objects to normalise.
+    # Commas and brackets bound the count from above, so a usual page is
+    # not walked.
+    if data.count(b",") + data.count(b"{") + data.count(b"[") >= VALUES_MAX and _more_values(value):
+        raise LoadError(path, f"refused: more than {VALUES_MAX:,} values in one document")
+    return value, data
+
+
+def _more_values(value) -> bool:
+    """Whether ``value`` holds more than VALUES_MAX values."""
+    stack, seen = [value], 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > VALUES_MAX:
+            return True
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+    return False
 
 
 def _items(value) -> tuple[list | None, str]:

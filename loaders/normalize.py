@@ -8,7 +8,19 @@ import datetime as dt
 import re
 import unicodedata
 
+from loaders.errors import LoadError
 from loaders.regions import region
+
+
+# Records one file may give (API items, or mappings of a YAML list). A real
+# page lists tens, a data file thousands; 8 MB of `{}` items would be 2.6
+# million articles, minutes and gigabytes before anything is written.
+RECORDS_MAX = 20_000
+
+
+def check_records(path: str, count: int, what: str) -> None:
+    if count > RECORDS_MAX:
+        raise LoadError(path, f"refused: {count:,} {what} in one file, more than {RECORDS_MAX:,}")
 
 
 class FieldError(ValueError):

@@ -196,6 +196,7 @@ def _documents(candidate: Candidate, data, text: str, layout: str | None,
                                  options=options)
         return [fragment] if fragment is not None else []
     if isinstance(data, list) and all(isinstance(item, dict) for item in data):
+        normalize.check_records(candidate.path, len(data), "mappings")
         fragments = [_fragment_for(candidate, item, text, body=None, first_line=1, index=i,
                                    layout=layout, options=options) for i, item in enumerate(data)]
         return [f for f in fragments if f is not None]

@@ -344,3 +344,28 @@ def test_large_hostile_documents_take_seconds(tmp_path, text, words):
         assert result.error is None and len(result.warnings) == 11  # ten named, then a count
     else:
         assert result.error is not None and words in result.error.reason, result.error
+
+
+@pytest.mark.parametrize("name, text", [
+    ("api/news/index.json", '{"value": [' + ",".join(["{}"] * 30_000) + "]}"),
+    ("api/news/all.json", "[" + ",".join(['{"title": "t", "webUrl": "https://w.example"}'] * 30_000) + "]"),
+    ("_news/list.yaml", "- {title: t}\n" * 30_000),
+])
+def test_a_file_of_more_records_than_any_site_writes_is_refused(tmp_path, name, text):
+    path = tmp_path / name
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    result = parse(Candidate(str(tmp_path), name))
+    assert result.error is not None and "30,000" in result.error.reason and "more than 20,000" in result.error.reason
+
+
+def test_an_api_article_of_millions_of_values_is_refused_and_text_full_of_commas_is_not(tmp_path):
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "bomb.json").write_text(
+        '{"title": "t", "webUrl": "https://w.example", "related": [' + ",".join(["{}"] * 2_000_000) + "]}")
+    result = parse(Candidate(str(tmp_path), "api/bomb.json"))
+    assert result.error is not None and "more than 250,000 values" in result.error.reason
+    (tmp_path / "api" / "commas.json").write_text(
+        '{"title": "t", "webUrl": "https://w.example", "excerpt": "' + "a, [b], {c}, " * 300_000 + '"}')
+    result = parse(Candidate(str(tmp_path), "api/commas.json"))
+    assert result.error is None and result.fragments[0]["data"]["excerpt"].startswith("a, [b]")
