@@ -132,12 +132,30 @@ def _kind(value) -> str:
             float: "a number"}.get(type(value), type(value).__name__)
 
 
+# Lists and mappings one value may nest. The store writes records with
+# orjson, which stops at 255 levels (a record sits a few deep); real
+# front matter nests a handful.
+NESTING_MAX = 64
+
+
+class _TooDeep(Exception):
+    pass
+
+
 def _drop_none(mapping: dict) -> dict:
     # Keys as JSON writes them: YAML's may be numbers, dates or null (`? : x`).
-    return {k if type(k) is str else str(k): _jsonable(v) for k, v in mapping.items() if v is not None}
+    out = {}
+    for k, v in mapping.items():
+        if v is not None:
+            key = k if type(k) is str else str(k)
+            try:
+                out[key] = _jsonable(v)
+            except _TooDeep:
+                raise FieldError(key, f"{key} nests lists or mappings more than {NESTING_MAX} deep") from None
+    return out
 
 
-def _jsonable(value):
+def _jsonable(value, depth: int = 0):
     """Untyped values go to JSON: dates become ISO strings; what YAML's
     explicit tags build beside them (``!!binary``, ``!!set``, ``!!omap``)
     becomes what JSON can hold: base64 text, a sorted list, a list."""
@@ -145,12 +163,14 @@ def _jsonable(value):
         return format_datetime(parse_datetime(value))
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, (dict, list, tuple, set, frozenset)) and depth == NESTING_MAX:
+        raise _TooDeep
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, depth + 1) for v in value]
     if isinstance(value, (set, frozenset)):  # sorted: a record's hash must not vary by run
-        return [_jsonable(v) for v in sorted(value, key=lambda v: (type(v).__name__, repr(v)))]
+        return [_jsonable(v, depth + 1) for v in sorted(value, key=lambda v: (type(v).__name__, repr(v)))]
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
     if type(value) is int and not -2**63 <= value < 2**64:
@@ -397,7 +417,7 @@ def article(data: dict, *, id: str, slug: str, collection: str, body: str | None
     if provider and provider["extra"]:
         extra["provider"] = provider["extra"]
     if "name" in data and data.get("title") is not None:
-        extra["name"] = _jsonable(data["name"])
+        extra["name"] = _drop_none({"name": data["name"]}).get("name")
     record = {
         "id": id,
         "slug": slug,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import json
 import math
 import shutil
 import tempfile
@@ -45,7 +46,12 @@ WORDS = ["yes", "No", "on", "OFF", "~", "null", "0x1F", "0o7", "1_000", "1e3", "
          # explicit tags: what the safe constructors build, and what they refuse
          "!!binary aGk=", "!!set {a, b}", "!!omap [a: 1]", "!!pairs [a: 2020-01-01]", "!!timestamp x",
          "!!bool x", "!!int ''", "!!float", "!!str", "!!null x", "!!python/object:os.system x", "!local x",
-         "&a [*a]", "{? [1] : x}", "{1: a, 2020-01-01: b, null: c}"]
+         "&a [*a]", "{? [1] : x}", "{1: a, 2020-01-01: b, null: c}",
+         # nesting deeper than a record may be written (orjson stops at 255)
+         "[" * 300 + "]" * 300, "{a: " * 100 + "x" + "}" * 100]
+DEEP = [[[]]]
+for _ in range(300):
+    DEEP = [DEEP]
 
 scalars = st.one_of(
     st.none(), st.booleans(),
@@ -127,7 +133,7 @@ def front_matter_files(draw) -> bytes:
     return draw(damaged(raw)) if draw(st.integers(0, 3)) == 0 else raw
 
 
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**63, max_value=2**64 - 1),
+json_scalars = st.one_of(st.none(), st.booleans(), st.just(DEEP), st.integers(min_value=-2**63, max_value=2**64 - 1),
                          st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30),
                          st.sampled_from(WORDS + ["2020-05-12T09:45:10.1234567Z", "/assets/x.png",
                                                   "_news/x.md", "../x.md", "/_news/y.md"]))
@@ -157,7 +163,7 @@ def api_pages(draw) -> bytes:
         page = {"path": draw(json_scalars), "content": draw(st.text(max_size=40))}
     else:
         page = draw(_values(json_scalars))
-    raw = orjson.dumps(page)
+    raw = json.dumps(page, ensure_ascii=False).encode("utf-8", "surrogatepass")  # orjson stops at 255 levels
     if draw(st.integers(0, 3)) == 0:
         raw = draw(damaged(raw))
     return raw

@@ -54,6 +54,9 @@ FILES = {
     "_news/utf-16-be.md": codecs.BOM_UTF16_BE + "---\ntitle: \"Ch\u00e2teau\"\n---\n".encode("utf-16-be"),
     "_news/windows-1252.md": "---\ntitle: x\nexcerpt: \"Caf\u00e9 \u201copen\u201d\"\n---\n".encode("cp1252"),
     "_news/yes.md": "---\ntitle: yes\nexcerpt: 2020-01-01\ntags: [NO, on]\n---\n",
+    # Nested deeper than the store's JSON writer goes (it crashed the load).
+    "_news/deep.md": "---\ntitle: x\nx: " + "[" * 300 + "]" * 300 + "\n---\n",
+    "api/deep/index.json": '{"title": "x", "webUrl": "https://d.example", "x": ' + "[" * 300 + "]" * 300 + "}",
 }
 HUGE = "_news/huge-front-matter.md"
 
@@ -66,6 +69,8 @@ REJECTED = {
     "_news/recursive.md": (2, "recursive"),
     "_news/tab.md": (4, "tab"),
     "_news/unclosed-quote.md": (3, "closing quote"),
+    "_news/deep.md": (3, "x nests lists or mappings more than 64 deep"),
+    "api/deep/index.json": (None, "x nests lists or mappings more than 64 deep"),
     HUGE: (None, "limit"),
 }
 WARNED = {

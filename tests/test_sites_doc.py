@@ -148,6 +148,7 @@ BAD = {
     "a file name that is not UTF-8": (b"_news/caf\xe9.md", "---\ntitle: t\n---\n"),
     "more than 250,000 values": ("_news/x.md", "---\n" + "".join(f"k{n}: v\n" for n in range(130_000)) + "---\n"),
     "a value whose explicit tag": ("_news/x.md", "---\ntitle: t\nn: !!int twelve\n---\n"),
+    "lists or mappings nested": ("_news/x.md", "---\ntitle: t\nx: " + "[" * 100 + "]" * 100 + "\n---\n"),
     "more than 20,000 records": ("api/news/index.json", '{"value": [' + ",".join(["{}"] * 30_000) + "]}"),
 }
 
