@@ -115,7 +115,10 @@ def _date(key: str, value):
         return None
     try:
         return format_datetime(parse_datetime(value))
-    except (ValueError, TypeError, OverflowError):
+    except OverflowError:  # 9999-12-31T23:00:00-05:00: a date, past the last one in UTC
+        shown = value.isoformat() if isinstance(value, dt.date) else value
+        raise FieldError(key, f"{key}: {shown} is outside the dates UTC can hold"[:200]) from None
+    except (ValueError, TypeError):
         raise FieldError(key, f"{key} is not an ISO-8601 date: {value!r}"[:200]) from None
 
 
@@ -160,7 +163,10 @@ def _jsonable(value, depth: int = 0):
     explicit tags build beside them (``!!binary``, ``!!set``, ``!!omap``)
     becomes what JSON can hold: base64 text, a sorted list, a list."""
     if isinstance(value, dt.datetime):
-        return format_datetime(parse_datetime(value))
+        try:
+            return format_datetime(parse_datetime(value))
+        except OverflowError:  # 0001-01-01 00:00:00 +05:00 has no UTC time: kept as written
+            return value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, (dict, list, tuple, set, frozenset)) and depth == NESTING_MAX:

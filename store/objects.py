@@ -21,8 +21,8 @@ def _intern(value):
 @functools.lru_cache(maxsize=1 << 14)
 def _month(year: int, month: int) -> str:
     # Formatted once per month, not per article: strftime was a twentieth
-    # of building a model.
-    return intern(dt.date(year, month, 1).strftime("%Y-%m"))
+    # of building a model (and writes year 1 as "1", which sorts after 2021).
+    return intern(f"{year:04d}-{month:02d}")
 
 
 def _date(value: str | None) -> dt.datetime | None:

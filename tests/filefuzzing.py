@@ -58,6 +58,7 @@ scalars = st.one_of(
     st.integers(min_value=-2**70, max_value=2**70), st.floats(),
     st.text(max_size=30), st.sampled_from(WORDS),
     st.dates(min_value=dt.date(1, 1, 1)), st.datetimes(timezones=st.just(dt.timezone.utc)),
+    st.sampled_from(["0001-01-01 00:00:00 +05:00", "9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00Z"]),
 )
 
 

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from graph.state import DataHolder
 from loaders.files import Candidate
 from loaders.parse import parse
 from store.db import Store
 from store.ingest import load
+from tests.conftest import make_client
 from tests.procs import newsgraph
 
 MEMORY_BOUND = 1536 * 1024 * 1024  # address space of the load; an expanded alias bomb needs far more
@@ -54,6 +56,10 @@ FILES = {
     "_news/utf-16-be.md": codecs.BOM_UTF16_BE + "---\ntitle: \"Ch\u00e2teau\"\n---\n".encode("utf-16-be"),
     "_news/windows-1252.md": "---\ntitle: x\nexcerpt: \"Caf\u00e9 \u201copen\u201d\"\n---\n".encode("cp1252"),
     "_news/yes.md": "---\ntitle: yes\nexcerpt: 2020-01-01\ntags: [NO, on]\n---\n",
+    # Dates at the ends of the calendar: the first and last UTC can hold, and
+    # some that have no UTC time (kept as written where untyped).
+    "_news/first-day.md": "---\ntitle: x\npublishedDateTime: 0001-01-01T00:00:00Z\nseen: 0001-01-01 00:00:00 +05:00\n---\n",
+    "_news/last-day.md": "---\ntitle: x\npublishedDateTime: 9999-12-31T23:00:00-05:00\n---\n",
     # Nested deeper than the store's JSON writer goes (it crashed the load).
     "_news/deep.md": "---\ntitle: x\nx: " + "[" * 300 + "]" * 300 + "\n---\n",
     "api/deep/index.json": '{"title": "x", "webUrl": "https://d.example", "x": ' + "[" * 300 + "]" * 300 + "}",
@@ -70,6 +76,7 @@ REJECTED = {
     "_news/tab.md": (4, "tab"),
     "_news/unclosed-quote.md": (3, "closing quote"),
     "_news/deep.md": (3, "x nests lists or mappings more than 64 deep"),
+    "_news/last-day.md": (3, "publishedDateTime: 9999-12-31T23:00:00-05:00 is outside the dates UTC can hold"),
     "api/deep/index.json": (None, "x nests lists or mappings more than 64 deep"),
     HUGE: (None, "limit"),
 }
@@ -131,6 +138,15 @@ def test_each_hostile_file_is_named_and_the_rest_lands(hostile, tmp_path):
     assert len(articles["news/many-topics"]["topics"]) == 10_000
     assert (articles["news/utf-16-le"]["title"], articles["news/utf-16-be"]["title"]) == ("\u00c9cluse", "Ch\u00e2teau")
     assert articles["news/windows-1252"]["excerpt"] == "Caf\u00e9 \u201copen\u201d"
+    first = articles["news/first-day"]
+    assert (first["publishedAt"], first["extra"]["seen"]) == ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00+05:00")
+    with make_client(DataHolder(Store(db))) as client:  # and every answer about them holds
+        body = client.post("/graphql", json={"query": "{ facets { months { value count } } articles(first: 100, "
+                                                      "orderBy: [{field: PUBLISHED_AT, direction: ASC}]) "
+                                                      "{ nodes { id title publishedAt extra tags } } }"}).json()
+        assert "errors" not in body, body["errors"]
+        assert body["data"]["facets"]["months"][-1] == {"value": "0001-01", "count": 1}  # sorted last, not first
+        assert body["data"]["articles"]["nodes"][0]["id"] == "news/first-day"
     yes = articles["news/yes"]
     assert (yes["title"], yes["excerpt"], yes["tags"]) == ("yes", "2020-01-01", ["NO", "on"])
     topics = Store(db).read().topics
