@@ -15,6 +15,8 @@ from .frontmatter import decode
 from .yamldoc import parse_yaml
 
 CONFIG_NAMES = ("_config.yml", "_config.yaml")
+# The settings kept that are text: `title: On` or `baseurl: 2020` is the words written.
+TEXT_KEYS = dict.fromkeys(("title", "url", "baseurl", "webUrl", "description", "locale", "topic"), {})
 MAX_CONFIG_BYTES = 1024 * 1024
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 
@@ -40,7 +42,7 @@ def read(root: str) -> dict | None:
         raise LoadError(name, f"cannot read: {exc.strerror or exc}") from None
     if len(raw) > MAX_CONFIG_BYTES:
         raise LoadError(name, f"over the {MAX_CONFIG_BYTES:,}-byte limit for a site configuration")
-    data = parse_yaml(name, decode(name, raw)) or {}
+    data = parse_yaml(name, decode(name, raw), text_keys=TEXT_KEYS) or {}
     if not isinstance(data, dict):
         raise LoadError(name, "a site configuration must be a mapping", 1)
     return record(data)

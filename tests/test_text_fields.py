@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 from loaders.files import Candidate
 from loaders.keymap import read
+from loaders.site import read as read_site
 from loaders.parse import ParseOptions, parse
 from loaders.yamldoc import parse_yaml
 from loaders.normalize import TEXT_KEYS
@@ -145,3 +146,10 @@ def test_a_plain_title_is_its_own_text(word):
     data = parse_yaml("x.md", f"title: {word}\npublishedDateTime: 2020-01-01\n", 2, None, TEXT_KEYS)
     assert data["title"] == (None if word.lower() == "null" else word)
     assert data["publishedDateTime"] == dt.date(2020, 1, 1)
+
+
+def test_a_site_configuration_keeps_its_words(tmp_path):
+    (tmp_path / "_config.yml").write_text("title: On\nbaseurl: 2020\ndescription: no\nurl: https://x.example\n",
+                                          encoding="utf-8")
+    site = read_site(str(tmp_path))
+    assert (site["title"], site["baseurl"], site["description"]) == ("On", "/2020", "no")
