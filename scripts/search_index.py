@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from store import search, searchindex, searchversions  # noqa: E402
+from store import search, searchdocs, searchindex, searchversions  # noqa: E402
 from store.db import Store  # noqa: E402
 from store.readmodel import ReadModel  # noqa: E402
 
@@ -50,7 +50,7 @@ def memory() -> dict[str, int]:
 snapshot = STORE.read()
 for k in range(3):
     started = clock()
-    documents = list(searchindex.record_documents(snapshot, snapshot.articles))
+    documents = list(searchdocs.record_documents(snapshot, snapshot.articles))
     made = since(started)
     started = clock()
     searchindex.write_whole(f"{WORK}/whole-{k}", iter(documents))
@@ -67,7 +67,7 @@ for records in ("stored", "parsed"):
             snapshot.articles[key] = snapshot.articles[key]
     for k in range(3):
         started = clock()
-        searchindex.write_whole(f"{WORK}/streamed", searchindex.record_documents(snapshot, snapshot.articles))
+        searchindex.write_whole(f"{WORK}/streamed", searchdocs.record_documents(snapshot, snapshot.articles))
         print(f"from scratch, streamed, records {records} {k}: {since(started)}", flush=True)
         shutil.rmtree(f"{WORK}/streamed")
 
@@ -79,7 +79,7 @@ for k in range(3):
     searchversions._link(source, temp)
     linked = since(started)
     patching = clock()
-    searchindex.patch(temp, {snapshot.articles.nums[key]}, searchindex.record_documents(snapshot, [key]))
+    searchindex.patch(temp, {snapshot.articles.nums[key]}, searchdocs.record_documents(snapshot, [key]))
     patched = since(patching)
     syncing = clock()
     searchversions._sync_tree(temp)

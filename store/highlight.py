@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from . import searchindex
+from . import searchdocs, searchindex
 from .searchsyntax import Node, Phrase, Prefix, Word, terms, typos_allowed
 
 FRAGMENT = 200      # characters of an excerpt or body fragment
@@ -125,7 +125,7 @@ def highlights(article, matcher: Matcher) -> list[Highlight]:
     neither has any)."""
     found = [_whole("title", article.title, matcher.marks(article.title))]
     candidates = []
-    for field, raw in (("excerpt", article.excerpt), ("body", searchindex.plain(article.body))):
+    for field, raw in (("excerpt", article.excerpt), ("body", searchdocs.plain(article.body))):
         text = " ".join((raw or "").split())
         if not text:
             continue

@@ -30,8 +30,13 @@ class Tier:
     query: object  # the engine's
     typos: bool
 
+    # The highest score a typo hit shows (rounding never makes it 1).
+    TYPO_CEILING = 0.9999
+
     def shown(self, raw: float) -> float:
-        return round(raw / (1.0 + raw) if self.typos else 1.0 + raw, 4)
+        if self.typos:
+            return min(round(raw / (1.0 + raw), 4), self.TYPO_CEILING)
+        return round(1.0 + raw, 4)
 
 
 def _tiers(tree: Node, fuzzy: bool, conditions: list) -> list[Tier]:
@@ -104,9 +109,15 @@ class Found:
             start = start_of(self._all)
             return self._all[start:start + first], start
         limit = hint + first + self.SLACK
+        # Typo hits rank below every exact one: their tier is searched only
+        # when the page reaches past the exact hits.
+        typos = any(tier.typos for _, tier in self.sources)
         while True:
             lowest = -math.inf  # hits scoring this may have equals not fetched yet
-            for n in range(len(self.sources)):
+            for n, (_, tier) in enumerate(self.sources):
+                if tier.typos and typos:
+                    lowest = max(lowest, Tier.TYPO_CEILING)
+                    continue
                 if self.totals[n] is None or len(self.fetched[n]) < min(limit, self.totals[n]):
                     self._fetch(n, limit)
                 if len(self.fetched[n]) < self.totals[n]:
@@ -114,9 +125,12 @@ class Found:
             hits = sorted((hit for found in self.fetched for hit in found), key=_order)
             safe = sum(1 for score, _ in hits if score > lowest)
             start = start_of(hits[:safe])
-            if safe == len(hits) or start + first < safe:
+            if start + first <= safe or (safe == len(hits) and not typos):
                 return hits[start:start + first], start
-            limit = max(limit * 2, start + first + self.SLACK)
+            if typos and safe == len(hits):
+                typos = False  # every exact hit is in: the page needs typo hits
+            else:
+                limit = max(limit * 2, start + first + self.SLACK)
 
 
 def _order(hit: tuple[float, object]) -> tuple[float, str]:

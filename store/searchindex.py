@@ -1,19 +1,20 @@
 """The search index: tantivy, behind the few things newsgraph asks of it.
 
 The only module that imports tantivy. An index holds one document per
-article: its title, and its text (the title, excerpt, body, topic and
-provider names, each a value of its own so that no phrase runs from one
-into the next), cut and folded by one analyzer (words of letters and
-digits, lower case, accents folded); and the article's number and the
-values its filters test, as raw terms and fast fields, so that ``where``
-conditions narrow a search inside the engine (store/searchfilter.py says
-which). One text field rather than one per part: a word costs two
-postings lookups, and a typo one automaton, whose build is most of a typo
-match's cost (bench/README.md). A value nearly every article has its own
-of (quality, heat, the date) is a fast field alone, never a term: each
-distinct term costs the build a dictionary entry and a postings list, and
-such terms were half of the build's time. An
-article is deleted, excluded and narrowed to by its number.
+article (store/searchdocs.py makes them): its title, and its text (the
+title, excerpt, body, topic and provider names, each a value of its own
+so that no phrase runs from one into the next), cut and folded by one
+analyzer (words of letters and digits, lower case, accents folded); and
+the article's number and the values its filters test, as raw terms and
+fast fields, so that ``where`` conditions narrow a search inside the
+engine (store/searchfilter.py says which). One text field rather than one
+per part: a word costs two postings lookups, and a typo one automaton,
+whose build is most of a typo match's cost (bench/README.md). A value
+nearly every article has its own of (quality, heat, the date) is a fast
+field alone, never a term: each distinct term costs the build a
+dictionary entry and a postings list, and such terms were half of the
+build's time. An article is deleted, excluded and narrowed to by its
+number.
 Published and unpublished articles are two indexes (``Part``), so that an
 unpublished article never shapes a public score: BM25 counts the
 documents of its index.
@@ -26,21 +27,17 @@ life (store/db.py).
 """
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import os
-import re
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
-import orjson
 import tantivy
 
-from loaders.normalize import parse_datetime, slugify
-
 from . import searchfilter, searchsyntax
+from .searchdocs import article_documents, plain
 from .searchsyntax import All, Node, Phrase, Prefix, Word
 
-# Of the schema, the analyzer and the documents: an index of another format
+# Of the schema, the analyzer and the documents (store/searchdocs.py): an
+# index of another format
 # is never patched, but made anew.
 FORMAT = 3
 # A word in the title scores its BM25 in the title this many times, on top
@@ -53,7 +50,6 @@ ANALYZER = "words"
 WRITER_HEAP = 64_000_000  # bytes per indexing thread
 PARTS = {True: "public", False: "hidden"}
 
-_TAG = re.compile(r"<[^>]*>")
 Q, Occur = tantivy.Query, tantivy.Occur
 
 
@@ -78,13 +74,6 @@ def spans(text: str) -> list[tuple[str, int, int]]:
     return [(t.text, t.char_offset_from, t.char_offset_to) for t in _WORDS.pre_tokenize(text).tokens]
 
 
-def plain(body: str | None) -> str:
-    """A body's text without its HTML tags (samples and newsletters are HTML)."""
-    if not body:
-        return ""
-    return _TAG.sub(" ", body) if "<" in body else body
-
-
 def parse(text: str) -> Node | None:
     return searchsyntax.parse(text, analyze)
 
@@ -106,73 +95,6 @@ def _schema() -> tantivy.Schema:
 
 
 SCHEMA = _schema()
-
-
-# --- documents -----------------------------------------------------------------
-
-@functools.lru_cache(maxsize=1 << 16)
-def _slug(name: str) -> str:
-    return slugify(name)
-
-
-def _document(num: int, title: str, excerpt: str | None, body: str | None, topics: list[str],
-              names: list, kind: str, collection: str, domain: str | None, tags, site: str | None,
-              visible: bool, images: bool, related: bool, quality, heat, published: float | None) -> str:
-    doc = {"num": num, "title": title,
-           "text": [title, excerpt or "", plain(body), *topics, *(n for n in dict.fromkeys(names) if n)],
-           "type": kind, "collection": collection, "domain": domain or [],
-           "topic": sorted({_slug(t) for t in topics}), "tag": sorted({t.casefold() for t in tags}),
-           "site": site or [], "visible": visible, "images": images, "related": related}
-    if quality is not None:
-        doc["quality"] = quality
-    if heat is not None:
-        doc["heat"] = heat
-    if published is not None:
-        doc["published"] = published
-    return orjson.dumps(doc).decode()
-
-
-def article_documents(articles: Iterable) -> Iterator[tuple[bool, str]]:
-    """(public, document) of read-model Articles: an index made in memory."""
-    for article in articles:
-        provider = article.provider
-        declared = provider.name if provider is not None and provider._declared else None
-        yield article.visible, _document(
-            article.num, article.title, article.excerpt, article.body,
-            [t.name for t in article.topics], [article.provider_name, declared], article.type,
-            article.collection, provider.domain if provider else None, article.tags,
-            article.site.name if article.site else None, article.visible, bool(article.images),
-            bool(article.related_count), article.quality, article.heat, article.published_ts)
-
-
-def _timestamp(date: str) -> float:
-    # A stored date is ISO 8601 in UTC ("...Z"), which fromisoformat reads
-    # in C; anything else goes the long way.
-    if date[-1:] == "Z":
-        return dt.datetime.fromisoformat(date).timestamp()
-    return parse_datetime(date).timestamp()
-
-
-def record_documents(snapshot, keys: Iterable[str]) -> Iterator[tuple[bool, str]]:
-    """(public, document) of the store records ``keys`` of ``snapshot``: what
-    a load indexes, with no read model. The same documents as the model's
-    articles give (names as the records write them)."""
-    records, nums = snapshot.articles, snapshot.articles.nums
-    organizations = {domain: p.get("name") or domain for domain, p in snapshot.providers.items()}
-    sites = {root: entry.get("name") for root, entry in (snapshot.meta.get("sites") or {}).items()}
-    for key in keys:
-        record = records[key]
-        get = record.get
-        provider = get("provider") or {}
-        domain = provider.get("domain") or None
-        date = get("publishedAt")
-        visible = bool(get("published", True)) and not get("removed")
-        yield visible, _document(
-            nums[key], get("title") or "", get("excerpt"), get("body"),
-            get("topics") or (), [provider.get("name"), organizations.get(domain)],
-            get("type"), get("collection"), domain, get("tags") or (),
-            sites.get((get("source") or {}).get("root")), visible, bool(get("images")),
-            bool(get("related")), get("quality"), get("heat"), _timestamp(date) if date else None)
 
 
 # --- queries ---------------------------------------------------------------------

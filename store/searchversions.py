@@ -30,7 +30,7 @@ import time
 
 import orjson
 
-from . import searchindex
+from . import searchdocs, searchindex
 from .db import Snapshot, Store
 
 log = logging.getLogger("newsgraph")
@@ -80,7 +80,7 @@ def publish(store: Store, before: dict, snapshot: Snapshot) -> None:
         info = _info(source) if source else None
         whole = info is None or info.get("dataVersion") != before.get("dataVersion") or info.get("sites") != sites
         if whole:
-            searchindex.write_whole(temp, searchindex.record_documents(snapshot, snapshot.articles))
+            searchindex.write_whole(temp, searchdocs.record_documents(snapshot, snapshot.articles))
         else:
             touched = _touched(snapshot, source)
             # Each article's document goes by the number it had (a removed
@@ -88,7 +88,7 @@ def publish(store: Store, before: dict, snapshot: Snapshot) -> None:
             numbers = [snapshot.articles.gone.get(k) for k in touched] + \
                 [snapshot.articles.nums.get(k) for k in touched]
             _link(source, temp)
-            searchindex.patch(temp, [n for n in numbers if n is not None], searchindex.record_documents(
+            searchindex.patch(temp, [n for n in numbers if n is not None], searchdocs.record_documents(
                 snapshot, sorted(k for k in touched if k in snapshot.articles)))
         with open(os.path.join(temp, "version.json"), "wb") as out:
             out.write(orjson.dumps({"format": searchindex.FORMAT, "dataVersion": snapshot.data_version,

@@ -298,6 +298,30 @@ def test_a_cursor_keeps_its_place(gql):
     assert [(e["node"]["id"], e["score"]) for e in after] == whole[25:30]
 
 
+def test_pages_walk_from_exact_hits_into_typo_hits(corpus_model):
+    """Typo hits rank after every exact hit, and their tier is searched only
+    once a page reaches past the exact ones: pages of any size, each from
+    the cursor of the one before, give the whole answer once."""
+    from store import search
+
+    def found():
+        return search.search(corpus_model.public, word, None, FROZEN_NOW, True)
+
+    for word in ("portal", "power", "flows", "teams", "excel"):
+        whole = [(s, a.id) for s, a in found().page(1000)[0]]
+        if any(s >= 1 for s, _ in whole) and any(s < 1 for s, _ in whole):
+            break
+    else:
+        pytest.fail("no word has both exact and typo hits")
+    for size in (1, 4, 9, 50):
+        walked: list = []
+        while len(walked) < len(whole):
+            page, start = found().page(size, walked[-1] if walked else None, len(walked))
+            assert page and start == len(walked)
+            walked += [(s, a.id) for s, a in page]
+        assert walked == whole and found().page(size, walked[-1])[0] == []
+
+
 def test_a_bad_cursor_is_refused(gql):
     body = gql.raw('{ search(query: "power", after: "bm9wZQ") { totalCount } }')
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
@@ -309,10 +333,10 @@ def test_a_phrase_never_runs_from_one_text_into_the_next():
     of the next."""
     import tantivy
 
-    from store import searchindex
+    from store import searchdocs, searchindex
     index = searchindex._new()
     writer = index.writer(15_000_000, 1)
-    writer.add_json(next(searchindex.record_documents(_Snapshot(), ["a"]))[1])
+    writer.add_json(next(searchdocs.record_documents(_Snapshot(), ["a"]))[1])
     writer.commit()
     index.reload()
     searcher = index.searcher()
