@@ -2,13 +2,16 @@
 patch of one changed article, a server opening it, and the memory a
 server's search holds.
 
-    flock /tmp/newsgraph-bench.lock .venv/bin/python scripts/search_index.py STORE WORKDIR
+    flock /tmp/newsgraph-bench.lock .venv/bin/python scripts/search_index.py STORE WORKDIR [--rounds N] [--stored-only]
 
-STORE is a store a load wrote (with its index, e.g. the benchmark's
-store-100k.json); every index this writes goes under WORKDIR. Each step
-runs three times; wall and CPU seconds are printed (tantivy indexes with
-two threads, so CPU may exceed wall).
+STORE is a store a load wrote (e.g. the benchmark's store-100k.json);
+every index this writes goes under WORKDIR. Each step runs ``--rounds``
+times (3); wall and CPU seconds are printed (tantivy indexes with two
+threads, so CPU may exceed wall). ``--stored-only`` leaves out the build
+from parsed records, which holds every record parsed at once (several GB
+at 1M).
 """
+import argparse
 import gc
 import os
 import random
@@ -23,7 +26,13 @@ from store import search, searchdocs, searchindex, searchversions  # noqa: E402
 from store.db import Store  # noqa: E402
 from store.readmodel import ReadModel  # noqa: E402
 
-STORE, WORK = Store(sys.argv[1]), sys.argv[2]
+parser = argparse.ArgumentParser()
+parser.add_argument("store")
+parser.add_argument("work")
+parser.add_argument("--rounds", type=int, default=3)
+parser.add_argument("--stored-only", action="store_true")
+args = parser.parse_args()
+STORE, WORK, ROUNDS = Store(args.store), args.work, args.rounds
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
 
@@ -48,7 +57,7 @@ def memory() -> dict[str, int]:
 
 
 snapshot = STORE.read()
-for k in range(3):
+for k in range(ROUNDS):
     started = clock()
     documents = list(searchdocs.record_documents(snapshot, snapshot.articles))
     made = since(started)
@@ -61,11 +70,11 @@ del documents
 # As a load writes it: documents made while tantivy indexes those before
 # them, from records read as bytes (a store's), then as a first load has
 # them (parsed).
-for records in ("stored", "parsed"):
+for records in ("stored",) if args.stored_only else ("stored", "parsed"):
     if records == "parsed":
         for key in snapshot.articles:
             snapshot.articles[key] = snapshot.articles[key]
-    for k in range(3):
+    for k in range(ROUNDS):
         started = clock()
         searchindex.write_whole(f"{WORK}/streamed", searchdocs.record_documents(snapshot, snapshot.articles))
         print(f"from scratch, streamed, records {records} {k}: {since(started)}", flush=True)
@@ -73,7 +82,7 @@ for records in ("stored", "parsed"):
 
 source = f"{WORK}/whole-0"
 key = sorted(snapshot.articles)[len(snapshot.articles) // 2]
-for k in range(3):
+for k in range(ROUNDS):
     temp, done = f"{WORK}/patching-{k}", f"{WORK}/patched-{k}"
     started = clock()
     searchversions._link(source, temp)
@@ -92,7 +101,7 @@ del snapshot
 
 model = ReadModel(STORE.read())
 gc.collect()
-for k in range(3):
+for k in range(ROUNDS):
     started = clock()
     index = searchindex.SearchIndex.open(source, model)
     print(f"opened {k}: {since(started)}", flush=True)
