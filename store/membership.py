@@ -464,8 +464,7 @@ def view(old: View, model: ReadModel, outs: list[Article], ins: list[Article], l
                 found[key] = items
             else:
                 found.pop(key, None)
-        # Keyed in the order of each key's first article, as the build fills them.
-        setattr(new, name, defaultdict(list, sorted(found.items(), key=lambda item: default_key(item[1][0]))))
+        setattr(new, name, keyed_in_order(found, keys_of))
     new.provider_counts = {key: len(items) for key, items in new.by_provider.items()}
     new.topic_counts = {slug: len(items) for slug, items in new.by_topic.items()}
     refs = dict(old.provider_refs)
@@ -496,6 +495,15 @@ def view(old: View, model: ReadModel, outs: list[Article], ins: list[Article], l
     new.people_by_id = {p.id: p for p in new.people}
     new.events_by_id = {e.id: e for e in new.events}
     return new
+
+
+def keyed_in_order(lists: dict, keys_of) -> defaultdict:
+    """``lists`` keyed as the build fills them: in the default order of
+    each key's first article, and a key after the article's earlier ones."""
+    def order(item):
+        first = item[1][0]
+        return default_key(first), keys_of(first).index(item[0])
+    return defaultdict(list, sorted(lists.items(), key=order))
 
 
 def _moved(articles: list[Article], outs: list[Article], ins: list[Article]) -> list[Article]:

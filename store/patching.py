@@ -236,7 +236,7 @@ def _view(view: View, model: ReadModel, pairs: list) -> View:
         for key in {key for old, _ in pairs for key in keys_of(old)}:
             lists[key] = _replaced(lists[key], pairs)
         if moved:  # keyed in the order of each key's first article, as the build fills them
-            lists = defaultdict(list, sorted(lists.items(), key=lambda item: default_key(item[1][0])))
+            lists = membership.keyed_in_order(lists, keys_of)
         setattr(new, name, lists)
     if moved:
         new.provider_counts = {key: len(items) for key, items in new.by_provider.items()}

@@ -6,6 +6,7 @@ cannot do is built whole, saying why."""
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 from pathlib import Path
@@ -513,3 +514,62 @@ def test_the_grown_model_answers_as_the_fresh_one(grown_clients, reshaped, name,
 def test_every_page_of_the_grown_model_is_the_fresh_ones(grown_clients, reshaped, preview):
     mine, theirs = grown_clients
     assert same_pages(mine, theirs, preview) == [a.id for a in reshaped["second"].view(preview).articles]
+
+
+def _front(title: str, url: str, provider: tuple[str, str], topics: list[str], published: bool) -> str:
+    lines = ["---", f'title: "{title}"', "publishedDateTime: 2020-05-06T07:08:09Z", f'webUrl: "{url}"',
+             "type: article", f"published: {'true' if published else 'false'}",
+             "provider:", f"  name: {provider[1]}", f"  domain: {provider[0]}", "topics:"]
+    return "\n".join(lines + [f"  - {t}" for t in topics] + ["---", "A body.", ""])
+
+
+def test_a_run_of_adds_removes_and_flips_is_patched_as_built(tmp_path):
+    """Random steps on one site (articles added with known and new
+    providers and topics, removed, published and unpublished, given other
+    topics), each loaded as a segment: every model patched is the model
+    built from the store; what cannot be patched says why and is built."""
+    rng = random.Random(18)
+    site = tmp_path / AZURE.name
+    shutil.copytree(AZURE, site)
+    store = Store(tmp_path / "news.json")
+    assert load(store, [site]).ok
+    model = read_model(store)
+    news = site / "_news"
+    patched, reasons = 0, []
+    for step in range(24):
+        files = sorted(news.glob("*.md"))
+        kind = rng.choice(["add", "add", "remove", "flip", "topics"])
+        if kind == "add":
+            provider = rng.choice([("microsoft.com", "Microsoft"), (f"outlet-{step}.example", f"Outlet {step}")])
+            topics = rng.sample(["Azure", "Analytics", f"Topic {step}"], k=rng.randrange(1, 3))
+            (news / f"2020-05-06-added-{step}.md").write_text(
+                _front(f"Added {step}", f"https://example.org/added/{step}", provider, topics, rng.random() < 0.7),
+                encoding="utf-8")
+        elif kind == "remove":
+            rng.choice(files).unlink()
+        else:
+            path = rng.choice(files)
+            text = path.read_text(encoding="utf-8")
+            if kind == "flip":
+                text = re.sub(r"^published: (true|false)$",
+                              lambda m: "published: " + ("false" if m[1] == "true" else "true"), text, count=1,
+                              flags=re.M) if re.search(r"^published:", text, re.M) else \
+                    text.replace("---\n", "---\npublished: false\n", 1)
+            else:
+                text = re.sub(r"^topics:\n(  - .*\n)*", "topics:\n  - Analytics\n  - Another Topic\n", text,
+                              count=1, flags=re.M)
+            path.write_text(text, encoding="utf-8")
+        assert load(store, [site], compact=False, prune=True).ok
+        fresh = ReadModel(store.read())
+        try:
+            model = patch(model, store)
+        except Rebuild as reason:
+            reasons.append(str(reason))
+            model = fresh
+            continue
+        assert_same_model(model, fresh)
+        by_num = model.indexes.by_num
+        assert all(by_num[a.num] is a and (a.provider is None or a.provider is model.providers[a.provider.key])
+                   for a in model.all_articles)
+        patched += 1
+    assert patched >= 16, reasons
