@@ -15,13 +15,19 @@ to or from (``related_from_all``) is copied with its new links; a
 provider or topic is shared while what the build would make of it is
 what it was, and made anew when the change names it first.
 
+A provider whose facts change (its name, its names in order, its images)
+is a new object, and the articles naming it (their own provider, their
+related items' held in memory, a profile's affiliation) are copied to
+name it, up to MAX_REPOINTED of them.
+
 What the kept sums cannot say builds the model whole (``Rebuild``, with
 the reason): the first article to give a provider's name or images, or a
-topic's name, removed while others still give it (which of them comes
-next is not kept); a provider whose name, names or images change, or
-whose domain becomes a platform or stops being one (every article naming
-it would change); a URL two articles give, or one that related items
-link to given by an added article; playlists and what they list.
+topic's name, removed while older ones still give it and the version
+needs to know which is next (which is not kept); a topic named anew; a
+domain that becomes a platform or stops being one; more articles naming
+a changed provider than MAX_REPOINTED; a URL two articles give, or one
+that related items link to given by an added article; playlists and what
+they list.
 """
 from __future__ import annotations
 
@@ -60,8 +66,12 @@ def reshaped(model: ReadModel, new: ReadModel, records: list[tuple[dict, int]], 
             raise Rebuild(f"article {old.id!r} is in a playlist")
     replaced = {old.num: old for old in removed}
     new.mentions = _mentions(model, removed, records)
-    _providers(model, new, removed, records)
+    changed = _providers(model, new, removed, records)
     _topics(model, new, removed, records)
+    if changed:
+        for _, mine in pairs:
+            _repoint(mine, changed)
+        pairs = pairs + _repointed(model, changed, {a.num for a in removed} | {o.num for o, _ in pairs})
     made = []
     for record, num in records:
         article = make(new, record, num)
@@ -279,13 +289,16 @@ def _facts(p: Provider) -> tuple:
     return (p.key, p.domain, p.name, p.names, _image_facts(p.images), p.description, p.extra, p._declared)
 
 
-def _providers(model: ReadModel, new: ReadModel, removed: list[Article], records: list[tuple[dict, int]]) -> None:
+def _providers(model: ReadModel, new: ReadModel, removed: list[Article],
+               records: list[tuple[dict, int]]) -> dict[str, Provider]:
     """The providers of the domains the change names, worked out again as
-    the build would; those whose facts stay are the objects they were."""
+    the build would; those whose facts stay are the objects they were.
+    Returns those whose facts change, by key: new objects."""
     domains = {domain for old in removed for domain, _, _ in _refs(old)} | \
         {ref["domain"] for record, _ in records for ref in _record_refs(record)}
+    changed: dict[str, Provider] = {}
     if not domains:
-        return
+        return changed
     public, hidden = new.mentions[True], new.mentions[False]
     providers, platforms = dict(model.providers), dict(model._platforms)
     for domain in sorted(domains):
@@ -314,12 +327,72 @@ def _providers(model: ReadModel, new: ReadModel, removed: list[Article], records
         for provider in made:
             old = model.providers.get(provider.key)
             if old is not None and _facts(old) != _facts(provider):
-                raise Rebuild(f"what articles say of provider {provider.key} changes")
+                changed[provider.key] = old = provider
             kept[provider.key] = old if old is not None else provider
             providers[provider.key] = kept[provider.key]
         if per_name:
             platforms[domain] = {name: kept[p.key] for name, p in per_name.items()}
     new.providers, new._platforms = providers, platforms
+    return changed
+
+
+# A provider whose facts change is a new object: the articles naming it are
+# copied to name it, up to this many; beyond, the model is built whole.
+MAX_REPOINTED = 2000
+
+
+def _repointed(model: ReadModel, changed: dict[str, Provider], skip: set[int]) -> list[tuple[Article, Article]]:
+    """(old, copy) of every article naming a provider of ``changed`` (its
+    own, its related items' kept in memory, its profile's affiliation),
+    but those numbered in ``skip``; each copy names the new provider."""
+    holders: dict[int, Article] = {}
+    for key in changed:
+        holders.update((a.num, a) for a in model.preview.by_provider.get(key, ()))
+    holders.update((p.article.num, p.article) for p in model.people
+                   if p.affiliation is not None and p.affiliation.key in changed)
+    for article in model.all_articles:  # details read from the store resolve providers by key: none
+        details = article._details
+        if details is not None and any(i.provider is not None and i.provider.key in changed
+                                       for i in details.related):
+            holders[article.num] = article
+        if len(holders) > MAX_REPOINTED:
+            break
+    for num in skip:
+        holders.pop(num, None)
+    if len(holders) > MAX_REPOINTED:
+        raise Rebuild(f"what articles say of provider {min(changed)} changes, and more than "
+                      f"{MAX_REPOINTED} articles name it")
+    pairs = []
+    for old in holders.values():
+        copy = _copied(old)
+        _repoint(copy, changed)
+        pairs.append((old, copy))
+    return pairs
+
+
+def _repoint(article: Article, changed: dict[str, Provider]) -> None:
+    """Make ``article`` (a copy of its own) name the providers of ``changed``."""
+    if article.provider is not None and article.provider.key in changed:
+        article.provider = changed[article.provider.key]
+    person = article.person
+    if person is not None and person.affiliation is not None and person.affiliation.key in changed:
+        person.affiliation = changed[person.affiliation.key]
+    details = article._details
+    if details is not None and any(i.provider is not None and i.provider.key in changed for i in details.related):
+        details = article._details = _slots_copy(details)
+        details.related = [item for item in details.related]
+        for n, item in enumerate(details.related):
+            if item.provider is not None and item.provider.key in changed:
+                item = details.related[n] = _slots_copy(item)
+                item.provider = changed[item.provider.key]
+
+
+def _slots_copy(obj):
+    copy = type(obj).__new__(type(obj))
+    for name in type(obj).__slots__:
+        if hasattr(obj, name):
+            setattr(copy, name, getattr(obj, name))
+    return copy
 
 
 def _topics(model: ReadModel, new: ReadModel, removed: list[Article], records: list[tuple[dict, int]]) -> None:
