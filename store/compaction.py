@@ -152,19 +152,14 @@ def _merge(store: Store, segments: list[dict], whole: bool) -> dict:
 
 
 def after_publish(store: Store) -> None:
-    """Compact, if due: a small merge at once (of SMALL_STORE_BYTES or less,
-    as most are: the few newest segments), a larger one in a process of its
-    own that goes on after this one exits. Call it holding the store's lock;
-    the process lets go of it (an flock belongs to the open file, which it
-    inherits), so loads go on while it merges."""
+    """Compact, if due: a small store at once (SMALL_STORE_BYTES), a larger
+    one in a process of its own that goes on after this one exits. Call it
+    holding the store's lock; the process lets go of it (an flock belongs
+    to the open file, which it inherits), so loads go on while it merges."""
     manifest = store.manifest()
-    first = plan(manifest.segments) if manifest is not None else None
-    if first is None:
+    if manifest is None or plan(manifest.segments) is None:
         return
-    # A fork copies the page tables of a process holding the whole store
-    # (a watching load): at 100k articles that cost more than merging a few
-    # small segments here.
-    if sum(s["bytes"] for s in manifest.segments[first:]) <= SMALL_STORE_BYTES or not hasattr(os, "fork"):
+    if sum(s["bytes"] for s in manifest.segments) <= SMALL_STORE_BYTES or not hasattr(os, "fork"):
         compact(store, locked=True)
         return
     child = os.fork()
