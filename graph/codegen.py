@@ -17,6 +17,7 @@ request reaches inside it (graph/parts.py).
 """
 from __future__ import annotations
 
+import datetime as dt
 import keyword
 from collections.abc import Iterable, Mapping
 
@@ -25,6 +26,8 @@ from graphql import (DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLBoo
                      OperationDefinitionNode, Undefined, is_abstract_type, is_leaf_type, is_list_type,
                      is_non_null_type, is_object_type)
 from graphql.execution.collect_fields import FragmentDetails, collect_fields, collect_subfields
+
+from loaders.normalize import format_datetime
 
 from .arguments import Arguments, Bail, leaf_variables
 from .parts import LONG_LIVED, remembered
@@ -104,7 +107,8 @@ class Codegen:
                     raise Unsupported("fragment variables")
                 self.fragments[definition.name.value] = FragmentDetails(definition, None)
         self.env: dict = {"Bail": Bail, "_leaf": _leaf, "_items": _items, "_accept": _accept,
-                          "_resolve_type": _resolve_type, "_null": _null, "SCHEMA": self.schema}
+                          "_resolve_type": _resolve_type, "_null": _null, "SCHEMA": self.schema,
+                          "_DATETIME": dt.datetime, "_UTC": dt.timezone.utc}
         self.functions: list[str] = []
         self.dynamic_args: dict[int, Arguments] = {}
         self.leaves = leaf_variables(self.schema, operation)
@@ -234,6 +238,12 @@ class Codegen:
         if is_leaf_type(gtype):
             leaf = self.name("L_", gtype)
             native = NATIVE.get(gtype)
+            if getattr(gtype, "coerce_output_value", None) is format_datetime:
+                # A UTC datetime goes to orjson as it is, for an answer that
+                # orjson writes (graph/parts.py dumps, OPT_UTC_Z): the same
+                # text format_datetime makes, written in Rust.
+                return (f"({null} if ({v} := {expr}) is None else {v} if {v}.__class__ is _DATETIME and "
+                        f"{v}.tzinfo is _UTC and r.raw else _leaf({leaf}, {v}))")
             if native is None:  # enums, DateTime, JSON, Float: graphql-core's own coercion
                 return f"({null} if ({v} := {expr}) is None else _leaf({leaf}, {v}))"
             check = f"__class__ is {native}"

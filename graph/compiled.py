@@ -48,15 +48,18 @@ class Info:
 class Request:
     """Per-request state the compiled functions share."""
 
-    __slots__ = ("info", "variables", "args", "plan", "parts")
+    __slots__ = ("info", "variables", "args", "plan", "parts", "raw")
 
     def __init__(self, plan: Plan, context: Context, variables) -> None:
         self.plan = plan
         self.info = Info(context)
         self.variables = variables
         self.args: dict[int, dict] = {}
-        # Parts are remembered serialized, so only for answers that go
-        # straight to orjson (HTTP); Python callers get plain dicts.
+        # Parts are remembered serialized, and values orjson writes as
+        # GraphQL would (UTC datetimes) left to it, only for answers that go
+        # straight to orjson (HTTP, graph/parts.py dumps); Python callers get
+        # plain values.
+        self.raw = context.fragments
         self.parts = parts_of(context.view, context.settings.answer_parts_bytes) \
             if context.fragments else None
 

@@ -28,6 +28,13 @@ LONG_LIVED = {"ArticleFacets": 1024}
 ENTRY_BYTES = 120  # a key tuple, a value tuple and a dict slot, roughly
 
 
+def dumps(value) -> bytes:
+    """The JSON of an answer or part of one that the compiled executor made
+    for orjson (``Request.raw``): UTC datetimes in it are written with a Z,
+    as the DateTime scalar writes them."""
+    return orjson.dumps(value, option=orjson.OPT_UTC_Z)
+
+
 def remembered(gtype) -> bool:
     """Whether the parts of answers showing an object of this type are
     remembered per view (when no variable reaches inside them)."""
@@ -50,7 +57,7 @@ class Parts:
         self.lock = lock
 
     def remember(self, key: tuple, obj, part: dict, most: int | None) -> orjson.Fragment:
-        fragment = orjson.Fragment(raw := orjson.dumps(part))
+        fragment = orjson.Fragment(raw := dumps(part))
         with self.lock:
             if most is not None:
                 count = self.counts.get(key[0], 0) + 1
@@ -86,7 +93,7 @@ class Parts:
         # The entry holds its parts, so their ids cannot be reused while it lives.
         if found is not None and all(map(operator.is_, found[0], parts)):
             return found[1]
-        raw = orjson.dumps(body)
+        raw = dumps(body)
         with self.lock:
             self._hold(len(raw))
             self.entries[key] = (parts, raw)
@@ -107,11 +114,11 @@ def answer_bytes(body: dict, parts: Parts | None) -> bytes:
     """The JSON of an answer body: remembered by ``parts`` when it is made
     wholly of remembered parts (``Parts.answer``)."""
     if parts is None or len(body) != 1:
-        return orjson.dumps(body)
+        return dumps(body)
     data = body.get("data")
     if data.__class__ is not dict or not data:
-        return orjson.dumps(body)
+        return dumps(body)
     for part in data.values():
         if part.__class__ is not orjson.Fragment:
-            return orjson.dumps(body)
+            return dumps(body)
     return parts.answer(body)
