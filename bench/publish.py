@@ -142,8 +142,9 @@ def _settled(db: Path) -> None:
 
 class Watcher:
     def __init__(self, site: Path, db: Path) -> None:
+        # --prune: a deleted file's article goes (the removals measured).
         self.process = subprocess.Popen([str(BIN / "newsgraph"), "load", str(site), "--db", str(db), "-q",
-                                         "--watch"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                         "--watch", "--prune"], cwd=ROOT, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, text=True)
         line = self.process.stderr.readline()  # "watching ..." once the watcher is live
         if "watching" not in line:
