@@ -16,7 +16,8 @@ import threading
 import time
 
 from store import image, searchversions
-from store.db import Store, settle
+from store.db import Store
+from store.memory import settle
 from store.errors import StoreCorrupt, StoreError
 from store.patching import Rebuild, patch
 from store.readmodel import ReadModel

@@ -29,7 +29,8 @@ import os
 import sys
 
 from . import image
-from .db import Snapshot, Store
+from .db import Store
+from .snapshot import Snapshot
 from .image import ImageWriter
 from .segments import Manifest, merged_name, remove_strays, write_manifest, write_segment
 

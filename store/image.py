@@ -33,7 +33,9 @@ import orjson
 from loaders import normalize
 
 from . import indexes, numbersets, objects, ordering, predicates, ranking, readmodel, records, tallies, urls, view, words
-from .db import Store, paused_gc, read_written, release_free_memory
+from .db import Store
+from .memory import paused_gc, release_free_memory
+from .reading import read_written
 from .readmodel import ReadModel
 from .segments import segment_path
 from .storage import remove_temps, temp_prefix

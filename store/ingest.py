@@ -22,7 +22,10 @@ from loaders.files import Candidate, discover, layout_of
 from loaders.parse import RANK_API, RANK_FILE, ParseOptions, Parsed, parse, stat
 
 from .changes import Found, ask_git, scan, told as take_told, walk_order
-from .db import Raw, Snapshot, Store, paused_gc, release_free_memory
+from .db import Store
+from .memory import paused_gc, release_free_memory
+from .snapshot import Snapshot
+from .storage import Raw
 from .errors import NothingToLoad, StrictLoadRejected
 from .filetable import FileTable, file_key, is_data, root_of
 from . import compaction, searchversions, sites

@@ -241,7 +241,7 @@ class Article:
         self.items_all: tuple[int, ...] | None = None      # a playlist's items (store/playlists.py)
         self.playlists_all: tuple[int, ...] | None = None  # the playlists listing it
         self.related_count = 0
-        self.num = 0  # the record's number in the store, for life (store/db.py RecordTable)
+        self.num = 0  # the record's number in the store, for life (store/snapshot.py RecordTable)
         self._details: Details | None = None   # None: read through _records at _span
         self._span: tuple[int, int] | None = None
         self._records = None

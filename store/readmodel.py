@@ -14,7 +14,8 @@ import orjson
 
 from loaders.normalize import slugify
 
-from .db import Snapshot, paused_gc
+from .memory import paused_gc
+from .snapshot import Snapshot
 from .events import Event, is_event
 from .objects import (Article, Details, Image, Provider, RelatedItem, Site, Topic, _base, _date,
                       default_key)

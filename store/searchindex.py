@@ -23,7 +23,7 @@ Queries are made from our query tree (store/searchsyntax.py): a word is a
 BM25 match in the text, counted TITLE_BOOST times more in the title; with
 typos allowed, a word of 5 letters or more also matches at one edit, of 9
 or more at two. Hits come back as articles, found by their numbers for
-life (store/db.py).
+life (store/snapshot.py).
 """
 from __future__ import annotations
 

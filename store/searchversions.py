@@ -31,7 +31,8 @@ import time
 import orjson
 
 from . import searchdocs, searchindex
-from .db import Snapshot, Store
+from .db import Store
+from .snapshot import Snapshot
 
 log = logging.getLogger("newsgraph")
 

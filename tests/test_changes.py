@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from store import db, keyfiles
+from store import keyfiles, reading
 from store.db import Store
 from store.filetable import FileTable
 from store.ingest import load
@@ -55,8 +55,8 @@ def test_a_load_reads_the_key_files_and_not_the_segments(tmp_path, sites, monkey
     assert len(plain_tables(store.path)["segments"]) == 2
     through_keys = store.read()
     split: list[str] = []
-    real = db.read_file
-    monkeypatch.setattr(db, "read_file", lambda path: split.append(path) or real(path))
+    real = reading.read_file
+    monkeypatch.setattr(reading, "read_file", lambda path: split.append(path) or real(path))
     _edit(next((harbor / "_news").glob("*.md")), "Again")
     report = load(store, [harbor, azure], compact=False)
     assert report.updated["article"] == 1 and split == [], "a segment with its key file was read whole"

@@ -12,7 +12,9 @@ import orjson
 import pytest
 from tinydb import TinyDB
 
-from store.db import Store, read_written
+from store import db as store_db
+from store.db import Store
+from store.reading import read_written
 from store.errors import StoreCorrupt, StrictLoadRejected
 from store import compaction, ingest, storage
 from store.ingest import load
@@ -174,7 +176,7 @@ def test_the_store_is_tinydb_files_and_a_load_writes_what_changed(tmp_path, site
 
 def test_a_file_just_written_reads_by_its_spans_as_a_whole_read_does(tmp_path):
     """The image builder reads the store it is handed by the records'
-    spans (store/db.py read_written), not by splitting the file."""
+    spans (store/reading.py read_written), not by splitting the file."""
     written = Store(tmp_path / "first.json")
     load(written, [POWER_APPS, AZURE, SEED])
     whole = written.read()
@@ -594,8 +596,8 @@ def test_a_store_that_keeps_what_it_published_reads_it_back_only_while_it_is_the
     load(watching, [site], compact=False)
     news = sorted((site / "_news").glob("*.md"))
     reads: list[int] = []
-    real = Store._read_files
-    monkeypatch.setattr(Store, "_read_files", lambda self, *a, **k: reads.append(1) or real(self, *a, **k))
+    real = store_db.read_files
+    monkeypatch.setattr(store_db, "read_files", lambda *a, **k: reads.append(1) or real(*a, **k))
 
     def edit(path: Path, words: str) -> None:
         path.write_text(path.read_text(encoding="utf-8").replace("title: \"", f"title: \"{words} ", 1))
