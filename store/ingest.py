@@ -9,17 +9,16 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter, defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import orjson
 
 from loaders import keymap
 from loaders.errors import LoadError
 from loaders.files import Candidate, discover, layout_of
-from loaders.parse import RANK_API, RANK_FILE, ParseOptions, Parsed, parse, stat
+from loaders.parse import RANK_API, RANK_FILE, ParseOptions, Parsed, stat
 
 from .changes import Found, ask_git, scan, told as take_told, walk_order
 from .db import Store
@@ -27,13 +26,12 @@ from .memory import paused_gc, release_free_memory
 from .snapshot import Snapshot
 from .storage import Raw
 from .errors import NothingToLoad, StrictLoadRejected
-from .filetable import FileTable, file_key, is_data, root_of
-from . import compaction, searchversions, sites
+from .filetable import FileTable, file_key, root_of
+from . import compaction, parsing, searchversions, sites
 from .merge import merge
+from .parsing import Progress
 
 KIND_TABLE = {"article": "articles", "topic": "topics", "provider": "providers"}
-# Below this many files a process pool costs more than it saves.
-POOL_THRESHOLD = 256
 TRIM_EVERY = 10_000  # merged records between returns of freed memory to the system
 
 
@@ -61,7 +59,6 @@ class LoadReport:
         return not self.rejected
 
 
-Progress = Callable[[int, int], None]  # (done, total)
 
 
 def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = False,
@@ -194,87 +191,6 @@ def _empty_folders(snapshot: Snapshot, found: Found, roots: set[str], report: Lo
     return sorted(pending)
 
 
-def _merge_alone(result: Parsed, shared: frozenset[str] | None) -> Parsed:
-    """Merge each article fragment of ``result`` that is its article's only
-    one (no key in ``shared``, the articles other files describe): the
-    record, its hash and sources replace the fragment's data (``alone``)."""
-    if shared is None:
-        return result
-    for fragment in result.fragments:
-        if fragment["kind"] == "article" and fragment["key"] not in shared:
-            record = merge("article", [fragment])
-            fragment["alone"] = (orjson.dumps(record), record["_hash"], record["sources"],
-                                 file_key(record["source"]["root"], record["source"]["path"]))
-            fragment["data"] = None
-    return result
-
-
-_shared: frozenset[str] | None = None  # in a pool worker: the `shared` of _merge_alone
-
-
-_options = ParseOptions()  # in a pool worker: the load's ParseOptions
-
-
-def _share(shared: frozenset[str] | None, options: ParseOptions) -> None:
-    global _shared, _options
-    _shared, _options = shared, options
-
-
-def _parse_compact(candidate: Candidate) -> Parsed:
-    """``parse`` then ``_merge_alone``, with each fragment's data as JSON
-    bytes: made by the worker in parallel, sent cheaply, and a tenth of the
-    memory of the dicts while every file of a large site waits to be merged."""
-    result = _merge_alone(parse(candidate, _options), _shared)
-    for fragment in result.fragments:
-        if fragment["data"] is not None:
-            fragment["data"] = orjson.dumps(fragment["data"])
-    return result
-
-
-def _parse_all(todo: list[Candidate], workers: int | None, progress: Progress | None,
-               done_before: int, total: int, shared: frozenset[str] | None = None,
-               options: ParseOptions = _options) -> list[Parsed]:
-    results: list[Parsed] = []
-    workers = workers or os.cpu_count() or 1
-    if len(todo) >= POOL_THRESHOLD and workers > 1:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_share,
-                                 initargs=(shared, options)) as pool:
-            for result in pool.map(_parse_compact, todo, chunksize=32):
-                results.append(result)
-                if progress:
-                    progress(done_before + len(results), total)
-    else:
-        for candidate in todo:
-            results.append(_merge_alone(parse(candidate, options), shared))
-            if progress:
-                progress(done_before + len(results), total)
-    return results
-
-
-def _parse_in_two_passes(todo: list[Candidate], files: FileTable, workers: int | None,
-                         progress: Progress | None,
-                         options: ParseOptions) -> tuple[list[Candidate], list[Parsed]]:
-    """Parse ``todo``: data files and API pages first, then front-matter
-    files (each its own article). By then every other file that describes
-    an article is known (parsed now, or left as it was), and an article no
-    other file describes is merged by the worker that parsed its file, in
-    parallel: the merge was a tenth of a 100k load, on one core, and the
-    parsed files no longer wait for it beside the records it makes.
-    Returns ``todo`` in the order parsed, and the results."""
-    first = [c for c in todo if is_data(c.path)]
-    then = [c for c in todo if not is_data(c.path)]
-    results = _parse_all(first, workers, progress, 0, len(todo), options=options)
-    # Another front-matter file can only claim the same article as a
-    # duplicate, which the merge never sees (_apply step 2). The articles
-    # data files described before this load are taken too, even those a
-    # file parsed now no longer lists: such an article is merged here
-    # rather than by its worker, the same record.
-    shared = set(files.data_articles()) if len(files) else set()
-    shared.update(f["key"] for result in results for f in result.fragments if f["kind"] == "article")
-    results += _parse_all(then, workers, progress, len(first), len(todo), frozenset(shared), options)
-    return first + then, results
-
-
 def _apply(snapshot: Snapshot, found: Found, pruned_roots: set[str],
            report: LoadReport, workers: int | None, progress: Progress | None,
            options: ParseOptions, strict: bool = False,
@@ -296,7 +212,7 @@ def _apply(snapshot: Snapshot, found: Found, pruned_roots: set[str],
         now = stat(candidate)
         if old is None or now is None or old != now:
             todo.append(candidate)
-    todo, parsed = _parse_in_two_passes(todo, files, workers, progress, options)
+    todo, parsed = parsing.parse_in_two_passes(todo, files, workers, progress, options)
     report.files_parsed = len(parsed)
 
     changed: dict[str, Parsed] = {}
@@ -380,7 +296,7 @@ def _apply(snapshot: Snapshot, found: Found, pruned_roots: set[str],
         result.fragments = []  # now only in `fragments`, freed entity by entity below
     helpers = sorted(set().union(*(files.claimers(kind, ident) for kind, ident in affected)) - set(changed),
                      key=walk_order) if affected else []
-    for key, result in zip(helpers, _parse_all([_candidate(files[k], prefixes) for k in helpers],
+    for key, result in zip(helpers, parsing.parse_all([_candidate(files[k], prefixes) for k in helpers],
                                                  workers, None, 0, len(helpers), options=options)):
         if not result.error and result.sha1 == files[key]["sha1"]:
             entry = dict(files[key])
@@ -414,7 +330,7 @@ def _apply(snapshot: Snapshot, found: Found, pruned_roots: set[str],
         if alone is not None:  # an article its worker merged: the stored bytes
             stored, digest, sources, _ = alone
         else:
-            record = merge(kind, _with_data(parts, candidates))
+            record = merge(kind, parsing.with_data(parts, candidates))
             stored, digest, sources = None, record["_hash"], record["sources"]
         if old is None:
             report.added[kind] += 1
@@ -545,21 +461,6 @@ def _scope(kind: str, ident: str, root: str) -> tuple[str, str, str | None]:
     article (a site's ids carry its prefix: store/sites.py), its folder for
     a topic or an organisation, which several sites may describe."""
     return (kind, ident, root if kind in SHARED_KINDS else None)
-
-
-def _with_data(parts: list[dict], candidates: dict[str, Candidate]) -> list[dict]:
-    """``parts`` with the data of any fragment merged alone by its worker,
-    parsed again: another fragment of its article came up after all (which
-    the two passes rule out; kept so a merge can never lose a file)."""
-    if all(part["data"] is not None for part in parts):
-        return parts
-    found = []
-    for part in parts:
-        if part["data"] is None:
-            again = parse(candidates[part["alone"][3]])
-            part = next(f for f in again.fragments if (f["kind"], f["key"]) == (part["kind"], part["key"]))
-        found.append(part)
-    return found
 
 
 def _candidate(entry: dict, prefixes: dict[str, str] | None = None) -> Candidate:

@@ -16,7 +16,7 @@ from store import db as store_db
 from store.db import Store
 from store.reading import read_written
 from store.errors import StoreCorrupt, StrictLoadRejected
-from store import compaction, ingest, storage
+from store import compaction, ingest, parsing, storage
 from store.ingest import load
 from store.readmodel import ReadModel
 from tests.conftest import AZURE, POWER_APPS, SEED
@@ -397,9 +397,9 @@ def _alone_always(real):
 def _corpus_load(folder, monkeypatch, alone=None, workers=None) -> tuple[Store, int, int]:
     """(store, merges of articles made by this process, fragments parsed again)."""
     if alone is not None:
-        monkeypatch.setattr(ingest, "_merge_alone", alone(ingest._merge_alone))
+        monkeypatch.setattr(parsing, "merge_alone", alone(parsing.merge_alone))
     merges, again = [0], [0]
-    real_merge, real_with_data = ingest.merge, ingest._with_data
+    real_merge, real_with_data = ingest.merge, parsing.with_data
 
     def merge(kind, parts):
         merges[0] += kind == "article"
@@ -410,7 +410,8 @@ def _corpus_load(folder, monkeypatch, alone=None, workers=None) -> tuple[Store, 
         return real_with_data(parts, candidates)
 
     monkeypatch.setattr(ingest, "merge", merge)
-    monkeypatch.setattr(ingest, "_with_data", with_data)
+    monkeypatch.setattr(parsing, "merge", merge)  # an article merged alone in this process
+    monkeypatch.setattr(parsing, "with_data", with_data)
     store = Store(folder / "db.json")
     report = load(store, [POWER_APPS, AZURE, SEED], workers=workers)
     monkeypatch.undo()
