@@ -212,8 +212,31 @@ class FileTable(MutableMapping):
         if self._claims is not None:
             return
         self._claims, self._noted, self._data_articles = {}, set(), {}
-        for key in self._items:
-            self._add(key)
+        columns = self._columns
+        lazy_claims, lazy_notes = (columns.claims, columns.notes) if columns is not None else ((), ())
+        claims = self._claims
+        for key, item in self._items.items():
+            # _add, inlined for the entries still in their columns: a fresh
+            # load builds this once over every file of the store.
+            if type(item) is not int:
+                self._add(key)
+                continue
+            for kind, ident, _ in lazy_claims[item]:
+                by = claims.get(kind)
+                if by is None:
+                    by = claims[kind] = {}
+                found = by.get(ident)
+                if found is None:
+                    by[ident] = {key}
+                else:
+                    found.add(key)
+            if lazy_notes[item] is not None:
+                self._noted.add(key)
+            if key[-5:].lower().endswith(_DATA_TAILS) and is_data(key):
+                counts = self._data_articles
+                for kind, ident, _ in lazy_claims[item]:
+                    if kind == "article":
+                        counts[ident] = counts.get(ident, 0) + 1
 
     def _add(self, key: str) -> None:
         claims = self._claims
