@@ -35,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from graph.state import read_model  # noqa: E402
 from store import search, searchindex, searchversions  # noqa: E402
-from store.db import Store, release_free_memory  # noqa: E402
+from store.db import Store  # noqa: E402
+from store.memory import release_free_memory  # noqa: E402
 from store.indexes import Indexes  # noqa: E402
 
 
