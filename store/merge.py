@@ -17,7 +17,7 @@ def _content_hash(record: dict) -> str:
 
 
 def merge(kind: str, fragments: list[dict]) -> dict:
-    """Fragments' data may be dicts or JSON bytes (see ingest._parse_compact)."""
+    """Fragments' data may be dicts or JSON bytes (see parsing._parse_compact)."""
     fragments = [f if isinstance(f["data"], dict) else {**f, "data": orjson.loads(f["data"])}
                  for f in fragments]
     fragments = sorted(fragments, key=lambda f: (f["rank"], f["data"]["source"]["path"]))
