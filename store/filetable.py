@@ -214,33 +214,18 @@ class FileTable(MutableMapping):
         self._claims, self._noted, self._data_articles = {}, set(), {}
         columns = self._columns
         lazy_claims, lazy_notes = (columns.claims, columns.notes) if columns is not None else ((), ())
-        claims = self._claims
         for key, item in self._items.items():
-            # _add, inlined for the entries still in their columns: a fresh
-            # load builds this once over every file of the store.
             if type(item) is not int:
                 self._add(key)
-                continue
-            for kind, ident, _ in lazy_claims[item]:
-                by = claims.get(kind)
-                if by is None:
-                    by = claims[kind] = {}
-                found = by.get(ident)
-                if found is None:
-                    by[ident] = {key}
-                else:
-                    found.add(key)
-            if lazy_notes[item] is not None:
-                self._noted.add(key)
-            if key[-5:].lower().endswith(_DATA_TAILS) and is_data(key):
-                counts = self._data_articles
-                for kind, ident, _ in lazy_claims[item]:
-                    if kind == "article":
-                        counts[ident] = counts.get(ident, 0) + 1
+            else:  # still in its key file's columns: read them, not the entry
+                self._enter(key, lazy_claims[item], lazy_notes[item] is not None)
 
     def _add(self, key: str) -> None:
+        self._enter(key, self.claims_of(key), self.notes_of(key) is not None)
+
+    def _enter(self, key: str, its_claims, noted: bool) -> None:
         claims = self._claims
-        for kind, ident, _ in self.claims_of(key):
+        for kind, ident, _ in its_claims:
             by = claims.get(kind)
             if by is None:
                 by = claims[kind] = {}
@@ -249,11 +234,11 @@ class FileTable(MutableMapping):
                 by[ident] = {key}
             else:
                 found.add(key)
-        if self.notes_of(key) is not None:
+        if noted:
             self._noted.add(key)
         if key[-5:].lower().endswith(_DATA_TAILS) and is_data(key):
             counts = self._data_articles
-            for kind, ident, _ in self.claims_of(key):
+            for kind, ident, _ in its_claims:
                 if kind == "article":
                     counts[ident] = counts.get(ident, 0) + 1
 
