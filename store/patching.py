@@ -38,7 +38,7 @@ from .objects import Article, Details, RelatedItem, _base, _date, default_key
 from .people import Person, is_profile
 from .layered import Layered
 from .membership import Rebuild
-from .readmodel import ReadModel, _slug, signature
+from .readmodel import ReadModel, _article_order, _slug, signature
 from .segments import Manifest, span_of
 from .urls import url_key
 from .view import View
@@ -282,7 +282,3 @@ def _replaced(articles: list[Article], pairs: list) -> list[Article]:
             del found[at]
             insort(found, made, key=default_key)
     return found
-
-
-def _article_order(item) -> tuple:
-    return default_key(item.article)
