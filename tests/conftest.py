@@ -3,6 +3,7 @@ clients, and a helper to run GraphQL against them."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,14 @@ TOKEN = "preview-secret-for-tests"
 
 if not POWER_APPS.is_dir():  # a missing corpus must fail loudly, never skip
     raise RuntimeError(f"the real corpus is expected at {CORPUS}")
+
+
+def writable_copy(source: Path, target: Path) -> Path:
+    """A copy of ``source`` (a corpus site, read-only) that a test may edit."""
+    shutil.copytree(source, target)
+    for path in target.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
 
 
 class FrozenClock(Clock):

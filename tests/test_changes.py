@@ -6,7 +6,6 @@ site does (docs/store.md "Finding what changed")."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,18 +14,14 @@ from store import keyfiles, reading
 from store.db import Store
 from store.filetable import FileTable
 from store.ingest import load
-from tests.conftest import AZURE
+from tests.conftest import AZURE, writable_copy
 from tests.stores import copy_store, plain_tables
 from tests.test_site_shapes import write_site as write_harbor
 
 
 @pytest.fixture
 def sites(tmp_path):
-    azure = tmp_path / "azure"
-    shutil.copytree(AZURE, azure)
-    for path in azure.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)  # the corpus is read-only
-    return write_harbor(tmp_path / "harbor"), azure
+    return write_harbor(tmp_path / "harbor"), writable_copy(AZURE, tmp_path / "azure")
 
 
 def _edit(path: Path, words: str) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
-import shutil
 
 import pytest
 
 from store import compaction
 from store.db import Store
 from store.ingest import load
-from tests.conftest import AZURE
+from tests.conftest import AZURE, writable_copy
 from tests.stores import plain_tables, segment_files
 
 
@@ -40,10 +39,7 @@ def segmented(tmp_path, monkeypatch):
     removed, one with another edit. No store is small here: merges follow
     the plan."""
     monkeypatch.setattr(compaction, "SMALL_STORE_BYTES", 0)  # no store is small: merges by plan
-    site = tmp_path / "site"
-    shutil.copytree(AZURE, site)
-    for path in site.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
+    site = writable_copy(AZURE, tmp_path / "site")
     store = Store(tmp_path / "db.json")
     news = sorted((site / "_news").glob("*.md"))
     assert load(store, [site], compact=False).ok

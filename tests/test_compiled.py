@@ -311,16 +311,23 @@ def test_plans_are_reused(executor, corpus_model):
     assert len(plans) == 1
 
 
-def test_filters_with_variables_inside_are_made_from_a_template(executor, corpus_model, monkeypatch):
+@pytest.fixture
+def coercions(monkeypatch) -> list:
+    """One entry per time a filter's arguments are coerced the long way
+    (graphql-core, then Strawberry)."""
+    calls = []
+    real = arguments.Arguments._coerce
+    monkeypatch.setattr(arguments.Arguments, "_coerce",
+                        lambda self, variables: calls.append(1) or real(self, variables))
+    return calls
+
+
+def test_filters_with_variables_inside_are_made_from_a_template(executor, corpus_model, coercions):
     """`where: {topics: {some: [$t]}, heat: {gte: $h}}` is coerced by
     graphql-core twice, to make its template (once as is, once with markers
     for the variables); every later request copies the template with its
     values: the answers stay the reference's for every value, in any order.
     A variable left out or null takes the long way."""
-    calls = []
-    real = arguments.Arguments._coerce
-    monkeypatch.setattr(arguments.Arguments, "_coerce",
-                        lambda self, variables: calls.append(1) or real(self, variables))
     query = "query($t: String!, $h: Int, $n: Int) { articles(where: {topics: {some: [$t]}, heat: {gte: $h}}, " \
             "first: $n) { totalCount nodes { id heat } } }"
     topics = sorted(corpus_model.public.by_topic, key=lambda s: -len(corpus_model.public.by_topic[s]))
@@ -330,21 +337,17 @@ def test_filters_with_variables_inside_are_made_from_a_template(executor, corpus
                                  {"t": b, "h": 0, "n": 1}, {"t": a, "h": 10 ** 6, "n": 3})]
     assert answers[0] == answers[2] != answers[1] != answers[3]
     assert answers[0]["articles"]["totalCount"] > answers[4]["articles"]["totalCount"] == 0
-    assert len(calls) == 2
+    assert len(coercions) == 2
     # $h left out: the long way each time (_same runs the compiled code four times)
     _same(executor, corpus_model, query, {"t": a, "n": 2})
-    assert len(calls) == 2 + 4
+    assert len(coercions) == 2 + 4
     _same(executor, corpus_model, query, {"t": a, "h": None, "n": 2})  # null: remembered by its values
-    assert len(calls) == 2 + 4 + 1
+    assert len(coercions) == 2 + 4 + 1
 
 
-def test_list_variables_inside_filters_are_coerced_once_per_value(executor, corpus_model, monkeypatch):
+def test_list_variables_inside_filters_are_coerced_once_per_value(executor, corpus_model, coercions):
     """A list variable inside a literal gets no template (its conversion looks
     into it): it is coerced once per value of the variables, then remembered."""
-    calls = []
-    real = arguments.Arguments._coerce
-    monkeypatch.setattr(arguments.Arguments, "_coerce",
-                        lambda self, variables: calls.append(1) or real(self, variables))
     query = "query($t: [String!], $n: Int) { articles(where: {topics: {some: $t}}, first: $n) " \
             "{ totalCount nodes { id } } }"
     topics = sorted(corpus_model.public.by_topic, key=lambda s: -len(corpus_model.public.by_topic[s]))
@@ -353,7 +356,7 @@ def test_list_variables_inside_filters_are_coerced_once_per_value(executor, corp
                for variables in ({"t": a, "n": 3}, {"t": b, "n": 3}, {"t": a, "n": 3}, {"t": b, "n": 1})]
     assert answers[0] == answers[2] != answers[1] != answers[3]
     # A list is no key of the memo: each request takes the long way.
-    assert len(calls) == 4 * 4
+    assert len(coercions) == 4 * 4
 
 
 # Leaf variables inside `where` at every kind of place a filter takes them,

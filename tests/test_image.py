@@ -370,19 +370,25 @@ QUERIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def samples(models) -> dict:
-    _, slow = models
-    public = slow.public
+def model_samples(model) -> dict:
+    """Real values of ``model`` to put in QUERIES' variables: a linked
+    article and its target, a hidden and a featured one, the provider and
+    the topic with the most articles."""
+    public = model.public
     linked = next(a for a in public.articles if any(map(public.related_target, a.related)))
     target = next(filter(None, map(public.related_target, linked.related)))
     provider = max(public.providers.values(), key=lambda p: len(public.by_provider.get(p.key, ())))
     topic = max(public.topics.values(), key=lambda t: len(public.by_topic.get(t.slug, ())))
     return {"linked": linked.id, "target": target.id, "url": linked.url,
-            "hidden": next(a for a in slow.preview.articles if not a.visible).id,
+            "hidden": next(a for a in model.preview.articles if not a.visible).id,
             "featured": next(a for a in public.articles if a.featured_content and a.extra).id,
             "domain": provider.domain, "name": provider.name, "key": provider.key,
             "topic": topic.slug}
+
+
+@pytest.fixture(scope="module")
+def samples(models) -> dict:
+    return model_samples(models[1])
 
 
 def _fill(variables: dict | None, samples: dict) -> dict | None:

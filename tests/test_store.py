@@ -19,17 +19,13 @@ from store.errors import StoreCorrupt, StrictLoadRejected
 from store import compaction, ingest, parsing, storage
 from store.ingest import load
 from store.readmodel import ReadModel
-from tests.conftest import AZURE, POWER_APPS, SEED
+from tests.conftest import AZURE, POWER_APPS, SEED, writable_copy
 from tests.stores import copy_store, plain_tables
 
 
 @pytest.fixture
 def site(tmp_path):
-    target = tmp_path / "azure"
-    shutil.copytree(AZURE, target)
-    for path in target.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)  # the corpus is read-only
-    return target
+    return writable_copy(AZURE, tmp_path / "azure")
 
 
 def test_second_load_is_unchanged_and_parses_nothing(tmp_path, site):
