@@ -27,7 +27,7 @@ from graphql import (DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLBoo
                      is_non_null_type, is_object_type)
 from graphql.execution.collect_fields import FragmentDetails, collect_fields, collect_subfields
 
-from loaders.normalize import format_datetime
+from loaders.values import format_datetime
 
 from .arguments import Arguments, Bail, leaf_variables
 from .parts import LONG_LIVED, remembered

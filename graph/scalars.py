@@ -7,7 +7,7 @@ import datetime as dt
 
 import strawberry
 
-from loaders.normalize import format_datetime, parse_datetime
+from loaders.values import format_datetime, parse_datetime
 
 
 def _parse(value):

@@ -7,7 +7,7 @@ import orjson
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
-from loaders.normalize import slugify
+from loaders.values import slugify
 from store.urls import url_key
 
 from .errors import UserInputError

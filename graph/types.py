@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from loaders.normalize import slugify
+from loaders.values import slugify
 from store import objects as rm
 from store import search as engine
 

@@ -22,7 +22,7 @@ import posixpath
 
 import orjson
 
-from . import normalize
+from . import normalize, values
 from .errors import LoadError
 from .files import article_id, collection_of
 from .frontmatter import BOMS, decode
@@ -68,12 +68,12 @@ def fill(result, candidate, raw: bytes, options, rank: int, api: bool = True) ->
                                   "a news list or an article")
         result.skipped = shape
         return
-    normalize.check_records(path, len(items), "items")
+    values.check_records(path, len(items), "items")
     place = None
     if shape == "news":
         try:
             place = normalize.location("location", value.get("location"))
-        except normalize.FieldError as exc:
+        except values.FieldError as exc:
             raise LoadError(path, str(exc)) from None
     site = _site_of(candidate)
     for index, item in enumerate(items):
@@ -192,13 +192,13 @@ def _fragment(candidate, item: dict, index: int, rank: int,
             named = item_path
     else:
         when = str(item.get("publishedDateTime", ""))[:10]
-        slug = normalize.slugify(f"{when} {item.get('title', '')}") or f"item-{index}"
+        slug = values.slugify(f"{when} {item.get('title', '')}") or f"item-{index}"
         id_, collection = f"news/{slug}", "news"
     id_ = candidate.id_prefix + id_
     try:
         record = normalize.article(item, id=id_, slug=slug, collection=collection,
                                    body=body if isinstance(body, str) else None)
-    except normalize.FieldError as exc:
+    except values.FieldError as exc:
         where = _where(shape, index)
         raise LoadError(candidate.path, f"{where.rstrip()}{': ' if where else ''}{exc}") from None
     record["source"] = {"root": candidate.root, "path": candidate.path, "loader": "json-api"}

@@ -19,7 +19,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 
-from . import jsonapi, normalize
+from . import jsonapi, normalize, values
 from .errors import LoadError, LoadWarning
 from .files import (FRONT_MATTER_SUFFIXES, JSON_SUFFIXES, NOT_DATA_SUFFIXES, PLACEHOLDERS,
                     YAML_SUFFIXES, Candidate, article_id, collection_of, data_kind, place)
@@ -196,7 +196,7 @@ def _documents(candidate: Candidate, data, text: str, layout: str | None,
                                  options=options)
         return [fragment] if fragment is not None else []
     if isinstance(data, list) and all(isinstance(item, dict) for item in data):
-        normalize.check_records(candidate.path, len(data), "mappings")
+        values.check_records(candidate.path, len(data), "mappings")
         fragments = [_fragment_for(candidate, item, text, body=None, first_line=1, index=i,
                                    layout=layout, options=options) for i, item in enumerate(data)]
         return [f for f in fragments if f is not None]
@@ -243,7 +243,7 @@ def _fragment_for(candidate: Candidate, data: dict, source_text: str, *, body: s
             data = _jekyll_defaults(data, collection, slug)
             record = normalize.article(data, id=id_, slug=slug, collection=collection, body=body)
             key = id_
-    except normalize.FieldError as exc:
+    except values.FieldError as exc:
         # The key the file wrote: the field's own, or the alias that gave it (`score`).
         lines = (key_line(source_text, k, first_line) for k in (exc.key, *normalize.ALIASES.get(exc.key, ())))
         raise LoadError(path, str(exc), next((line for line in lines if line), None)) from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 
-from . import normalize
+from . import values
 from .errors import LoadError
 from .frontmatter import decode
 from .yamldoc import parse_yaml
@@ -89,7 +89,7 @@ def collections(value) -> list[dict]:
         output = meta.get("output")
         found.append({"name": label.strip().lstrip("_"), "title": title,
                       "output": output if isinstance(output, bool) else None,
-                      "extra": normalize._drop_none({k: v for k, v in meta.items()
+                      "extra": values.drop_none({k: v for k, v in meta.items()
                                                      if k not in ("title", "label", "name", "output")})})
     return found
 
@@ -99,7 +99,7 @@ def name_for(site: dict, folder: str) -> str:
     part of its baseurl, else its title, else the folder's name."""
     for value in (site.get("baseurl", "").rsplit("/", 1)[-1], site.get("title"),
                   os.path.basename(folder.rstrip("/"))):
-        slug = normalize.slugify(value or "")
+        slug = values.slugify(value or "")
         if slug:
             return slug
     return "site"

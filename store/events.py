@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Callable
 
-from loaders.normalize import parse_datetime
+from loaders.values import parse_datetime
 
 from .people import location_text
 

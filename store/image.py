@@ -30,7 +30,7 @@ import tempfile
 
 import orjson
 
-from loaders import normalize
+from loaders import normalize, values
 
 from . import indexes, numbersets, objects, ordering, predicates, ranking, readmodel, records, tallies, urls, view, words
 from .db import Store
@@ -52,8 +52,8 @@ def _fingerprint() -> str:
     """Changes with the code that shapes the model and its indexes, and
     with Python."""
     digest = hashlib.sha256(repr(sys.version_info[:2]).encode())
-    for module in (normalize, readmodel, objects, view, records, urls, indexes, ranking, tallies, words,
-                   numbersets, ordering, predicates, sys.modules[__name__]):
+    for module in (values, normalize, readmodel, objects, view, records, urls, indexes, ranking, tallies,
+                   words, numbersets, ordering, predicates, sys.modules[__name__]):
         with open(module.__file__, "rb") as handle:
             digest.update(handle.read())
     return digest.hexdigest()[:16]

@@ -8,7 +8,7 @@ import functools
 from sys import intern
 
 from loaders import site as site_config
-from loaders.normalize import parse_datetime
+from loaders.values import parse_datetime
 
 
 def _intern(value):

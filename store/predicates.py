@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from typing import Callable
 
-from loaders.normalize import slugify
+from loaders.values import slugify
 
 from .errors import BadQuery
 from .objects import Article

@@ -16,7 +16,7 @@ domain that only unpublished articles name is decided by theirs.
 """
 from __future__ import annotations
 
-from loaders.normalize import slugify
+from loaders.values import slugify
 
 
 def name_key(name: str) -> str:

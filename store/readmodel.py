@@ -12,7 +12,7 @@ import hashlib
 
 import orjson
 
-from loaders.normalize import slugify
+from loaders.values import slugify
 
 from .memory import paused_gc
 from .snapshot import Snapshot

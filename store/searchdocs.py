@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 
 import orjson
 
-from loaders.normalize import parse_datetime, slugify
+from loaders.values import parse_datetime, slugify
 
 _TAG = re.compile(r"<[^>]*>")
 

@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
-from loaders.normalize import slugify
+from loaders.values import slugify
 
 from .errors import BadQuery
 from .predicates import parse_duration

@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 from graph.state import DataHolder
 from loaders.files import Candidate
-from loaders.normalize import ARTICLE_KEYS, INT_RANGE
+from loaders.normalize import ARTICLE_KEYS
+from loaders.values import INT_RANGE
 from loaders.parse import UNFORESEEN, parse
 from store.db import Store
 from store.ingest import load

@@ -19,7 +19,7 @@ from graph.executor import Executor
 from graph.limits import estimate_cost
 from graph.schema import schema
 from graph.settings import Limits, Settings
-from loaders.normalize import format_datetime
+from loaders.values import format_datetime
 from store.urls import url_key
 
 from tests.conftest import FROZEN_NOW

@@ -8,7 +8,7 @@ import pytest
 from loaders.errors import LoadError
 from loaders.files import Candidate, article_id, collection_of, discover
 from loaders.frontmatter import split
-from loaders.normalize import parse_datetime, slugify
+from loaders.values import parse_datetime, slugify
 from loaders.parse import parse
 from tests.conftest import POWER_APPS, SEED
 
