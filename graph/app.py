@@ -48,6 +48,42 @@ def _explorer_page(settings: Settings):
     return page, asset_routes()
 
 
+class App(Starlette):
+    """Starlette, with ``POST /graphql`` handed straight to the endpoint
+    when no middleware wraps the routes: Starlette's two exception
+    middlewares and its router cost CPU on every request and do nothing
+    for this one. The endpoint answers every error it knows itself
+    (graph/http.py); anything else is answered as Starlette's
+    ServerErrorMiddleware answers it, by the same handler, and raised
+    again for the server to log. Everything else goes through Starlette."""
+
+    endpoint = None  # the GraphQLHTTP answering POST /graphql directly, or None
+    on_error = None  # (request, exception) -> the 500 response
+
+    async def __call__(self, scope, receive, send) -> None:
+        endpoint = self.endpoint
+        if endpoint is None or scope["type"] != "http" or scope["path"] != "/graphql" \
+                or scope["method"] != "POST" or scope.get("root_path"):
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        started = False
+
+        async def sending(message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await endpoint(scope, receive, sending)
+        except Exception as exc:
+            if not started:
+                response = await self.on_error(Request(scope), exc)
+                await response(scope, receive, send)
+            raise
+
+
 class Lifecycle:
     """Whether the server should get traffic: once the store is loaded, and
     no longer once a shutdown began (SIGTERM: uvicorn stops accepting and
@@ -81,7 +117,7 @@ class Lifecycle:
 
 
 def create_app(settings: Settings, holder: DataHolder | None = None,
-               clock: Clock | None = None) -> Starlette:
+               clock: Clock | None = None) -> App:
     """The app. Without a ``holder`` it reads ``settings.db`` once it runs,
     after the server listens: /healthz answers at once, /readyz and the API
     answer 503 until the store is read."""
@@ -184,7 +220,7 @@ def create_app(settings: Settings, holder: DataHolder | None = None,
                                      allow_methods=["GET", "POST"],
                                      allow_headers=["content-type", "authorization"],
                                      max_age=600))
-    app = Starlette(
+    app = App(
         routes=[Route("/graphql", endpoint, methods=["GET", "POST"]),
                 Route("/healthz", healthz, methods=["GET"]),
                 Route("/readyz", readyz, methods=["GET"]),
@@ -194,6 +230,8 @@ def create_app(settings: Settings, holder: DataHolder | None = None,
         exception_handlers={HTTPException: not_found, HttpError: on_http_error, Exception: internal},
         lifespan=lifespan,
     )
+    if not middleware:
+        app.endpoint, app.on_error = endpoint, internal
     app.state.holder = holder
     app.state.endpoint = endpoint
     app.state.lifecycle = lifecycle
@@ -215,6 +253,6 @@ def _time_reloads(holder: DataHolder, histogram) -> None:
     holder.reload_if_changed = timed
 
 
-def app_from_env() -> Starlette:
+def app_from_env() -> App:
     """uvicorn's factory for worker processes (``serve --workers N``)."""
     return create_app(Settings.from_json(os.environ[SETTINGS_ENV]))

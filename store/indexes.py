@@ -31,6 +31,7 @@ from operator import attrgetter
 from threading import Lock
 from typing import Callable, Iterable
 
+from .crossed import Crossed, crossed
 from .numbersets import EMPTY, NumberSet
 from .ordering import ATTRIBUTES, FIELDS, Order, key_function
 from .predicates import provider_names
@@ -107,7 +108,7 @@ class Indexes:
         self._lock = Lock()
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in vars(self).items() if k not in ("_lazy", "_lock")}
+        return {k: v for k, v in vars(self).items() if k not in ("_lazy", "_lock", "_crossed")}
 
     def __setstate__(self, state: dict) -> None:
         vars(self).update(state)
@@ -142,6 +143,15 @@ class Indexes:
             while len(self._lazy) > LAZY_RANKINGS:
                 self._lazy.popitem(last=False)
         return found
+
+    def crossed(self, first: Ranking, second: Ranking) -> Crossed | None:
+        """The public's articles of ranking ``first`` as positions in
+        ``second`` (store/crossed.py), both of these indexes, or None while
+        it is being made. Made per version on first use: never patched."""
+        cache = vars(self).get("_crossed")
+        if cache is None:
+            cache = vars(self).setdefault("_crossed", {})
+        return crossed(cache, first, second, self.visible, self.strides)
 
     def sort_key(self, order: Order) -> Callable[[int], tuple]:
         """A number's sort key in ``order`` (for bisecting by cursor)."""

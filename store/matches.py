@@ -51,18 +51,34 @@ class Matches:
     """``base`` restricted to ``pending`` (a Span, store/conditions.py) and
     to each of ``intervals`` (the narrowest first)."""
 
-    __slots__ = ("base", "intervals", "pending", "_numbers", "_count", "_contains")
+    __slots__ = ("base", "intervals", "pending", "_numbers", "_count", "_contains", "_unmade", "_counted")
 
-    def __init__(self, base: NumberSet, intervals: list[Interval] = (), pending=None) -> None:
+    def __init__(self, base: NumberSet | None, intervals: list[Interval] = (), pending=None, *,
+                 unmade: Callable[[], tuple] | None = None,
+                 counted: Callable[[], int | None] | None = None) -> None:
+        """``unmade``: instead of the three, what makes them, called when
+        anything but a count is asked for; ``counted``: what counts them
+        without making them (None when it cannot)."""
+        self._unmade, self._counted = unmade, counted
+        self._count: int | None = None
+        self._contains: Callable[[int], bool] | None = None
+        if unmade is None:
+            self._made(base, intervals, pending)
+
+    def _made(self, base: NumberSet, intervals, pending) -> None:
         self.base = base
         self.intervals = sorted(intervals, key=len)
         self.pending = pending
         self._numbers = None if self.intervals or pending is not None else base
-        self._count: int | None = None
-        self._contains: Callable[[int], bool] | None = None
+
+    def _make(self) -> None:
+        if self._unmade is not None:
+            unmade, self._unmade = self._unmade, None
+            self._made(*unmade())
 
     def _settle(self) -> None:
         """Apply the pending range: everything but a count reads the set."""
+        self._make()
         pending = self.pending
         if pending is not None:
             self.base = pending.run(self.base)
@@ -102,7 +118,10 @@ class Matches:
         return self._numbers
 
     def __len__(self) -> int:
+        if self._count is None and self._unmade is not None and self._counted is not None:
+            self._count = self._counted()
         if self._count is None:
+            self._make()
             if self._numbers is not None:
                 self._count = len(self._numbers)
             elif self.pending is not None and not self.intervals:
@@ -127,6 +146,17 @@ class Matches:
         for interval in self.intervals:
             estimate *= len(interval) / max(1, len(interval.ranking))
         return estimate
+
+    def few(self, most: int) -> NumberSet | None:
+        """The set, when no interval is left to apply (a pending range is
+        applied, as a page would apply it anyway) and it holds at most
+        ``most`` members; else None."""
+        self._make()
+        if self.intervals and self._numbers is None:
+            return None
+        self._settle()
+        numbers = self._numbers
+        return numbers if len(numbers) <= most else None
 
     def within(self, ranking: Ranking, i: int, j: int) -> NumberSet:
         """The members at positions [i, j) of ``ranking``."""

@@ -40,6 +40,13 @@ WALK_SLACK = 4
 # A stretch holding more than this many times the members a page needs is
 # narrowed before they are sorted.
 NARROWED = 8
+# A set of at most this many members is sorted by its labels rather than
+# found by a walk or in stretches of the ranking, when sorting it costs
+# less than the walk would read: sorting costs about SORT_COST positions'
+# worth of a walk per member, and a stretch's set costs as much as
+# sorting a few hundred.
+SORTED_MAX = 1024
+SORT_COST = 1
 
 
 @dataclass
@@ -208,6 +215,9 @@ def _forward(ranking: Ranking, members: Matches, start: int, stop: int, want: in
     if want <= 0 or start >= stop:
         return []
     reach = want * len(ranking) / max(1.0, members.estimate())
+    few = _few(members, reach)
+    if few is not None:
+        return _in_order(ranking, few, start, stop)[:want]
     if reach <= WALK_LIMIT:
         found = ranking.walk(members.contains, start, stop, want, min(WALK_LIMIT, max(64, int(WALK_SLACK * reach))))
         if found is not None:
@@ -221,6 +231,10 @@ def _backward(ranking: Ranking, members: Matches, start: int, stop: int, want: i
     if want <= 0 or start >= stop:
         return []
     reach = want * len(ranking) / max(1.0, members.estimate())
+    few = _few(members, reach)
+    if few is not None:
+        found = _in_order(ranking, few, start, stop)
+        return found[max(0, len(found) - want):]
     if reach <= WALK_LIMIT:
         found = ranking.walk_back(members.contains, stop, start, want,
                                   min(WALK_LIMIT, max(64, int(WALK_SLACK * reach))))
@@ -229,6 +243,22 @@ def _backward(ranking: Ranking, members: Matches, start: int, stop: int, want: i
     found = _stretch(ranking, members, want, stop, start, reach, lambda width: (max(start, stop - width), stop))
     found = sorted(found, key=ranking.labels.__getitem__)
     return found[max(0, len(found) - want):]
+
+
+def _few(members: Matches, reach: float) -> NumberSet | None:
+    """The members, when they are so few that sorting them costs less
+    than a walk that reads ``reach`` positions or a search in stretches."""
+    most = SORTED_MAX if reach > WALK_LIMIT else min(SORTED_MAX, int(reach / SORT_COST))
+    return members.few(most) if most > 0 else None
+
+
+def _in_order(ranking: Ranking, members: NumberSet, start: int, stop: int) -> list[int]:
+    """The members at positions [start, stop) of the ranking, in its order."""
+    labels = ranking.labels
+    if start > 0 or stop < len(ranking):
+        low, high = ranking.label_at(start), ranking.label_at(stop)
+        members = [n for n in members if low <= labels[n] < high]
+    return sorted(members, key=labels.__getitem__)
 
 
 def _stretch(ranking: Ranking, members: Matches, want: int, near: int, far: int, reach: float,

@@ -22,7 +22,8 @@ from typing import Callable
 
 from .errors import BadQuery
 from .conditions import All, Any, Everything, Fixed, Node, Span, Test, Without, Words
-from .indexes import Indexes
+from . import crossed
+from .indexes import TALLIED, Indexes
 from .matches import Interval, Matches
 from .numbersets import EMPTY, NumberSet, union
 from .predicates import (SITE_FIELDS, date_bounds, fold, locations_predicate, lower_domains, slugs,
@@ -42,6 +43,8 @@ DEFER_RATIO = 4
 DEFER_MIN = 1 << 17
 # The last range an AND applies is left pending (store/matches.py).
 PENDING = True
+# An IntFilter's one-sided bounds: (whether it bounds from below, inclusive).
+BOUNDS = {"gt": (True, False), "gte": (True, True), "lt": (False, False), "lte": (False, True)}
 
 
 def text_numbers(view: View, text: str) -> NumberSet:
@@ -247,6 +250,14 @@ class Compiler:
         ascending ranking: a missing value fails every operator but ne and
         notIn, as in the reference."""
         ranking = self.indexes.ranking(((field, "ASC"),))
+        if len(spec) == 1:
+            # One bound, as most filters write it: straight to its interval.
+            ((op, value),) = spec.items()
+            bound = BOUNDS.get(op)
+            if bound is not None and value is not None:
+                inclusive = bound[1]
+                return self.span(ranking, (value, inclusive), None) if bound[0] else \
+                    self.span(ranking, None, (value, inclusive))
 
         def equal(x) -> Span:
             return self.span(ranking, (x, True), (x, True))
@@ -334,13 +345,43 @@ def matching(view: View, where: dict | None, now: dt.datetime, node: Node | None
     parts = node.parts if isinstance(node, All) else [node]
     if any(isinstance(part, (Test, Words)) for part in parts):
         return Matches(node.run(audience))
-    domain, deferred, pending = audience, [], None
-    for index, part in enumerate(parts):
-        if isinstance(part, Span) and part.size >= max(1, DEFER_MIN) and \
-                max(part.size, len(domain)) <= DEFER_RATIO * min(part.size, len(domain)):
-            deferred.append(Interval(part.ranking, part.i, part.j))
-        elif isinstance(part, Span) and index == len(parts) - 1 and not deferred and PENDING:
-            pending = part  # counted without its set, or applied when more is asked
-        elif domain:
-            domain = part.run(domain)
-    return Matches(domain, deferred if domain else [], pending if domain else None)
+
+    def made() -> tuple:
+        domain, deferred, pending = audience, [], None
+        for index, part in enumerate(parts):
+            if isinstance(part, Span) and part.size >= max(1, DEFER_MIN) and \
+                    max(part.size, len(domain)) <= DEFER_RATIO * min(part.size, len(domain)):
+                deferred.append(Interval(part.ranking, part.i, part.j))
+            elif isinstance(part, Span) and index == len(parts) - 1 and not deferred and PENDING:
+                pending = part  # counted without its set, or applied when more is asked
+            elif domain:
+                domain = part.run(domain)
+        return domain, deferred if domain else [], pending if domain else None
+
+    pair = _crossing(indexes, parts) if not view.preview and crossed.CROSSED else None
+    if pair is None:
+        return Matches(*made())
+    first, second = pair
+    # totalCount alone under two ranges is counted from the crossed
+    # ranking (store/crossed.py); anything else makes the set as above.
+
+    def counted() -> int | None:
+        made_already = indexes.crossed(first.ranking, second.ranking)
+        return None if made_already is None else made_already.count(first.i, first.j, second.i, second.j)
+
+    return Matches(None, unmade=made, counted=counted)
+
+
+def _crossing(indexes: Indexes, parts: list[Node]) -> tuple[Span, Span] | None:
+    """The two ranges, in the order their crossed ranking is kept, when
+    ``parts`` are two ranges of two fields that facets tally (the fields
+    ranges filter on)."""
+    if len(parts) != 2 or not all(isinstance(part, Span) for part in parts):
+        return None
+    first, second = sorted(parts, key=lambda part: part.ranking.order)
+    if first.ranking.order == second.ranking.order:
+        return None
+    for part in (first, second):
+        if part.ranking.order not in TALLIED or indexes.rankings.get(part.ranking.order) is not part.ranking:
+            return None
+    return first, second

@@ -139,6 +139,25 @@ class Ranking:
             total += sum(map(members.__contains__, self.nums[begin:x]))
         return total
 
+    def count_between(self, x: int, low: int, high: int) -> int:
+        """How many of the numbers at positions before ``x`` lie in [low,
+        high): for a ranking whose numbers are positions in another
+        (store/crossed.py), how many of its first x stand in an interval
+        of the other."""
+        if x <= 0:
+            return 0
+        if x >= len(self.nums):
+            x = len(self.nums)
+        path = self._path(x)
+        prefixes = self.prefixes
+        total = 0
+        for level, block in enumerate(path):
+            total += prefixes[level][block].range_cardinality(low, high)
+        begin = self.starts[-1][path[-1]]
+        if x > begin:
+            total += NumberSet(self.nums[begin:x]).range_cardinality(low, high)
+        return total
+
     def span(self, i: int, j: int) -> NumberSet:
         """The numbers at positions [i, j)."""
         if j - i <= SHORT_SPAN:

@@ -17,7 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from store import conditions, facets, matches, ordering, paging, planner, predicates, ranking as ranking_module
+import time
+
+from store import conditions, crossed, facets, matches, ordering, paging, planner, predicates, ranking as ranking_module
 from store.db import Store
 from store.errors import BadQuery
 from store.indexes import Indexes
@@ -330,10 +332,13 @@ tunings = st.fixed_dictionaries({
     "SPAN_TEST_RATIO": st.sampled_from([0, 8, 10 ** 6]),
     "PASS_COST": st.sampled_from([0, 10 ** 6]),
     "WORDS_TEST_RATIO": st.sampled_from([0, 4, 10 ** 6]),
+    "SORTED_MAX": st.sampled_from([0, 1024]),
+    "CROSSED": st.booleans(),
 })
 MODULES = {"SHORT_SPAN": ranking_module, "WITHIN_RATIO": ranking_module, "WALK_LIMIT": paging, "NARROWED": paging,
            "DEFER_RATIO": planner, "DEFER_MIN": planner, "PENDING": planner, "SPAN_TEST_RATIO": conditions, "WORDS_TEST_RATIO": conditions,
-           "TESTED": matches, "PASS_COST": facets}
+           "TESTED": matches, "PASS_COST": facets, "SORTED_MAX": paging, "CROSSED": crossed,
+           "MADE_WHILE_WAITING": crossed}
 
 
 @contextlib.contextmanager
@@ -460,6 +465,42 @@ def test_facets_under_one_range_are_the_references(models, variant, data):
     assert counted.total == want["total"]
     for name in data.draw(st.lists(st.sampled_from(FACET_NAMES), unique=True), label="asked"):
         assert [(v, n) for v, _, n in counted[name]] == want[name], name
+
+
+@pytest.mark.parametrize("variant", ["plain", "tiny", "patched"])
+def test_counts_under_two_ranges_are_the_references(models, variant):
+    """totalCount alone under two ranges of two fields is counted from a
+    crossed ranking (store/crossed.py) for the public, made while the
+    request waits or in the background: the reference's count either way,
+    and the set is not made for it once the crossed ranking is there."""
+    model = models[variant]
+    values = values_of(model)
+    view = model.public
+    pools = {"heat": values["heats"], "quality": values["qualities"], "publishedAt": values["dates"]}
+    rng = random.Random(variant)
+    indexes = model.indexes
+    for waiting in (0, 1 << 17):
+        with tuned({"MADE_WHILE_WAITING": waiting}):
+            vars(indexes).pop("_crossed", None)  # made anew each way
+            counted = 0
+            for _ in range(150):
+                fields = rng.sample(sorted(pools), 2)
+                where = {field: {op: rng.choice(pools[field])
+                                 for op in rng.sample(["gt", "gte", "lt", "lte"], rng.choice([1, 2]))}
+                         for field in fields}
+                want = Reference(view, where, None)
+                got = planner.matching(view, where, FROZEN_NOW)
+                assert len(got) == len(want.items), where
+                counted += got._unmade is not None  # counted without making the set
+                assert facts(paging.page_of(view, got, None, first=3)) == facts(want.page(first=3)), where
+            if waiting:
+                assert counted == 150
+            deadline = time.monotonic() + 30
+            first, second = (indexes.rankings[((field, "ASC"),)] for field in ("HEAT", "QUALITY"))
+            while indexes.crossed(first, second) is None:  # made in the background
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            assert indexes.crossed(first, second).count(0, len(first), 0, len(second)) == len(indexes.visible)
 
 
 @pytest.mark.parametrize("where", [{"nope": 1}, {"NOT": {"publishedAt": {"within": "7 days"}}},
