@@ -16,12 +16,13 @@ import os
 import socket
 import time
 
+from . import spill
 from .errors import StoreCorrupt, StoreLocked
 from .memory import paused_gc
 from .reading import read_files
 from .segments import (FORMAT, Manifest, folder_of, read_manifest, remove_strays, segment_name, segment_path,
                        used_generations, write_manifest, write_segment)
-from .snapshot import RecordTable, Snapshot
+from .snapshot import RecordTable, SegmentArticles, Snapshot
 from .storage import remove_temps
 
 
@@ -153,7 +154,7 @@ class Store:
         # are small and numbered anew, by key.
         nums = snapshot.articles.nums
         keys["articles"] = sorted(nums.items(), key=lambda item: item[1])
-        data["articles"] = {str(n): snapshot.articles.stored(key) for key, n in keys["articles"]}
+        data["articles"] = SegmentArticles(snapshot.articles, [key for key, _ in keys["articles"]])
         for table in ("topics", "providers", "files"):
             records = getattr(snapshot, table)
             keys[table] = [(key, n) for n, key in enumerate(sorted(records), 1)]
@@ -189,7 +190,7 @@ class Store:
         removed: list[dict] = []
         articles = snapshot.articles
         changed = sorted(articles.changed, key=articles.nums.__getitem__)
-        data["articles"] = {str(articles.nums[key]): articles.stored(key) for key in changed}
+        data["articles"] = SegmentArticles(articles, changed)
         removed += ({"table": "articles", "key": key} for key in sorted(articles.dropped))
         for table in ("topics", "providers", "files"):
             records: Table = getattr(snapshot, table)
@@ -202,6 +203,7 @@ class Store:
         snapshot.meta, snapshot.manifest = meta, manifest
         snapshot.forget_changes()
         if self.keep:
+            snapshot.articles.settle()  # the load's spill goes when it ends
             self.kept = snapshot
 
     def _next_generation(self, snapshot: Snapshot) -> int:
@@ -282,6 +284,7 @@ class Store:
         before its manifest was in place."""
         for path in (self.path, self.path + ".image"):
             remove_temps(path)
+        spill.remove_strays(self.path)
         try:
             manifest = read_manifest(self.path)
         except (FileNotFoundError, StoreCorrupt):

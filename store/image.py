@@ -142,18 +142,19 @@ def build(target: str, written: str, spans: dict[str, dict[str, tuple[int, int]]
         where = spans["articles"]
         for article in model.all_articles:
             article._span = tuple(where[article.id])
-        pickled = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-    save(target, _stamp(meta, file), pickled)
+        save(target, _stamp(meta, file), model)
 
 
-def save(target: str, stamp: dict, pickled: bytes) -> None:
-    """The image file: the stamp line, then the pickled model."""
+def save(target: str, stamp: dict, model: ReadModel) -> None:
+    """The image file: the stamp line, then the pickled model, pickled into
+    the file as it goes (a pickle made whole first was 1.7 GB more of the
+    builder's memory at 1M articles)."""
     folder = os.path.dirname(os.path.abspath(target))
     handle, tmp = tempfile.mkstemp(prefix=temp_prefix(target), dir=folder)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(orjson.dumps(stamp) + b"\n")
-            out.write(pickled)
+            pickle.dump(model, out, protocol=pickle.HIGHEST_PROTOCOL)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, 0o644)

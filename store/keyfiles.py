@@ -52,7 +52,9 @@ def columns(data: dict, article_keys: list[str]) -> dict:
     the articles' keys, in the order of ``data["articles"]``."""
     articles = data.get("articles", {})
     numbers = [int(n) for n in articles]
-    hashes = [doc.hash if type(doc) is Raw else doc["_hash"] for doc in articles.values()]
+    # A lazy table (Store.segment_of) knows its hashes without reading its records.
+    hashes = articles.hashes() if hasattr(articles, "hashes") else \
+        [doc.hash if type(doc) is Raw else doc["_hash"] for doc in articles.values()]
     files = FileColumns()
     keys = []
     for doc in data.get("files", {}).values():
@@ -192,7 +194,22 @@ class ArticleColumns:
         self._views.append(memoryview(map_file(segment, populate=False)))
         return start
 
+    def spilling(self, spill) -> None:
+        """Records added from now on (``append``) are in ``spill``
+        (store/spill.py), read back into bytes when asked for."""
+        self._starts.append(len(self.hashes))
+        self._views.append(spill)
+
+    def append(self, digest: str, offset: int, length: int) -> int:
+        """One more record of the source added last; its position."""
+        self.hashes.append(digest)
+        self.offsets.append(offset)
+        self.lengths.append(length)
+        return len(self.hashes) - 1
+
     def raw(self, at: int) -> Raw:
         view = self._views[bisect.bisect_right(self._starts, at) - 1]
         offset = self.offsets[at]
+        if type(view) is not memoryview:  # a load's spill: bytes of its own, at no place of a segment
+            return Raw(view.read(offset, self.lengths[at]), self.hashes[at])
         return Raw(view[offset:offset + self.lengths[at]], self.hashes[at], offset)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from typing import Callable
+from typing import Callable, Iterator
 
 import orjson
 
@@ -58,48 +58,63 @@ def _parse_compact(candidate: Candidate) -> Parsed:
     return result
 
 
-def parse_all(todo: list[Candidate], workers: int | None, progress: Progress | None,
+def parse_each(todo: list[Candidate], workers: int | None, progress: Progress | None,
                done_before: int, total: int, shared: frozenset[str] | None = None,
-               options: ParseOptions = _options) -> list[Parsed]:
-    results: list[Parsed] = []
+               options: ParseOptions = _options) -> Iterator[Parsed]:
+    """The results of ``todo``, in its order, each as soon as it is parsed:
+    the caller keeps what it needs of one before the next comes (a load of
+    1M files held them all, 10 GB, when this returned a list)."""
     workers = workers or os.cpu_count() or 1
+    done = done_before
     if len(todo) >= POOL_THRESHOLD and workers > 1:
         with ProcessPoolExecutor(max_workers=workers, initializer=_share,
                                  initargs=(shared, options)) as pool:
             for result in pool.map(_parse_compact, todo, chunksize=32):
-                results.append(result)
+                done += 1
                 if progress:
-                    progress(done_before + len(results), total)
+                    progress(done, total)
+                yield result
     else:
         for candidate in todo:
-            results.append(merge_alone(parse(candidate, options), shared))
+            result = merge_alone(parse(candidate, options), shared)
+            done += 1
             if progress:
-                progress(done_before + len(results), total)
-    return results
+                progress(done, total)
+            yield result
+
+
+def parse_all(todo: list[Candidate], workers: int | None, progress: Progress | None,
+              done_before: int, total: int, shared: frozenset[str] | None = None,
+              options: ParseOptions = _options) -> list[Parsed]:
+    return list(parse_each(todo, workers, progress, done_before, total, shared, options))
 
 
 def parse_in_two_passes(todo: list[Candidate], files: FileTable, workers: int | None,
                          progress: Progress | None,
-                         options: ParseOptions) -> tuple[list[Candidate], list[Parsed]]:
+                         options: ParseOptions) -> Iterator[tuple[Candidate, Parsed]]:
     """Parse ``todo``: data files and API pages first, then front-matter
     files (each its own article). By then every other file that describes
     an article is known (parsed now, or left as it was), and an article no
     other file describes is merged by the worker that parsed its file, in
     parallel: the merge was a tenth of a 100k load, on one core, and the
     parsed files no longer wait for it beside the records it makes.
-    Returns ``todo`` in the order parsed, and the results."""
+    Yields each candidate with its result as it is parsed."""
     first = [c for c in todo if is_data(c.path)]
     then = [c for c in todo if not is_data(c.path)]
-    results = parse_all(first, workers, progress, 0, len(todo), options=options)
     # Another front-matter file can only claim the same article as a
-    # duplicate, which the merge never sees (store/ingest.py _apply, step 2). The articles
-    # data files described before this load are taken too, even those a
-    # file parsed now no longer lists: such an article is merged here
-    # rather than by its worker, the same record.
+    # duplicate, which the merge never sees (store/applying.py, the
+    # duplicate check). The articles data files described before this load
+    # are taken too, even those a file parsed now no longer lists: such an
+    # article is merged by the load rather than by its worker, the same record.
     shared = set(files.data_articles()) if len(files) else set()
-    shared.update(f["key"] for result in results for f in result.fragments if f["kind"] == "article")
-    results += parse_all(then, workers, progress, len(first), len(todo), frozenset(shared), options)
-    return first + then, results
+    # The results first in each zip: the pool's generator runs to its end
+    # (and shuts its workers down) before the zip stops.
+    for result, candidate in zip(parse_each(first, workers, progress, 0, len(todo), options=options), first):
+        shared.update(f["key"] for f in result.fragments if f["kind"] == "article")
+        yield candidate, result
+    for result, candidate in zip(parse_each(then, workers, progress, len(first), len(todo), frozenset(shared),
+                                            options), then):
+        yield candidate, result
 
 
 def with_data(parts: list[dict], candidates: dict[str, Candidate]) -> list[dict]:

@@ -16,7 +16,7 @@ from .keyfiles import ArticleColumns
 from .memory import paused_gc
 from .segments import FORMAT, Manifest
 from .snapshot import RecordTable, Snapshot, Table
-from .storage import AtomicOrjsonStorage, Raw, map_file
+from .storage import AtomicOrjsonStorage, FileBytes, Raw, map_file
 
 
 def _doc(value) -> dict:
@@ -165,11 +165,17 @@ def read_written(path: str, spans: dict[str, dict[str, tuple[int, int]]], meta: 
     build at 100k articles). For reading only: it is never sealed or
     written, so its article records carry no hash."""
     snapshot = Snapshot(articles=RecordTable(path), meta=dict(meta))
-    view = memoryview(map_file(path))
-    snapshot.articles.take({key: Raw(view[offset:offset + length], "")
-                            for key, (offset, length) in spans["articles"].items()}, nums, 1)
+    # Each record read into bytes of its own when the model comes to it:
+    # pages of a mapping it walked would all stay in the builder's resident
+    # set (the whole segment, 7.6 GB at 1M articles).
+    source = FileBytes(path)
+    columns = ArticleColumns()
+    columns.spilling(source)
+    append = columns.append
+    snapshot.articles.take({key: append("", offset, length)
+                            for key, (offset, length) in spans["articles"].items()}, nums, 1, columns)
     for table in ("topics", "providers"):
-        setattr(snapshot, table, {key: orjson.loads(view[offset:offset + length])
+        setattr(snapshot, table, {key: orjson.loads(source.read(offset, length))
                                   for key, (offset, length) in spans[table].items()})
     return snapshot
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 
 import orjson
@@ -78,6 +78,28 @@ class RecordTable(MutableMapping):
         self._number(key)
         self._items[key] = raw
 
+    def spill(self, spill) -> None:
+        """Records set from now on with ``set_spilled`` are in ``spill``
+        (store/spill.py): a load holds their places, not their bytes."""
+        if self._columns is None:
+            self._columns = ArticleColumns()
+        self._columns.spilling(spill)
+
+    def set_spilled(self, key: str, digest: str, offset: int, length: int) -> None:
+        self._number(key)
+        self._items[key] = self._columns.append(digest, offset, length)
+
+    def settle(self) -> None:
+        """Hold the spilled records as bytes: their spill is about to go,
+        and this table is kept (a watching load's next snapshot)."""
+        columns = self._columns
+        if columns is None or not columns._views or type(columns._views[-1]) is memoryview:
+            return
+        first = columns._starts[-1]
+        for key, item in self._items.items():
+            if type(item) is int and item >= first:
+                self._items[key] = columns.raw(item)
+
     def _number(self, key: str) -> None:
         if key not in self.before:
             self.before[key] = self.hash_of(key) if key in self._items else None
@@ -134,8 +156,47 @@ class RecordTable(MutableMapping):
         back as the very bytes it was read as."""
         item = self._items[key]
         if type(item) is int:
-            item = self._items[key] = self._columns.raw(item)
+            raw = self._columns.raw(item)
+            # A view of a mapped segment is kept (it costs no copy); a record
+            # read back from a spill is bytes of its own, and a walk over
+            # every record must hold one at a time.
+            if raw.at >= 0:
+                self._items[key] = raw
+            return raw
         return item
+
+
+class SegmentArticles(Mapping):
+    """The records ``keys`` of ``table`` as a segment's ``articles`` table
+    (documents under their numbers, in the order of ``keys``), each read
+    when the writer comes to it: a load's spilled records are never all in
+    memory at once (storage.py writes ``items()`` one by one, and the key
+    file takes ``hashes()``)."""
+
+    def __init__(self, table: RecordTable, keys: list[str]) -> None:
+        self.table = table
+        self.keys = keys
+
+    def __iter__(self):
+        nums = self.table.nums
+        return (str(nums[key]) for key in self.keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, number: str):
+        raise KeyError(number)  # the writer walks items(); nothing looks one up
+
+    def items(self):
+        nums, stored = self.table.nums, self.table.stored
+        return ((str(nums[key]), stored(key)) for key in self.keys)
+
+    def values(self):
+        stored = self.table.stored
+        return (stored(key) for key in self.keys)
+
+    def hashes(self) -> list[str]:
+        return [self.table.hash_of(key) for key in self.keys]
 
 
 class Table(dict):

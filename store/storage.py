@@ -191,6 +191,22 @@ def fsync_dir(folder: str) -> None:
         os.close(fd)
 
 
+class FileBytes:
+    """A file's bytes, each run read when asked for into bytes of its own
+    (``pread``): for a walk over every record of a large file, whose
+    mapped pages would all stay in the walker's resident set."""
+
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_RDONLY)
+
+    def read(self, offset: int, length: int) -> bytes:
+        return os.pread(self.fd, length, offset)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            os.close(self.fd)
+
+
 def map_file(path: str, populate: bool = True) -> mmap.mmap | bytes:
     """The file's bytes, mapped: records kept unparsed are views into the
     page cache, not a private copy of the file (7 GB at 1M articles) that

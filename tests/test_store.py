@@ -16,7 +16,7 @@ from store import db as store_db
 from store.db import Store
 from store.reading import read_written
 from store.errors import StoreCorrupt, StrictLoadRejected
-from store import compaction, ingest, parsing, storage
+from store import applying, compaction, ingest, parsing, storage
 from store.ingest import load
 from store.readmodel import ReadModel
 from tests.conftest import AZURE, POWER_APPS, SEED, writable_copy
@@ -395,7 +395,7 @@ def _corpus_load(folder, monkeypatch, alone=None, workers=None) -> tuple[Store, 
     if alone is not None:
         monkeypatch.setattr(parsing, "merge_alone", alone(parsing.merge_alone))
     merges, again = [0], [0]
-    real_merge, real_with_data = ingest.merge, parsing.with_data
+    real_merge, real_with_data = applying.merge, parsing.with_data
 
     def merge(kind, parts):
         merges[0] += kind == "article"
@@ -405,7 +405,7 @@ def _corpus_load(folder, monkeypatch, alone=None, workers=None) -> tuple[Store, 
         again[0] += sum(part["data"] is None for part in parts)
         return real_with_data(parts, candidates)
 
-    monkeypatch.setattr(ingest, "merge", merge)
+    monkeypatch.setattr(applying, "merge", merge)
     monkeypatch.setattr(parsing, "merge", merge)  # an article merged alone in this process
     monkeypatch.setattr(parsing, "with_data", with_data)
     store = Store(folder / "db.json")
@@ -509,8 +509,8 @@ def test_a_load_told_what_changed_looks_at_nothing_else(tmp_path, site, monkeypa
     added.write_text("---\ntitle: Added\n---\nBody.\n")
     unnamed.write_text(unnamed.read_text(encoding="utf-8").replace("title: \"", "title: \"Unseen ", 1))
     looked: list[str] = []
-    real_stat = ingest.stat
-    monkeypatch.setattr(ingest, "stat", lambda candidate: looked.append(candidate.path) or real_stat(candidate))
+    real_stat = applying.stat
+    monkeypatch.setattr(applying, "stat", lambda candidate: looked.append(candidate.path) or real_stat(candidate))
     real_discover = ingest.discover
 
     def discover(target):  # only a folder named as changed may be walked
@@ -563,8 +563,8 @@ def test_a_load_asks_git_what_changed_in_a_work_tree(tmp_path, site, monkeypatch
     uncommitted.write_text(uncommitted.read_text(encoding="utf-8").replace('title: "', 'title: "Dirty ', 1))
     untracked.write_text("---\ntitle: New\n---\nBody.\n")
     looked: list[str] = []
-    real_stat = ingest.stat
-    monkeypatch.setattr(ingest, "stat", lambda candidate: looked.append(candidate.path) or real_stat(candidate))
+    real_stat = applying.stat
+    monkeypatch.setattr(applying, "stat", lambda candidate: looked.append(candidate.path) or real_stat(candidate))
     report = load(store, [site], git=True)
     assert sorted(looked) == sorted(str(p.relative_to(site)) for p in (committed, uncommitted, untracked))
     assert (report.added["article"], report.updated["article"]) == (1, 2)
