@@ -43,10 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"old store: {len(scenario.old[1])} articles ({scenario.old[0]}); "
               f"after the load: {len(scenario.new[1])} ({scenario.new[0]})")
         print(f"a whole load takes {scenario.load_seconds:.2f} s, writing the store {scenario.write_seconds:.3f} s, "
-              f"its search index {scenario.index_seconds:.3f} s")
-        modes = [(False, "anywhere"), ("index", "while indexing"), (True, "while writing")]
+              f"its search index {scenario.index_seconds:.3f} s, parsing into its spill {scenario.spill_seconds:.3f} s")
+        modes = [(False, "anywhere"), ("spill", "while parsing"), ("index", "while indexing"), (True, "while writing")]
         for number in range(1, args.kills + 1):
-            during_write, label = modes[(number - 1) % 3]
+            during_write, label = modes[(number - 1) % len(modes)]
             outcome = scenario.kill_once(rng, during_write)
             print(f"kill {number:2d} ({label}): store holds the {outcome} version, with its index")
         for number in range(1, args.compactions + 1):

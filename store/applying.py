@@ -59,8 +59,9 @@ def apply(snapshot: Snapshot, found: Found, pruned_roots: set[str], report: Load
         if old is None or now is None or old != now:
             todo.append(candidate)
 
-    # Of each changed file: its entry, and its fragments with their bytes spilled.
-    changed: dict[str, tuple[dict, list[dict]]] = {}
+    # Of each changed file: its entry, its fragments with their bytes
+    # spilled, and the article its worker merged (``_kept``).
+    changed: dict[str, Kept] = {}
     for candidate, result in parsing.parse_in_two_passes(todo, files, workers, progress, options):
         report.files_parsed += 1
         key = file_key(candidate.root, candidate.path)
@@ -77,7 +78,7 @@ def apply(snapshot: Snapshot, found: Found, pruned_roots: set[str], report: Load
             files.touch(key)
             report.written = True
             continue
-        changed[key] = _kept(candidate, result, spill)
+        changed[key] = _kept(key, candidate, result, spill)
 
     removed_files = sorted(set().union(*(files.in_root(root) for root in pruned_roots)) - present) \
         if pruned_roots else []
@@ -89,17 +90,22 @@ def apply(snapshot: Snapshot, found: Found, pruned_roots: set[str], report: Load
     for key in list(changed) + removed_files:
         if key in files:
             affected.update((kind, ident) for kind, ident, _ in files.claims_of(key))
-    for _, parts in changed.values():
+    for _, parts, alone in changed.values():
         affected.update((f["kind"], f["key"]) for f in parts)
+        if alone is not None:
+            affected.add(("article", alone[0]))
 
     for key in removed_files:
         del files[key]
     fragments: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for key, (entry, parts) in changed.items():
+    merged: dict[str, tuple] = {}  # article id -> ``alone`` of its file
+    for key, (entry, parts, alone) in changed.items():
         files[key] = entry
         for fragment in parts:
             fragments[(fragment["kind"], fragment["key"])].append(fragment)
-        parts.clear()  # now only in `fragments`, freed entity by entity below
+        if alone is not None:
+            merged[alone[0]] = alone
+    changed = {key: None for key in changed}  # the fragments are in `fragments`, freed entity by entity below
     helpers = sorted(set().union(*(files.claimers(kind, ident) for kind, ident in affected)) - set(changed),
                      key=walk_order) if affected else []
     for key, result in zip(helpers, parsing.parse_all([_candidate(files[k], prefixes) for k in helpers],
@@ -113,7 +119,7 @@ def apply(snapshot: Snapshot, found: Found, pruned_roots: set[str], report: Load
             if (fragment["kind"], fragment["key"]) in affected:
                 fragments[(fragment["kind"], fragment["key"])].append(fragment)
 
-    _merge_all(snapshot, affected, fragments, candidates, spill, report)
+    _merge_all(snapshot, affected, fragments, merged, candidates, spill, report)
     counts = seen(files, present, {error.path for error in report.rejected}, report, strict)
     for kind, count in counts.items():
         report.unchanged[kind] = max(0, count - report.added[kind] - report.updated[kind])
@@ -121,27 +127,44 @@ def apply(snapshot: Snapshot, found: Found, pruned_roots: set[str], report: Load
         report.written = True
 
 
-def _kept(candidate: Candidate, result: Parsed, spill: Spill) -> tuple[dict, list[dict]]:
-    """What a load keeps of a changed file until every file is parsed: its
-    files-table entry, and its fragments, the bytes of each (an article
-    its worker merged, or a fragment's data) put in ``spill`` and kept as
-    their place (``alone``: offset, hash, sources, file key, length,
-    hidden; ``spilled``: offset, length)."""
+# What a load keeps of a changed file until every file is parsed (``_kept``).
+Kept = tuple[dict, list[dict], "tuple | None"]
+
+
+def _kept(key: str, candidate: Candidate, result: Parsed, spill: Spill) -> Kept:
+    """What a load keeps of the changed file ``key`` until every file is
+    parsed: its files-table entry; its fragments, each one's data put in
+    ``spill`` and kept as its place (``spilled``: offset, length); and the
+    article its worker merged (nearly every file of a large site), kept as
+    a tuple (``alone``: id, offset, length, hash, hidden, the file's key),
+    not a fragment: a few hundred bytes less a file, which at a million
+    files is most of what a load holds while it parses."""
     entry = {"root": candidate.root, "path": candidate.path, "size": result.size,
              "mtime_ns": result.mtime_ns, "sha1": result.sha1, "keys": claims(result)}
     set_notes(entry, result)
+    parts, merged = [], None
     for fragment in result.fragments:
         alone = fragment.get("alone")
-        if alone is not None:
-            stored, digest, sources, source = alone
-            # The file's key stays fourth, where parsing.with_data finds it.
-            fragment["alone"] = (spill.put(stored), digest, sources, source, len(stored), is_hidden(stored))
+        if alone is not None and merged is None:
+            stored, digest, _, _ = alone  # its sources are its own path (``_merge_all``)
+            merged = (fragment["key"], spill.put(stored), len(stored), digest, is_hidden(stored), key)
+            continue
+        if alone is not None:  # a second one (no file gives two): as a fragment, parsed again to merge
+            fragment["alone"] = (None, None, None, key)
         elif fragment["data"] is not None:
             data = fragment["data"]
             data = data if type(data) is bytes else orjson.dumps(data)
             fragment["data"] = None
             fragment["spilled"] = (spill.put(data), len(data))
-    return entry, result.fragments
+        parts.append(fragment)
+    return entry, parts, merged
+
+
+def _as_fragment(alone: tuple) -> dict:
+    """A worker's merged article as the fragment ``parsing.with_data``
+    parses again: another file described its article after all."""
+    return {"kind": "article", "key": alone[0], "rank": RANK_FILE, "data": None,
+            "alone": (None, None, None, alone[5])}
 
 
 def _unspilled(part: dict, spill: Spill) -> dict:
@@ -151,7 +174,7 @@ def _unspilled(part: dict, spill: Spill) -> dict:
     return {"kind": part["kind"], "key": part["key"], "rank": part["rank"], "data": spill.read(*place)}
 
 
-def _refuse_duplicates(changed: dict[str, tuple[dict, list[dict]]], removed_files: list[str],
+def _refuse_duplicates(changed: dict[str, Kept], removed_files: list[str],
                        snapshot: Snapshot, candidates: dict[str, Candidate], report: LoadReport) -> None:
     """Duplicate ids: a key claimed by two files of the same rank is an
     error in the later file (by path); files that stay as they were keep
@@ -162,19 +185,18 @@ def _refuse_duplicates(changed: dict[str, tuple[dict, list[dict]]], removed_file
     files = snapshot.files
     owners: dict[tuple[str, str, str | None], str] = {}
     leaving = set(changed) | set(removed_files)
-    wanted = {(f["kind"], f["key"]) for _, parts in changed.values() for f in parts if f["rank"] == RANK_FILE}
+    wanted = {claim for kept in changed.values() for claim in _own(kept)}
     for kind, ident in sorted(wanted):
         for key in sorted(files.claimers(kind, ident) - leaving):
             if any(claim[0] == kind and claim[1] == ident and claim[2] == RANK_FILE
                    for claim in files.claims_of(key)):
                 owners[_scope(kind, ident, root_of(key))] = key.partition("\0")[2]
     for key in sorted(changed):
-        entry, parts = changed[key]
+        entry = changed[key][0]
         root = candidates[key].root
-        clash = next((_scope(f["kind"], f["key"], root) for f in parts if f["rank"] == RANK_FILE
-                      and _scope(f["kind"], f["key"], root) in owners), None)
+        own = _own(changed[key])
+        clash = next((_scope(kind, ident, root) for kind, ident in own if _scope(kind, ident, root) in owners), None)
         if clash is None:
-            own = [(f["kind"], f["key"]) for f in parts if f["rank"] == RANK_FILE]
             if len(own) != len(set(own)):
                 clash = next(c for c in own if own.count(c) > 1)
                 report.rejected.append(LoadError(entry["path"], f"{clash[0]} {clash[1]!r} is defined twice in this file"))
@@ -188,8 +210,16 @@ def _refuse_duplicates(changed: dict[str, tuple[dict, list[dict]]], removed_file
         del changed[key]
 
 
+def _own(kept: Kept) -> list[tuple[str, str]]:
+    """The ids a changed file claims at its own rank (what may clash)."""
+    _, parts, alone = kept
+    own = [(f["kind"], f["key"]) for f in parts if f["rank"] == RANK_FILE]
+    return own + [("article", alone[0])] if alone is not None else own
+
+
 def _merge_all(snapshot: Snapshot, affected: set[tuple[str, str]], fragments: dict[tuple[str, str], list[dict]],
-               candidates: dict[str, Candidate], spill: Spill, report: LoadReport) -> None:
+               merged: dict[str, tuple], candidates: dict[str, Candidate], spill: Spill,
+               report: LoadReport) -> None:
     """Merge each affected entity's fragments into its record and count
     what was added, updated and removed. An article record goes to the
     snapshot as its place in ``spill``. The parsed fragments freed here are
@@ -198,21 +228,25 @@ def _merge_all(snapshot: Snapshot, affected: set[tuple[str, str]], fragments: di
     hidden = snapshot.meta.get("hiddenArticles")
     if not isinstance(hidden, int) or not 0 <= hidden <= len(snapshot.articles):
         hidden = _count_hidden(snapshot.articles)  # a store from before the count was kept
-    for merged, (kind, ident) in enumerate(sorted(affected), 1):
-        if merged % TRIM_EVERY == 0:
+    for done, (kind, ident) in enumerate(sorted(affected), 1):
+        if done % TRIM_EVERY == 0:
             release_free_memory()
         table = getattr(snapshot, KIND_TABLE[kind])
         old = table.get(ident)
         parts = fragments.pop((kind, ident), None)
-        if not parts:
+        alone = merged.pop(ident, None) if kind == "article" else None
+        if alone is not None and parts:
+            parts.append(_as_fragment(alone))
+            alone = None
+        if not parts and alone is None:
             if old is not None:
                 del table[ident]
                 report.removed[kind] += 1
                 hidden -= kind == "article" and is_hidden(old)
             continue
-        alone = parts[0].get("alone") if len(parts) == 1 else None
         if alone is not None:  # an article its worker merged: its bytes are in the spill
-            at, digest, sources, _, length, hides = alone
+            _, at, length, digest, hides, source = alone
+            sources = [source.partition("\0")[2]]
         else:
             record = merge(kind, parsing.with_data([_unspilled(part, spill) for part in parts], candidates))
             digest, sources = record["_hash"], record["sources"]

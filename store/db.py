@@ -18,7 +18,8 @@ import time
 
 from . import spill
 from .errors import StoreCorrupt, StoreLocked
-from .memory import paused_gc
+from .filetable import FileTable
+from .memory import paused_gc, release_free_memory
 from .reading import read_files
 from .segments import (FORMAT, Manifest, folder_of, read_manifest, remove_strays, segment_name, segment_path,
                        used_generations, write_manifest, write_segment)
@@ -128,12 +129,14 @@ class Store:
         to TinyDB's Storage interface directly: TinyDB's Table would copy
         every document into a dict, and unchanged records are bytes here.
         ``before_replace(spans, file, path)`` runs when the new segment is
-        complete but not yet in place, with where each record is in it
-        ({table: {key: (offset, length)}}, keys as the snapshot's), the
+        complete but not yet in place, with where each entity is in it
+        ({table: {key: (offset, length)}} for articles, topics and
+        providers, keys as the snapshot's; files are no entity), the
         file's (size, mtime_ns), which the replace keeps, and its temporary
-        path. ``free_records`` empties the snapshot's article table once the
-        file is written, before the hook: at 1M articles that is 7 GB the
-        image builder can use."""
+        path. ``free_records`` empties the snapshot's article and files
+        tables once the file is written, before the hook: what the load
+        held is then not held beside the image builder (a forked process,
+        whose resident set counts the pages it shares with the load)."""
         generation = self._next_generation(snapshot)
         meta = dict(snapshot.meta, format=FORMAT, generation=generation)
         entry = self.segment_of(snapshot, segment_name(generation), meta, before_replace, free_records)
@@ -159,16 +162,21 @@ class Store:
             records = getattr(snapshot, table)
             keys[table] = [(key, n) for n, key in enumerate(sorted(records), 1)]
             data[table] = {str(n): records[key] for key, n in keys[table]}
+        records = None  # a cell of the comprehension: it would keep the files table past free_records
         count = len(nums)
 
         def hook(_data, spans, written, path):
+            where = {table: {key: spans[table][str(n)] for key, n in keys[table]}
+                     for table in ("articles", "topics", "providers")} if before_replace is not None else None
             if free_records:
+                spans.clear()
+                keys.clear()
                 data.clear()
                 snapshot.articles.clear()
+                snapshot.files = FileTable()
+                release_free_memory()
             if before_replace is not None:
-                before_replace({table: {key: spans[table][str(n)] for key, n in names}
-                                for table, names in keys.items()},
-                               (written.st_size, written.st_mtime_ns), path)
+                before_replace(where, (written.st_size, written.st_mtime_ns), path)
 
         with paused_gc():
             entry = write_segment(self.path, name, data, [key for key, _ in keys["articles"]], before_replace=hook)

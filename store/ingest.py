@@ -128,6 +128,9 @@ def load(store: Store, targets: Iterable[str | os.PathLike], *, prune: bool = Fa
         changed_entities = any(report.added.values()) or any(report.updated.values()) \
             or any(report.removed.values())
         if changed_entities or report.written or not store.exists():
+            # What the files were is asked no more: not held beside the search
+            # index's build and the image's (a million candidates at 1M files).
+            found = None
             before = dict(snapshot.meta)
             snapshot.seal()
             # The search index of the new version, complete before the store

@@ -120,12 +120,21 @@ def write_segment(path: str, name: str, data: dict, article_keys: list[str], bef
     target = segment_path(path, name)
     made = keyfiles.columns(data, article_keys)
     count = len(data.get("articles", ()))
+
+    def keys_first(data, spans, written, temporary):
+        # The key file before the caller's hook (a large load's image build),
+        # so its columns are freed first. It names the segment's size and
+        # mtime, which the rename keeps; a kill before the rename leaves it
+        # a stray, removed with the segment's temporary file.
+        keyfiles.write(target, made, spans, (written.st_size, written.st_mtime_ns))
+        made.clear()
+        if before_replace is not None:
+            before_replace(data, spans, written, temporary)
+
     # A segment is as readable as the manifest naming it: whoever may read the store.
-    storage = AtomicOrjsonStorage(target, before_replace=before_replace, mode=mode_of(path))
+    storage = AtomicOrjsonStorage(target, before_replace=keys_first, mode=mode_of(path))
     storage.write(data)
-    written = os.stat(target)
-    keyfiles.write(target, made, storage.spans, (written.st_size, written.st_mtime_ns))
-    return {"name": name, "articles": count, "bytes": written.st_size}
+    return {"name": name, "articles": count, "bytes": os.stat(target).st_size}
 
 
 def used_generations(path: str) -> list[int]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.sitegen import generate_site
-from store import keyfiles, searchindex, searchversions
+from store import keyfiles, searchindex, searchversions, spill
 from store.db import Store
 from store.ingest import load
 from store.readmodel import ReadModel
@@ -76,6 +76,12 @@ def _indexing(path: Path) -> bool:
     return folder.exists() and any(n.startswith(searchversions.TEMP) for n in os.listdir(folder))
 
 
+def _spilling(path: Path) -> bool:
+    """Whether a load's spill (store/spill.py: what it parsed, before it
+    writes) is there."""
+    return any(name.startswith(spill.prefix_of(str(path))) for name in os.listdir(path.parent))
+
+
 def _writing(path: Path) -> bool:
     """Whether a temporary file of the store's (manifest or segment) is there."""
     folders = [(path.parent, path.name + ".tmp-"), (Path(f"{path}.d"), "")]
@@ -95,6 +101,7 @@ class Scenario:
     load_seconds: float      # a whole load, start to exit
     write_seconds: float     # from the temporary file's appearance to exit
     index_seconds: float     # while the search index's temporary folder is there
+    spill_seconds: float     # from the spill's appearance (parsing) to the search index's
     outcomes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -112,21 +119,24 @@ class Scenario:
         _run(_load_command(new_site, reference), reference, kill_after=None, marks=marks)
         end = time.monotonic()
         scenario = cls(workdir, base, new_site, store_facts(base), store_facts(reference),
-                       end - start, end - marks["write"], marks["indexed"] - marks["index"])
+                       end - start, end - marks["write"], marks["indexed"] - marks["index"],
+                       marks["index"] - marks["spill"])
         assert scenario.index_seconds > 0, "the load wrote no search index"
+        assert scenario.spill_seconds > 0, "the load parsed into no spill"
         assert scenario.old[0] != scenario.new[0] and scenario.old[1] < scenario.new[1]
         return scenario
 
     def kill_once(self, rng: random.Random, during_write: bool | str, delay: float | None = None) -> str:
         """Start the load on a fresh copy of the old store, SIGKILL it (at a
         random moment of the whole load, or while it writes the new store
-        files (``during_write``), or its search index ("index"), or
-        ``delay`` seconds after either) and classify what the store holds:
-        'old' or 'new'."""
+        files (``during_write``), or its search index ("index"), or while
+        it parses into its spill ("spill"), or ``delay`` seconds after
+        either) and classify what the store holds: 'old' or 'new'."""
         target = self.workdir / "target.json"
         copy_store(self.base, target)
-        since = "index" if during_write == "index" else "write" if during_write else "start"
-        span = {"index": self.index_seconds, "write": self.write_seconds, "start": self.load_seconds}[since]
+        since = during_write if during_write in ("index", "spill") else "write" if during_write else "start"
+        span = {"index": self.index_seconds, "write": self.write_seconds, "start": self.load_seconds,
+                "spill": self.spill_seconds}[since]
         kill = (since, rng.uniform(0, span) if delay is None else delay)
         _run(_load_command(self.new_site, target), target, kill_after=kill)
         facts = store_facts(target)
@@ -176,7 +186,7 @@ class Scenario:
         target = self.workdir / "target.json"
         _run(_load_command(self.new_site, target), target, kill_after=None)
         assert store_facts(target) == self.new
-        assert not _writing(target)
+        assert not _writing(target) and not _spilling(target), "a killed load's files are left"
         named = plain_tables(target)["segments"]
         assert sorted(os.listdir(f"{target}.d")) == segment_files(named)
         # The index it names, and at most the one before: none a kill left.
@@ -201,17 +211,19 @@ def _run(command: list[str], db: Path, kill_after: tuple[str, float] | None,
     with subprocess.Popen(command, start_new_session=True,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
         started = time.monotonic()
-        wrote_at = indexed_at = indexed_until = None
+        wrote_at = indexed_at = indexed_until = spilled_at = None
         while process.poll() is None:
             now = time.monotonic()
             if wrote_at is None and _writing(db):
                 wrote_at = now
+            if spilled_at is None and _spilling(db):
+                spilled_at = now
             if _indexing(db):
                 indexed_at = indexed_at or now
                 indexed_until = now
             if kill_after is not None:
                 since, delay = kill_after
-                mark = {"start": started, "write": wrote_at, "index": indexed_at}[since]
+                mark = {"start": started, "write": wrote_at, "index": indexed_at, "spill": spilled_at}[since]
                 if mark is not None and now - mark >= delay:
                     process.send_signal(signal.SIGKILL)
                     break
@@ -225,6 +237,7 @@ def _run(command: list[str], db: Path, kill_after: tuple[str, float] | None,
     if marks is not None:
         marks["write"] = wrote_at if wrote_at is not None else time.monotonic()
         marks["index"] = indexed_at if indexed_at is not None else marks["write"]
+        marks["spill"] = spilled_at if spilled_at is not None else marks["index"]
         marks["indexed"] = indexed_until if indexed_until is not None else marks["index"]
     return wrote_at if wrote_at is not None else time.monotonic()
 

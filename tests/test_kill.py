@@ -18,6 +18,10 @@ def test_a_killed_load_leaves_the_old_or_the_new_store_whole(tmp_path):
     assert scenario.kill_once(rng, during_write=True, delay=0.0) == "old"
     scenario.kill_once(rng, during_write=True)
     scenario.kill_once(rng, during_write=True)
+    # Two while the files are parsed into the load's spill, before any of
+    # the new store is written: the old store, and the spill gone at the end.
+    assert scenario.kill_once(rng, during_write="spill", delay=0.0) == "old"
+    assert scenario.kill_once(rng, during_write="spill") == "old"
     # Three while the search index is written, the first as it starts.
     assert scenario.kill_once(rng, during_write="index", delay=0.0) == "old"
     scenario.kill_once(rng, during_write="index")
