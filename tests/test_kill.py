@@ -30,6 +30,6 @@ def test_a_killed_load_leaves_the_old_or_the_new_store_whole(tmp_path):
     for _ in range(3):
         scenario.kill_compaction_once(rng)
     print(f"kill test: load {scenario.load_seconds:.2f} s, write {scenario.write_seconds:.3f} s, "
-          f"index {scenario.index_seconds:.3f} s, "
+          f"index {scenario.index_seconds:.3f} s, spill {scenario.spill_seconds:.3f} s, "
           f"outcomes {scenario.outcomes}")
     scenario.finish()
