@@ -22,7 +22,7 @@ names, links, URLs, lists and counts) is summed up in its digest
 is the old one's here, and articles added, removed or changed in their
 digest in store/membership.py. What neither can do (organisation or topic
 files, the sites' settings, a compaction that replaced segments, many
-versions at once, and membership.py's own cases) raises ``Rebuild`` with
+versions at once, and the cases of membership.py and mentioned.py) raises ``Rebuild`` with
 the reason, and the caller builds the model whole (graph/state.py logs why).
 """
 from __future__ import annotations
@@ -37,7 +37,7 @@ from .events import Event, is_event
 from .objects import Article, Details, RelatedItem, _base, _date, default_key
 from .people import Person, is_profile
 from .layered import Layered
-from .membership import Rebuild
+from .rebuild import Rebuild
 from .readmodel import ReadModel, _article_order, _slug, signature
 from .segments import Manifest, span_of
 from .urls import url_key

@@ -35,7 +35,7 @@ class Mentions:
     """Provider names and images, and topic names, as articles give them.
 
     Kept with the model, so that a patch adding or removing articles
-    (store/membership.py) works out what the model's build would from
+    (store/mentioned.py) works out what the model's build would from
     them: counts are counts, and what the first article says (in number
     order) is kept with that article's number (``givers``)."""
 
@@ -49,7 +49,7 @@ class Mentions:
         # images ("i", domain; "ni", domain, name) or a topic's name ("t", slug).
         self.givers: dict[tuple, int] = {}
         # Givers taken out by a patch while other articles still give the
-        # same: which of those is first is not known (store/membership.py).
+        # same: which of those is first is not known (store/mentioned.py).
         self.unknown: set[tuple] = set()
 
 
