@@ -255,4 +255,10 @@ def _time_reloads(holder: DataHolder, histogram) -> None:
 
 def app_from_env() -> App:
     """uvicorn's factory for worker processes (``serve --workers N``)."""
-    return create_app(Settings.from_json(os.environ[SETTINGS_ENV]))
+    settings = Settings.from_json(os.environ[SETTINGS_ENV])
+    # A worker is a process of its own, started afresh: without this its
+    # reloads (patched, or built whole and why) would go unlogged. Lines
+    # of several workers interleave, so each names its process.
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
+    return create_app(settings)

@@ -57,10 +57,15 @@ def patch(model: ReadModel, store: Store, manifest: Manifest | None = None) -> R
     if manifest is None:
         raise Rebuild("the store is one file, without segments")
     names = tuple(s["name"] for s in manifest.segments)
+    if manifest.meta.get("dataVersion") == model.data_version:
+        # The same data (the version is a digest of it), maybe in other files:
+        # a compaction merged the segments it was read from. The model is this
+        # version as it is; it only learns the files the next patch reads
+        # after (read by patches alone, in the one thread applying versions).
+        model.segments = names
+        return model
     added = _newer(model.segments, manifest)
     if not added:
-        if manifest.meta.get("dataVersion") == model.data_version:
-            return model
         raise Rebuild("a new version without a new segment")
     if len(added) > MAX_SEGMENTS:
         raise Rebuild(f"{len(added)} versions behind")

@@ -4,6 +4,7 @@ fails. (The replicas behind HAProxy: tests/test_replicas.py.)"""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -71,6 +72,11 @@ def test_metrics_add_up_across_two_workers(tmp_path, corpus_db):
             assert time.monotonic() < deadline, "the workers never agreed on the new version"
             time.sleep(0.2)
         assert scraped[("newsgraph_reload_duration_seconds_count", ())] >= 1
+        # Each worker logs what it did, and why when it built the model whole.
+        deadline = time.monotonic() + 30
+        while len(re.findall(rf"newsgraph\[\d+\]: data version {old} -> {new}", server.log)) < 2:
+            assert time.monotonic() < deadline, server.log[-3000:]
+            time.sleep(0.2)
 
 
 def _one_more_article(tmp_path: Path) -> Path:

@@ -317,6 +317,25 @@ def test_a_merge_of_the_newer_segments_is_patched_past(small, monkeypatch):
     assert _reason(models[0], store) == "a compaction merged segments the model holds with newer ones"
 
 
+def test_a_compaction_of_what_a_model_holds_keeps_the_model(small, monkeypatch):
+    """The same data version merged into other files: the model is that
+    version as it is (no rebuild), and the next patch reads what comes after."""
+    sites, store, model = small
+    articles = [a for a in model.all_articles if _editable(a) and a.visible][:3]
+    for n, article in enumerate(articles[:2]):
+        _set(_file(article), _key(_file(article)), f'"Held {n}"')
+        assert load(store, sites, compact=False).updated["article"] == 1
+        model = patch(model, store)
+    monkeypatch.setattr(compaction, "plan", lambda segments: 1)
+    assert compaction.compact(store)
+    names = tuple(s["name"] for s in store.manifest().segments)
+    assert names != model.segments and store.manifest().meta["dataVersion"] == model.data_version
+    assert patch(model, store) is model and model.segments == names
+    _set(_file(articles[2]), _key(_file(articles[2])), '"Held 2"')
+    assert load(store, sites, compact=False).updated["article"] == 1
+    assert_same_model(patch(model, store), ReadModel(store.read()))
+
+
 def test_a_version_replaced_by_a_patch_is_freed_without_a_collection(small):
     """No cycle holds a version: once a patch replaces it and no request
     uses it, reference counting frees it, views, memos and all, so a
