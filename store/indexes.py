@@ -171,11 +171,17 @@ class Indexes:
         other.strides = self.strides
         other.by_num = list(self.by_num)
         other._lazy, other._lock = OrderedDict(), Lock()
-        postings = {key: dict(values) for key, values in self.postings.items()}
+        # A key's values are copied when the patch touches one of them, and
+        # a value's set when the patch changes it: the rest are shared.
+        postings = dict(self.postings)
         owned: set[tuple[str, object]] = set()
+        copied: set[str] = set()
 
         def posting(key: str, value) -> NumberSet:
             if (key, value) not in owned:
+                if key not in copied:
+                    copied.add(key)
+                    postings[key] = dict(postings[key])
                 owned.add((key, value))
                 postings[key][value] = NumberSet(postings[key].get(value, EMPTY))
             return postings[key][value]
@@ -223,11 +229,13 @@ class Indexes:
                 index.add(article.num, getattr(article, field))
             universe.add(article.num)
             other.by_num[article.num] = article
-        for values in postings.values():
-            for value in [v for v, bits in values.items() if not bits]:
-                del values[value]
-        for owner in (*rankings.values(), *words.values()):
-            owner._owned = None
+        for key, value in owned:
+            if not postings[key][value]:
+                del postings[key][value]
+        for ranking in rankings.values():
+            ranking._owned = None
+        for owner in (*words.values(), *dimensions.values()):
+            owner.settle()
         for kept in tallies.values():
             kept.settle()
         other.postings, other.universe, other.rankings, other.words = postings, universe, rankings, words

@@ -66,8 +66,18 @@ class Layered(Mapping):
             if value is not _GONE and key not in self.base:
                 yield key
 
+    def merged(self) -> dict:
+        """The map as one plain dict: the base copied (in C), the top laid on."""
+        found = dict(self.base)
+        for key, value in self.top.items():
+            if value is _GONE:
+                del found[key]
+            else:
+                found[key] = value
+        return found
+
     def __getstate__(self):
-        return (dict(self.items()),)  # an image holds one plain dict
+        return (self.merged(),)  # an image holds one plain dict
 
     def __setstate__(self, state) -> None:
         (self.base,) = state
@@ -94,6 +104,5 @@ class Layered(Mapping):
                 size += 1
             top[key] = value
         if len(top) > max(MERGE_KEYS, len(base) >> 6):
-            merged = Layered(base, top, size)
-            return Layered(dict(merged.items()))
+            return Layered(Layered(base, top, size).merged())
         return Layered(base, top, size)

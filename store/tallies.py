@@ -30,6 +30,7 @@ from itertools import chain, compress, repeat
 from operator import add, sub
 from typing import Iterable
 
+from .layered import Layered
 from .numbersets import NumberSet
 from .objects import Article
 
@@ -76,12 +77,13 @@ class Dimension:
     one code, NONE for none, or a tuple of codes for a dimension of
     several), every article's, whatever its audience."""
 
-    __slots__ = ("name", "many", "names", "ids", "of")
+    __slots__ = ("name", "many", "names", "ids", "of", "_new")
 
     def __init__(self, name: str, articles: Iterable[Article], size: int) -> None:
         self.name, self.many = name, DIMENSIONS[name]
         self.names: list = [None]
         self.ids: dict = {}
+        self._new = None  # while a patch makes it: the values it numbers (copy)
         self.of = [()] * size if self.many else array("I", bytes(4 * size))
         for article in articles:
             self.of[article.num] = self.codes(article)
@@ -89,9 +91,11 @@ class Dimension:
     def code(self, value) -> int:
         if value is None:
             return NONE
-        found = self.ids.get(value)
+        new = self._new
+        found = self.ids.get(value) if new is None else new.get(value, self.ids.get(value))
         if found is None:
-            found = self.ids[value] = len(self.names)
+            found = len(self.names)
+            (self.ids if new is None else new)[value] = found
             self.names.append(value)
         return found
 
@@ -114,11 +118,21 @@ class Dimension:
     # --- patching --------------------------------------------------------------
 
     def copy(self) -> "Dimension":
+        """A dimension to patch (``assign``, then ``settle``). Codes only
+        grow, so ``names`` is shared and a new value appended to it in
+        place (a version made before never meets a code it did not give),
+        and the map of values is laid over this one's (store/layered.py)
+        instead of copied whole."""
         other = Dimension.__new__(Dimension)
         other.name, other.many = self.name, self.many
-        other.names, other.ids = list(self.names), dict(self.ids)
+        other.names, other.ids, other._new = self.names, Layered.of(self.ids), {}
         other.of = list(self.of) if self.many else array("I", self.of)
         return other
+
+    def settle(self) -> None:
+        if self._new:
+            self.ids = self.ids.patched(put=self._new)
+        self._new = None
 
     def assign(self, num: int, article: Article | None) -> None:
         """Number ``num`` is now ``article`` (None: no article)."""

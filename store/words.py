@@ -16,6 +16,7 @@ import re
 from collections import defaultdict
 from typing import Iterable
 
+from .layered import Layered
 from .numbersets import NumberSet, union
 
 _WORD = re.compile(r"\w+")
@@ -35,7 +36,7 @@ class WordIndex:
     ``postings[number]`` the articles with it; ``pieces[piece]`` the
     numbers of the words with that piece."""
 
-    __slots__ = ("words", "spelled", "postings", "pieces", "_owned")
+    __slots__ = ("words", "spelled", "postings", "pieces", "_owned", "_new")
 
     def __init__(self, texts: Iterable[tuple[int, str | None]]) -> None:
         grouped: defaultdict[str, list[int]] = defaultdict(list)
@@ -50,15 +51,20 @@ class WordIndex:
             for piece in _pieces(word):
                 pieces[piece].append(i)
         self.pieces = {piece: NumberSet(ids) for piece, ids in pieces.items()}
-        self._owned = None
+        self._owned = self._new = None
 
     def __getstate__(self):
-        return (self.spelled, self.postings, self.pieces)
+        # A patched index may share ``spelled`` with others (see copy): its
+        # own words are those its map names.
+        spelled: list = [None] * len(self.postings)
+        for word, i in self.words.items():
+            spelled[i] = word
+        return (spelled, self.postings, dict(self.pieces))
 
     def __setstate__(self, state) -> None:
         self.spelled, self.postings, self.pieces = state
-        self.words = {word: i for i, word in enumerate(self.spelled)}
-        self._owned = None
+        self.words = {word: i for i, word in enumerate(self.spelled) if word is not None}
+        self._owned = self._new = None
 
     def __eq__(self, other) -> bool:
         """The same words in the same articles (numbering aside)."""
@@ -92,29 +98,48 @@ class WordIndex:
     # --- patching --------------------------------------------------------------
 
     def copy(self) -> "WordIndex":
+        """An index to patch (``discard``, ``add``, then ``settle``). The
+        maps of words and pieces are laid over this one's
+        (store/layered.py) rather than copied, a copy of every word for the
+        few a change brings. Word numbers only grow, so ``spelled`` is
+        shared: a new word is appended to it in place, and an index made
+        before never asks for a number its own map does not give."""
         other = WordIndex.__new__(WordIndex)
-        other.words, other.spelled = dict(self.words), list(self.spelled)
-        other.postings, other.pieces = list(self.postings), dict(self.pieces)
+        other.words, other.pieces = Layered.of(self.words), Layered.of(self.pieces)
+        other.spelled, other.postings = self.spelled, list(self.postings)
         other._owned = set()
+        other._new = ({}, {})  # words and pieces this patch adds or changes
         return other
+
+    def settle(self) -> None:
+        words, pieces = self._new
+        if words or pieces:
+            self.words = self.words.patched(put=words)
+            self.pieces = self.pieces.patched(put=pieces)
+        self._owned = self._new = None
 
     def discard(self, num: int, text: str | None) -> None:
         for word in words_of(text):
-            self._posting(self.words[word]).discard(num)
+            self._posting(self._number(word)).discard(num)
+
+    def _number(self, word: str) -> int | None:
+        found = self._new[0].get(word)
+        return self.words.get(word) if found is None else found
 
     def add(self, num: int, text: str | None) -> None:
         for word in words_of(text):
-            i = self.words.get(word)
+            i = self._number(word)
             if i is None:
-                i = self.words[word] = len(self.postings)
+                i = self._new[0][word] = len(self.spelled)
                 self.spelled.append(word)
-                self.postings.append(NumberSet())
+                self.postings.extend(NumberSet() for _ in range(i + 1 - len(self.postings)))
                 self._owned.add(("word", i))
+                new_pieces = self._new[1]
                 for piece in _pieces(word):
-                    found = self.pieces.get(piece)
-                    if ("piece", piece) not in self._owned:
-                        found = self.pieces[piece] = NumberSet(found) if found is not None else NumberSet()
-                        self._owned.add(("piece", piece))
+                    found = new_pieces.get(piece)
+                    if found is None:
+                        found = self.pieces.get(piece)
+                        found = new_pieces[piece] = NumberSet(found) if found is not None else NumberSet()
                     found.add(i)
             self._posting(i).add(num)
 
