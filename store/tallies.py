@@ -43,6 +43,10 @@ DIMENSIONS = {"topics": True, "providers": False, "types": False, "months": Fals
 MIN_STRIDE = 128
 MAX_BLOCKS = 2048
 NONE = 0  # the code of no value
+# Values' changes a patch leaves uncounted in the tallies' vectors (read as
+# corrections), before it counts them all in: a pass over every boundary
+# (about 2,000 at 1M) for every PENDING changes, not for each.
+PENDING = 128
 
 
 def stride_for(size: int) -> int:
@@ -157,15 +161,18 @@ class Tallies:
     """The counts of one ranking's public articles before each block
     boundary (``starts[b]``, a position): how many (``visible[b]``) and,
     per dimension, how many have each value (``prefix[name][b]``, a count
-    per code)."""
+    per code), but for the patches' changes not yet counted into those
+    vectors (``pending[name]``: (first boundary, code, step), each adding
+    ``step`` at boundaries from the first on)."""
 
-    __slots__ = ("starts", "visible", "prefix", "_changes")
+    __slots__ = ("starts", "visible", "prefix", "pending", "_changes")
 
     def __init__(self, nums: array, dimensions: dict[str, Dimension], visible: NumberSet, stride: int) -> None:
         n = len(nums)
         self.starts = array("I", range(0, n, stride))
         self.starts.append(n)
         self._changes = None
+        self.pending: dict[str, tuple] = {}
         self.visible = array("I")
         vectors = {name: array("I", bytes(4 * len(d.names))) for name, d in dimensions.items()}
         self.prefix: dict[str, list[array]] = {name: [] for name in dimensions}
@@ -184,10 +191,11 @@ class Tallies:
             previous = start
 
     def __getstate__(self):
-        return self.starts, self.visible, self.prefix
+        return self.starts, self.visible, self.prefix, self.pending
 
     def __setstate__(self, state) -> None:
-        self.starts, self.visible, self.prefix = state
+        self.starts, self.visible, self.prefix = state[:3]
+        self.pending = state[3] if len(state) > 3 else {}
         self._changes = None
 
     def _nearest(self, x: int) -> int:
@@ -229,6 +237,11 @@ class Tallies:
                     if code >= len(vector):
                         vector.extend(repeat(0, code + 1 - len(vector)))
                     vector[code] += sign * count
+        for first, code, step in self.pending.get(name, ()):
+            if cut.low < first <= cut.high:
+                if code >= len(vector):
+                    vector.extend(repeat(0, code + 1 - len(vector)))
+                vector[code] += step
         return vector
 
     # --- patching --------------------------------------------------------------
@@ -238,7 +251,7 @@ class Tallies:
         ``settle`` changes them."""
         other = Tallies.__new__(Tallies)
         other.starts, other.visible = array("I", self.starts), self.visible
-        other.prefix = dict(self.prefix)
+        other.prefix, other.pending = dict(self.prefix), self.pending
         other._changes = []  # the changes not yet counted: (first boundary, step, codes)
         return other
 
@@ -257,8 +270,12 @@ class Tallies:
                 self._changes.append((first, step, codes))
 
     def settle(self) -> None:
-        """Count the changes of the articles inserted and removed: one pass
-        over the boundaries after the first change, each vector copied once."""
+        """Count the changes of the articles inserted and removed: the
+        public's count at once (one pass over the boundaries after the first
+        change), the values' counts into ``pending`` (a change that undoes
+        another cancels it), and those into the vectors once more than
+        PENDING are waiting: each vector after the first change is copied
+        then, a pass over every boundary now and then, not at every patch."""
         changes, self._changes = self._changes, None
         if not changes:
             return
@@ -271,27 +288,41 @@ class Tallies:
             running += steps[b]
             visible[b] += running
         self.visible = visible
-        for name, vectors in self.prefix.items():
-            at: dict[int, list] = {}
+        pending = {}
+        for name in self.prefix:
+            net = Counter({(first, code): step for first, code, step in self.pending.get(name, ())})
             for first, step, codes in changes:
                 found = codes[name]
                 for code in (found if isinstance(found, tuple) else (found,)):
                     if code != NONE:
-                        at.setdefault(first, []).append((code, step))
-            if not at:
-                continue
-            vectors = self.prefix[name] = list(vectors)
-            running_codes: dict[int, int] = {}
-            for b in range(min(at), len(vectors)):
-                for code, step in at.get(b, ()):
-                    running_codes[code] = running_codes.get(code, 0) + step
-                changed = [(code, count) for code, count in running_codes.items() if count]
-                if changed:
-                    vector = vectors[b] = array("I", vectors[b])
-                    for code, count in changed:
-                        if code >= len(vector):
-                            vector.extend(repeat(0, code + 1 - len(vector)))
-                        vector[code] += count
+                        net[(first, code)] += step
+            kept = tuple((first, code, step) for (first, code), step in net.items() if step)
+            if kept:
+                pending[name] = kept
+        if sum(map(len, pending.values())) <= PENDING:
+            self.pending = pending
+            return
+        self.pending = {}
+        for name, kept in pending.items():
+            self._count(name, kept)
+
+    def _count(self, name: str, changes: tuple) -> None:
+        """Add ``changes`` (first boundary, code, step) into the vectors."""
+        at: dict[int, list] = {}
+        for first, code, step in changes:
+            at.setdefault(first, []).append((code, step))
+        vectors = self.prefix[name] = list(self.prefix[name])
+        running_codes: dict[int, int] = {}
+        for b in range(min(at), len(vectors)):
+            for code, step in at.get(b, ()):
+                running_codes[code] = running_codes.get(code, 0) + step
+            changed = [(code, count) for code, count in running_codes.items() if count]
+            if changed:
+                vector = vectors[b] = array("I", vectors[b])
+                for code, count in changed:
+                    if code >= len(vector):
+                        vector.extend(repeat(0, code + 1 - len(vector)))
+                    vector[code] += count
 
     def insert(self, position: int, codes: dict | None) -> None:
         """An article now stands at ``position``: public with ``codes`` per
