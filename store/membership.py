@@ -186,7 +186,7 @@ def view(old: View, model: ReadModel, outs: list[Article], ins: list[Article], l
                 found[key] = items
             else:
                 found.pop(key, None)
-        setattr(new, name, keyed_in_order(found, keys_of))
+        setattr(new, name, keyed_in_order(found, keys_of, getattr(old, name), changed))
     new.provider_counts = {key: len(items) for key, items in new.by_provider.items()}
     new.topic_counts = {slug: len(items) for slug, items in new.by_topic.items()}
     refs = dict(old.provider_refs)
@@ -209,23 +209,48 @@ def view(old: View, model: ReadModel, outs: list[Article], ins: list[Article], l
     topics.update((s, model.topics[s]) for s in new.by_topic)
     new.topics = dict(sorted(topics.items()))
     new.sites = {name: model.sites[name] for name in sorted(new.by_site)}
-    touched = {a.site.name for a in outs + ins if a.site is not None}
-    new.site_collections = {name: _collections(site, new.by_site[name]) if name in touched
-                            else old.site_collections[name] for name, site in new.sites.items()}
+    new.site_collections = {name: _site_collections(old, new, name, site, outs, ins)
+                            for name, site in new.sites.items()}
     new.related_count = old.related_count + sum(a.related_count for a in ins) - sum(a.related_count for a in outs)
-    new.people, new.events, new.playlists = typed(model, old.preview)
-    new.people_by_id = {p.id: p for p in new.people}
-    new.events_by_id = {e.id: e for e in new.events}
+    typed(new, old, model)
     return new
 
 
-def keyed_in_order(lists: dict, keys_of) -> defaultdict:
+def _site_collections(old: View, new: View, name: str, site, outs: list[Article], ins: list[Article]) -> list:
+    """The collections of site ``name`` in the new view: the old view's,
+    unless an article puts one in that was not there, or takes out the
+    last article of one its configuration does not declare (the site's
+    articles are read again only then)."""
+    before = old.site_collections.get(name)
+    if before is None or old.sites.get(name) is not site:
+        return _collections(site, new.by_site[name])
+    shown = {c.name for c in before}
+    if any(a.collection not in shown for a in ins if a.site is site):
+        return _collections(site, new.by_site[name])
+    declared = {c.name for c in site.collections}
+    for collection in {a.collection for a in outs if a.site is site} - declared:
+        if not any(a.site is site for a in new.by_collection.get(collection, ())):
+            return _collections(site, new.by_site[name])
+    return before
+
+
+def keyed_in_order(lists: dict, keys_of, before: dict | None = None, changed=()) -> defaultdict:
     """``lists`` keyed as the build fills them: in the default order of
-    each key's first article, and a key after the article's earlier ones."""
+    each key's first article, and a key after the article's earlier ones.
+    ``before``: the same lists in that order but for the ``changed`` keys,
+    which are put again where they go (a search each), not the whole sorted."""
     def order(item):
         first = item[1][0]
         return default_key(first), keys_of(first).index(item[0])
-    return defaultdict(list, sorted(lists.items(), key=order))
+    if before is None:
+        return defaultdict(list, sorted(lists.items(), key=order))
+    changed = set(changed)
+    kept = [(key, items) for key, items in before.items() if key not in changed]
+    for key in changed:
+        items = lists.get(key)
+        if items:
+            insort(kept, (key, items), key=order)
+    return defaultdict(list, kept)
 
 
 def _moved(articles: list[Article], outs: list[Article], ins: list[Article]) -> list[Article]:
@@ -245,10 +270,13 @@ def typed_lists(model: ReadModel, outs: list[Article], ins: list[Article]) -> No
     """The model's people, events and playlists of the next version."""
     order = lambda item: default_key(item.article)  # noqa: E731
     gone = {a.person for a in outs if a.person is not None}
-    model.people = sorted([p for p in model.people if p not in gone] +
-                          [a.person for a in ins if a.person is not None], key=order)
+    came = [a.person for a in ins if a.person is not None]
+    if gone or came:
+        model.people = sorted([p for p in model.people if p not in gone] + came, key=order)
     gone = {a.event for a in outs if a.event is not None}
-    model.events = sorted([e for e in model.events if e not in gone] +
-                          [a.event for a in ins if a.event is not None], key=order)
+    came = [a.event for a in ins if a.event is not None]
+    if gone or came:
+        model.events = sorted([e for e in model.events if e not in gone] + came, key=order)
     by_num = {a.num: a for a in ins}
-    model.playlists = sorted((by_num.get(p.num, p) for p in model.playlists), key=default_key)
+    if any(p.num in by_num for p in model.playlists):
+        model.playlists = sorted((by_num.get(p.num, p) for p in model.playlists), key=default_key)

@@ -225,9 +225,7 @@ def _view(view: View, model: ReadModel, pairs: list) -> View:
     new.model = model
     new.cache_lock, new.cache = Lock(), {}
     if not pairs:
-        new.people, new.events, new.playlists = _typed(model, view.preview)
-        new.people_by_id = {p.id: p for p in new.people}
-        new.events_by_id = {e.id: e for e in new.events}
+        _typed(new, view, model)
         return new
     new.articles = _replaced(view.articles, pairs)
     # Maps for lookups, in no order anyone reads: the changed keys are
@@ -238,28 +236,34 @@ def _view(view: View, model: ReadModel, pairs: list) -> View:
     moved = [made for old, made in pairs if default_key(old) != default_key(made)]
     for name, keys_of in _LISTS:
         lists = dict(getattr(view, name))
-        for key in {key for old, _ in pairs for key in keys_of(old)}:
+        keys = {key for old, _ in pairs for key in keys_of(old)}
+        for key in keys:
             lists[key] = _replaced(lists[key], pairs)
         if moved:  # keyed in the order of each key's first article, as the build fills them
-            lists = membership.keyed_in_order(lists, keys_of)
+            lists = membership.keyed_in_order(lists, keys_of, getattr(view, name), keys)
         setattr(new, name, lists)
     if moved:
         new.provider_counts = {key: len(items) for key, items in new.by_provider.items()}
         new.topic_counts = {slug: len(items) for slug, items in new.by_topic.items()}
-    new.people, new.events, new.playlists = _typed(model, view.preview)
-    new.people_by_id = {p.id: p for p in new.people}
-    new.events_by_id = {e.id: e for e in new.events}
+    _typed(new, view, model)
     return new
 
 
-def _typed(model: ReadModel, preview: bool) -> tuple[list, list, list]:
-    """A view's people, events and playlists, as View makes them."""
-    by_num = model.indexes.by_num
-    people = [p for p in model.people if preview or p.article.visible]
-    events = [e for e in model.events if preview or e.article.visible]
-    playlists = [a for a in model.playlists if (preview or a.visible) and a.items_all
-                 and (preview or any(by_num[n].visible for n in a.items_all))]
-    return people, events, playlists
+def _typed(new: View, old: View, model: ReadModel) -> None:
+    """The view ``new``'s people, events and playlists, as View makes them:
+    those of ``old`` (copied with its attributes) while the model's lists
+    are the ones ``old``'s model had, which a patch makes anew when it
+    changes one of them (a playlist's items are never patched)."""
+    before = old.model
+    if model.people is before.people and model.events is before.events and model.playlists is before.playlists:
+        return
+    by_num, preview = model.indexes.by_num, old.preview
+    new.people = [p for p in model.people if preview or p.article.visible]
+    new.events = [e for e in model.events if preview or e.article.visible]
+    new.playlists = [a for a in model.playlists if (preview or a.visible) and a.items_all
+                     and (preview or any(by_num[n].visible for n in a.items_all))]
+    new.people_by_id = {p.id: p for p in new.people}
+    new.events_by_id = {e.id: e for e in new.events}
 
 
 # A view's lists of articles by key, and the keys an article is listed under.
