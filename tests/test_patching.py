@@ -21,6 +21,7 @@ from store.ingest import load
 from store.patching import Rebuild, patch
 from store.readmodel import ReadModel
 from tests.conftest import AZURE, POWER_APPS, SEED, make_client
+from tests.test_planner import assert_same_indexes
 from tests.test_image import (QUERIES, _fill, _post, assert_linked_within, assert_same_model, model_samples,
                               same_pages)
 
@@ -581,6 +582,9 @@ def test_a_run_of_adds_removes_and_flips_is_patched_as_built(tmp_path):
             model = fresh
             continue
         assert_same_model(model, fresh)
+        # Indexes, word maps and facet tallies too (their vectors count some
+        # patches' changes only once enough wait: store/tallies.py).
+        assert_same_indexes(model.indexes, fresh.indexes)
         by_num = model.indexes.by_num
         assert all(by_num[a.num] is a and (a.provider is None or a.provider is model.providers[a.provider.key])
                    for a in model.all_articles)
