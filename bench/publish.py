@@ -17,7 +17,9 @@ version every 0.1 s) and measures:
   and a page of the newest articles, alternating, two connections) for
   ``--stream-seconds`` while the watcher publishes one change a second,
   against the same for the same time without publishes, alternating; and
-  every request that failed.
+  every request that failed;
+- **the server's patches**: from its log, the time of each new version it
+  patched in (median, 90th percentile, most) and the versions it built whole.
 
 Figures are medians of ``--edits`` saves. Hold the bench lock.
 """
@@ -25,12 +27,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import signal
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 from store.db import Store
@@ -273,14 +277,30 @@ def bench_size(label: str, site: Path, db: Path, work: Path, args) -> dict:
     finally:
         server.stop()
         article.restore()
+    out["patches"] = server_patches(work / f"publish-{label}.log")
+    print(f"{label}: the server's patches {out['patches']}", file=sys.stderr)
     return out
+
+
+def server_patches(log: Path) -> dict:
+    """What the server's log says of the versions it applied: each patch's
+    seconds (median, 90th percentile, most, in ms), and how many it built
+    whole instead, by reason."""
+    text = log.read_text(encoding="utf-8", errors="replace")
+    took = sorted(float(s) * 1000 for s in re.findall(r"patched the model in ([0-9.]+) s", text))
+    whole = Counter(re.findall(r"building the model whole: (.*)", text))
+    if not took:
+        return {"count": 0, "whole": dict(whole)}
+    return {"count": len(took), "median_ms": statistics.median(took),
+            "p90_ms": took[min(len(took) - 1, int(0.9 * len(took)))], "max_ms": took[-1], "whole": dict(whole)}
 
 
 def table(results: list[dict]) -> str:
     rows = ["| N | store MB | fresh load to answer, s (median; all) | watch to answer, s (median; all) | "
             "watch, added / removed to answer, s (median; all) | "
-            "req/s steady / under 1 publish/s | ratio (>= 0.8) | failed requests |",
-            "|---|---:|---|---|---|---|---:|---:|"]
+            "req/s steady / under 1 publish/s | ratio (>= 0.8) | failed requests | "
+            "server's patch, ms (median / p90 / max; patches; built whole) |",
+            "|---|---:|---|---|---|---|---:|---:|---|"]
     for r in results:
         stream = r.get("stream")
         rows.append(
@@ -291,7 +311,9 @@ def table(results: list[dict]) -> str:
             f"| {statistics.median(r['added_s']):.2f} / {statistics.median(r['removed_s']):.2f}; "
             f"{', '.join(f'{s:.2f}' for s in r['added_s'])} / {', '.join(f'{s:.2f}' for s in r['removed_s'])} "
             + (f"| {stream['steady_rps']:,.0f} / {stream['publishing_rps']:,.0f} | {stream['ratio']:.2f} "
-               f"| {len(stream['failures'])} |" if stream else "| not run | | |"))
+               f"| {len(stream['failures'])} " if stream else "| not run | | ")
+            + (f"| {p['median_ms']:.0f} / {p['p90_ms']:.0f} / {p['max_ms']:.0f}; {p['count']}; "
+               f"{sum(p['whole'].values())} |" if (p := r["patches"])["count"] else "| none |"))
     return "\n".join(rows)
 
 
