@@ -49,7 +49,7 @@ def reshaped(model: ReadModel, new: ReadModel, records: list[tuple[dict, int]], 
         if old.items_all or old.playlists_all:
             raise Rebuild(f"article {old.id!r} is in a playlist")
     replaced = {old.num: old for old in removed}
-    new.mentions = mentioned.mentions(model, removed, records)
+    new.mentions = mentioned.mentions(model, new, removed, records)
     changed = mentioned.providers(model, new, removed, records)
     mentioned.topics(model, new, removed, records)
     if changed:

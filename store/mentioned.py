@@ -67,9 +67,10 @@ class _Ledger:
         return names[domain]
 
 
-def mentions(model: ReadModel, removed: list[Article], records: list[tuple[dict, int]]) -> dict[bool, Mentions]:
-    """The mentions of the next version: those of ``removed`` taken out,
-    those of ``records`` put in."""
+def mentions(model: ReadModel, new: ReadModel, removed: list[Article],
+             records: list[tuple[dict, int]]) -> dict[bool, Mentions]:
+    """The mentions of the next version (``new``, whose sites resolve the
+    records'): those of ``removed`` taken out, those of ``records`` put in."""
     ledgers = {side: _Ledger(model.mentions[side]) for side in (True, False)}
     lost: set[tuple[bool, tuple, int]] = set()  # first givers taken out: (side, giver key, number)
     topic_counts = _topic_counts(model, removed, records)
@@ -106,7 +107,7 @@ def mentions(model: ReadModel, removed: list[Article], records: list[tuple[dict,
         visible = _visible(record)
         ledger = ledgers[visible]
         said = ledger.said
-        base = _base(model.site_of(record) if model._site_roots else None)
+        base = _base(new.site_of(record) if new._site_roots else None)
         for ref in _record_refs(record):
             domain, name = ref["domain"], ref.get("name")
             said.domains[domain] = said.domains.get(domain, 0) + 1

@@ -20,10 +20,12 @@ model derives from an article (its providers' names and images, topics'
 names, links, URLs, lists and counts) is summed up in its digest
 (readmodel ``signature``); a patch applies a changed article whose digest
 is the old one's here, and articles added, removed or changed in their
-digest in store/membership.py. What neither can do (organisation or topic
-files, the sites' settings, a compaction that replaced segments, many
-versions at once, and the cases of membership.py and mentioned.py) raises ``Rebuild`` with
-the reason, and the caller builds the model whole (graph/state.py logs why).
+digest in store/membership.py; a site new to the store comes in with its
+articles. What neither can do (organisation or topic files, a known site's
+settings changed, a compaction that replaced segments, many versions at
+once, and the cases of membership.py and mentioned.py) raises ``Rebuild``
+with the reason, and the caller builds the model whole (graph/state.py
+logs why).
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from threading import Lock
 from . import membership
 from .db import Store
 from .events import Event, is_event
-from .objects import Article, Details, RelatedItem, _base, _date, default_key
+from .objects import Article, Details, RelatedItem, Site, _base, _date, default_key
 from .people import Person, is_profile
 from .layered import Layered
 from .rebuild import Rebuild
@@ -73,7 +75,9 @@ def patch(model: ReadModel, store: Store, manifest: Manifest | None = None) -> R
         changes = store.read_segments(added)
     except FileNotFoundError:
         raise Rebuild("a segment is gone (a compaction replaced it)") from None
-    if (manifest.meta.get("sites") or {}) != model.site_settings:
+    settings = manifest.meta.get("sites") or {}
+    if any(settings.get(root) != entry for root, entry in model.site_settings.items()):
+        # A site's address or collections shape its articles' answers.
         raise Rebuild("the sites' settings changed")
     if changes.topics or changes.providers or any(t in ("topics", "providers") for t, _ in changes.removed):
         raise Rebuild("organisation or topic files changed")
@@ -174,6 +178,14 @@ def _shell(model: ReadModel, manifest: Manifest, names: tuple) -> ReadModel:
     new.loaded_at = _date(meta.get("loadedAt"))
     new.lookups = 0
     new.segments = names
+    settings = meta.get("sites") or {}
+    if settings != model.site_settings:
+        # Sites added (patch refuses any other change of the settings): the
+        # sites known keep their objects, in the order the build has them.
+        roots = model._site_roots
+        new.site_settings = settings
+        new._site_roots = {root: roots[root] if root in roots else Site(entry) for root, entry in settings.items()}
+        new.sites = {site.name: site for site in new._site_roots.values()}
     # The search index of this version is the one its load wrote (its
     # directory is in the meta: store/searchversions.py), opened by the caller.
     new.search_index = meta.get("searchIndex")

@@ -539,7 +539,7 @@ def _front(title: str, url: str, provider: tuple[str, str], topics: list[str], p
 def test_a_run_of_adds_removes_and_flips_is_patched_as_built(tmp_path):
     """Random steps on one site (articles added with known and new
     providers and topics, removed, published and unpublished, given other
-    topics), each loaded as a segment: every model patched is the model
+    topics) and sites new to the store, each loaded as a segment: every model patched is the model
     built from the store; what cannot be patched says why and is built."""
     rng = random.Random(18)
     site = tmp_path / AZURE.name
@@ -549,10 +549,21 @@ def test_a_run_of_adds_removes_and_flips_is_patched_as_built(tmp_path):
     model = read_model(store)
     news = site / "_news"
     patched, reasons = 0, []
+    targets = [site]
     for step in range(24):
         files = sorted(news.glob("*.md"))
-        kind = rng.choice(["add", "add", "remove", "flip", "topics"])
-        if kind == "add":
+        kind = rng.choice(["add", "add", "remove", "flip", "topics", "site"])
+        if kind == "site":  # a site new to the store, with an article and a logo at a path of its own
+            other = tmp_path / f"site-{step}"
+            (other / "_news").mkdir(parents=True)
+            (other / "_config.yml").write_text(f'title: "Site {step}"\nurl: "https://site-{step}.example"\n'
+                                               'baseurl: "/news"\n', encoding="utf-8")
+            (other / "_news" / f"2020-05-0{step % 9 + 1}-first.md").write_text(
+                _front(f"Site {step} first", f"https://site-{step}.example/first", (f"site-{step}.example", "Own"),
+                       ["Azure", f"Topic {step}"], True).replace("topics:", "  images:\n    - url: /logo.png\ntopics:"),
+                encoding="utf-8")
+            targets.append(other)
+        elif kind == "add":
             provider = rng.choice([("microsoft.com", "Microsoft"), ("microsoft.com", "Microsoft Azure"),
                                    (f"outlet-{step}.example", f"Outlet {step}")])
             topics = rng.sample(["Azure", "Analytics", f"Topic {step}"], k=rng.randrange(1, 3))
@@ -573,7 +584,7 @@ def test_a_run_of_adds_removes_and_flips_is_patched_as_built(tmp_path):
                 text = re.sub(r"^topics:\n(  - .*\n)*", "topics:\n  - Analytics\n  - Another Topic\n", text,
                               count=1, flags=re.M)
             path.write_text(text, encoding="utf-8")
-        assert load(store, [site], compact=False, prune=True).ok
+        assert load(store, targets, compact=False, prune=True).ok
         fresh = ReadModel(store.read())
         try:
             model = patch(model, store)
@@ -589,4 +600,4 @@ def test_a_run_of_adds_removes_and_flips_is_patched_as_built(tmp_path):
         assert all(by_num[a.num] is a and (a.provider is None or a.provider is model.providers[a.provider.key])
                    for a in model.all_articles)
         patched += 1
-    assert patched >= 16, reasons
+    assert patched >= 20 and len(targets) > 1, reasons
