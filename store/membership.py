@@ -51,11 +51,12 @@ def reshaped(model: ReadModel, new: ReadModel, records: list[tuple[dict, int]], 
     replaced = {old.num: old for old in removed}
     new.mentions = mentioned.mentions(model, new, removed, records)
     changed = mentioned.providers(model, new, removed, records)
-    mentioned.topics(model, new, removed, records)
-    if changed:
+    renamed = mentioned.topics(model, new, removed, records)
+    if changed or renamed:
         for _, mine in pairs:
-            mentioned.repoint(mine, changed)
-        pairs = pairs + mentioned.repointed(model, changed, {a.num for a in removed} | {o.num for o, _ in pairs})
+            mentioned.repoint(mine, changed, renamed)
+        pairs = pairs + mentioned.repointed(model, changed, {a.num for a in removed} | {o.num for o, _ in pairs},
+                                            renamed)
     made = []
     for record, num in records:
         article = make(new, record, num)

@@ -10,12 +10,13 @@ then makes again the providers and topics the change names
 were, and one whose facts change is a new object, which the articles
 naming it (their own provider, their related items' held in memory, a
 profile's affiliation) are copied to name (``repointed``), up to
-MAX_REPOINTED of them.
+MAX_REPOINTED of them; so is a topic whose name changes (its first
+giver gives another).
 
 What the kept sums cannot say raises ``Rebuild`` with the reason: the
 first article to give a provider's name or images, or a topic's name,
 removed while older ones still give it and the version needs to know
-which is next (which is not kept); a topic named anew; a domain that
+which is next (which is not kept); a domain that
 becomes a platform or stops being one; more articles naming a changed
 provider than MAX_REPOINTED.
 """
@@ -267,37 +268,45 @@ def providers(model: ReadModel, new: ReadModel, removed: list[Article],
 MAX_REPOINTED = 2000
 
 
-def repointed(model: ReadModel, changed: dict[str, Provider], skip: set[int]) -> list[tuple[Article, Article]]:
+def repointed(model: ReadModel, changed: dict[str, Provider], skip: set[int],
+              renamed: dict[str, Topic]) -> list[tuple[Article, Article]]:
     """(old, copy) of every article naming a provider of ``changed`` (its
-    own, its related items' kept in memory, its profile's affiliation),
-    but those numbered in ``skip``; each copy names the new provider."""
+    own, its related items' kept in memory, its profile's affiliation) or
+    a topic of ``renamed``, but those numbered in ``skip``; each copy names
+    the new provider or topic."""
     holders: dict[int, Article] = {}
     for key in changed:
         holders.update((a.num, a) for a in model.preview.by_provider.get(key, ()))
-    holders.update((p.article.num, p.article) for p in model.people
-                   if p.affiliation is not None and p.affiliation.key in changed)
-    for article in model.all_articles:  # details read from the store resolve providers by key: none
-        details = article._details
-        if details is not None and any(i.provider is not None and i.provider.key in changed
-                                       for i in details.related):
-            holders[article.num] = article
-        if len(holders) > MAX_REPOINTED:
-            break
+    for slug in renamed:
+        holders.update((a.num, a) for a in model.preview.by_topic.get(slug, ()))
+    if changed:
+        holders.update((p.article.num, p.article) for p in model.people
+                       if p.affiliation is not None and p.affiliation.key in changed)
+        for article in model.all_articles:  # details read from the store resolve providers by key: none
+            details = article._details
+            if details is not None and any(i.provider is not None and i.provider.key in changed
+                                           for i in details.related):
+                holders[article.num] = article
+            if len(holders) > MAX_REPOINTED:
+                break
     for num in skip:
         holders.pop(num, None)
     if len(holders) > MAX_REPOINTED:
-        raise Rebuild(f"what articles say of provider {min(changed)} changes, and more than "
-                      f"{MAX_REPOINTED} articles name it")
+        what = f"provider {min(changed)}" if changed else f"topic {min(renamed)}"
+        raise Rebuild(f"what articles say of {what} changes, and more than {MAX_REPOINTED} articles name it")
     pairs = []
     for old in holders.values():
         copy = copied(old)
-        repoint(copy, changed)
+        repoint(copy, changed, renamed)
         pairs.append((old, copy))
     return pairs
 
 
-def repoint(article: Article, changed: dict[str, Provider]) -> None:
-    """Make ``article`` (a copy of its own) name the providers of ``changed``."""
+def repoint(article: Article, changed: dict[str, Provider], renamed: dict[str, Topic]) -> None:
+    """Make ``article`` (a copy of its own) name the providers of
+    ``changed`` and the topics of ``renamed``."""
+    if any(t.slug in renamed for t in article.topics):
+        article.topics = [renamed.get(t.slug, t) for t in article.topics]
     if article.provider is not None and article.provider.key in changed:
         article.provider = changed[article.provider.key]
     person = article.person
@@ -321,11 +330,17 @@ def _slots_copy(obj):
     return copy
 
 
-def topics(model: ReadModel, new: ReadModel, removed: list[Article], records: list[tuple[dict, int]]) -> None:
+def topics(model: ReadModel, new: ReadModel, removed: list[Article],
+           records: list[tuple[dict, int]]) -> dict[str, Topic]:
+    """The topics of the slugs the change names, worked out again as the
+    build would; returns those named anew (their first giver's name
+    changed), by slug: new objects, which the articles naming them are
+    copied to name (``repointed``)."""
     counts = _topic_counts(model, removed, records)
     slugs = set(counts[True]) | set(counts[False])
+    renamed: dict[str, Topic] = {}
     if not slugs:
-        return
+        return renamed
     topics = dict(model.topics)
     public, hidden = new.mentions[True], new.mentions[False]
     for slug in sorted(slugs):
@@ -342,8 +357,9 @@ def topics(model: ReadModel, new: ReadModel, removed: list[Article], records: li
         if old is None:
             topics[slug] = Topic(slug, name)
         elif old.name != name:
-            raise Rebuild(f"topic {slug} is named {name!r} now")
+            topics[slug] = renamed[slug] = Topic(slug, name)
     new.topics = topics
+    return renamed
 
 
 

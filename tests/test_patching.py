@@ -539,7 +539,8 @@ def _front(title: str, url: str, provider: tuple[str, str], topics: list[str], p
 def test_a_run_of_adds_removes_and_flips_is_patched_as_built(tmp_path):
     """Random steps on one site (articles added with known and new
     providers and topics, removed, published and unpublished, given other
-    topics) and sites new to the store, each loaded as a segment: every model patched is the model
+    topics, a topic's first giver spelling it otherwise) and sites new to
+    the store, each loaded as a segment: every model patched is the model
     built from the store; what cannot be patched says why and is built."""
     rng = random.Random(18)
     site = tmp_path / AZURE.name
@@ -549,11 +550,23 @@ def test_a_run_of_adds_removes_and_flips_is_patched_as_built(tmp_path):
     model = read_model(store)
     news = site / "_news"
     patched, reasons = 0, []
-    targets = [site]
-    for step in range(24):
+    targets, renamed = [site], 0
+    for step in range(30):
         files = sorted(news.glob("*.md"))
-        kind = rng.choice(["add", "add", "remove", "flip", "topics", "site"])
-        if kind == "site":  # a site new to the store, with an article and a logo at a path of its own
+        kind = rng.choice(["add", "add", "remove", "flip", "topics", "site", "rename"])
+        if kind == "rename":  # the article that first names a topic spells it otherwise
+            givers = sorted((num, key[1], side) for side in (True, False)
+                            for key, num in model.mentions[side].givers.items()
+                            if key[0] == "t" and not model.topics[key[1]]._declared)
+            if givers:  # the corpus's topics are declared: those of articles added before
+                num, slug, side = rng.choice(givers)
+                path = _file(model.indexes.by_num[num])
+                name = model.mentions[side].topic_names[slug]
+                text = path.read_text(encoding="utf-8")
+                assert f"  - {name}\n" in text, (path, name)
+                path.write_text(text.replace(f"  - {name}\n", f"  - {name.swapcase()}\n", 1), encoding="utf-8")
+                renamed += 1
+        elif kind == "site":  # a site new to the store, with an article and a logo at a path of its own
             other = tmp_path / f"site-{step}"
             (other / "_news").mkdir(parents=True)
             (other / "_config.yml").write_text(f'title: "Site {step}"\nurl: "https://site-{step}.example"\n'
@@ -600,4 +613,4 @@ def test_a_run_of_adds_removes_and_flips_is_patched_as_built(tmp_path):
         assert all(by_num[a.num] is a and (a.provider is None or a.provider is model.providers[a.provider.key])
                    for a in model.all_articles)
         patched += 1
-    assert patched >= 20 and len(targets) > 1, reasons
+    assert patched >= 26 and len(targets) > 1 and renamed, reasons
