@@ -37,7 +37,7 @@ from .ordering import ATTRIBUTES, FIELDS, Order, key_function
 from .predicates import provider_names
 from .ranking import STRIDES, Ranking, rank
 from .objects import Article
-from .tallies import DIMENSIONS, Dimension, Tallies, stride_for
+from .tallies import DIMENSIONS, Dimension, Tallies, stride_for, values_of
 from .words import WordIndex
 
 # Rankings built on demand (orders of several fields) kept per Indexes.
@@ -186,10 +186,22 @@ class Indexes:
                 postings[key][value] = NumberSet(postings[key].get(value, EMPTY))
             return postings[key][value]
 
-        rankings = {order: ranking.copy() for order, ranking in self.rankings.items()}
-        words = {field: index.copy() for field, index in self.words.items()}
+        # An order in which every changed article keeps its key (a new title
+        # leaves the dates, heat and quality where they were), and, when it is
+        # tallied, its audience and facet values, keeps its ranking and tallies
+        # as they are, shared; so does a text field no changed article changes.
+        again = {a.num: a for a in added}
+        swaps = len(again) == len(removed) and all(a.num in again for a in removed)
+        counted = swaps and all(a.visible == again[a.num].visible and all(
+            values_of(a, name) == values_of(again[a.num], name) for name in DIMENSIONS) for a in removed)
+        fixed = {order for order in self.rankings if swaps and (counted or order not in self.tallies) and all(
+            key_function(order)(a) == key_function(order)(again[a.num]) for a in removed)}
+        rankings = {order: ranking.copy() for order, ranking in self.rankings.items() if order not in fixed}
+        same_text = {field for field in self.words if swaps and all(
+            getattr(a, field) == getattr(again[a.num], field) for a in removed)}
+        words = {field: index.copy() for field, index in self.words.items() if field not in same_text}
         dimensions = {name: dimension.copy() for name, dimension in self.dimensions.items()}
-        tallies = {order: kept.copy() for order, kept in self.tallies.items()}
+        tallies = {order: kept.copy() for order, kept in self.tallies.items() if order not in fixed}
         universe = NumberSet(self.universe)
         for article in removed:
             if other.by_num[article.num] is not article:
@@ -238,8 +250,11 @@ class Indexes:
             owner.settle()
         for kept in tallies.values():
             kept.settle()
-        other.postings, other.universe, other.rankings, other.words = postings, universe, rankings, words
-        other.dimensions, other.tallies = dimensions, tallies
+        other.postings, other.universe = postings, universe
+        other.rankings = {order: rankings.get(order, ranking) for order, ranking in self.rankings.items()}
+        other.words = {field: words.get(field, index) for field, index in self.words.items()}
+        other.dimensions = dimensions
+        other.tallies = {order: tallies.get(order, kept) for order, kept in self.tallies.items()}
         other.visible = postings["visible"].get(True, NumberSet())
         return other
 
