@@ -58,6 +58,8 @@ class Parts:
 
     def remember(self, key: tuple, obj, part: dict, most: int | None) -> orjson.Fragment:
         fragment = orjson.Fragment(raw := dumps(part))
+        if most is not None and not getattr(obj, "kept", True):
+            return fragment  # an object no request shows again (ArticleFacets.kept)
         with self.lock:
             if most is not None:
                 count = self.counts.get(key[0], 0) + 1

@@ -184,30 +184,44 @@ def _entity_page(info: Info, items: list, key, counts: dict, tag: str, order_by,
 
 
 FACETS_MEMO_SIZE = 1024
+# Filters asked once, remembered by their keys (bytes) so that the second
+# asking keeps the facets.
+FACETS_SEEN_SIZE = 4096
 
 
 def _facets(ctx, where: dict | None) -> ArticleFacets:
     """Facets depend only on the view and the filter (unless `within` reads
-    the clock): counted once per filter, not once per request."""
+    the clock): counted once per filter asked again, not once per request.
+    A filter asked for the first time is not kept: values drawn anew never
+    come back, and a thousand kept facets (their matching sets and rows)
+    cost memory and every full pass of the garbage collector."""
     key = orjson.dumps(where, option=orjson.OPT_SORT_KEYS) if where else b""
     if b'"within"' in key:
-        return _count_facets(ctx, where)
-    memo: OrderedDict = ctx.view.cache.setdefault("facets", OrderedDict())
+        return _count_facets(ctx, where, kept=False)
+    cache = ctx.view.cache
+    memo: OrderedDict = cache.setdefault("facets", OrderedDict())
+    seen: OrderedDict = cache.setdefault("facets seen", OrderedDict())
     with ctx.view.cache_lock:
         found = memo.get(key)
         if found is not None:
             memo.move_to_end(key)
             return found
-    found = _count_facets(ctx, where)
-    with ctx.view.cache_lock:
-        memo[key] = found
-        while len(memo) > FACETS_MEMO_SIZE:
-            memo.popitem(last=False)
+        again = seen.pop(key, False) is None
+        if not again:
+            seen[key] = None
+            while len(seen) > FACETS_SEEN_SIZE:
+                seen.popitem(last=False)
+    found = _count_facets(ctx, where, kept=again)
+    if again:
+        with ctx.view.cache_lock:
+            memo[key] = found
+            while len(memo) > FACETS_MEMO_SIZE:
+                memo.popitem(last=False)
     return found
 
 
-def _count_facets(ctx, where: dict | None) -> ArticleFacets:
-    return ArticleFacets(counts=facet_counting.facets_of(ctx.view, where, ctx.now))
+def _count_facets(ctx, where: dict | None, kept: bool) -> ArticleFacets:
+    return ArticleFacets(counts=facet_counting.facets_of(ctx.view, where, ctx.now), kept=kept)
 
 
 def build_schema() -> strawberry.Schema:

@@ -327,16 +327,20 @@ class FacetCount:
 @strawberry.type
 class ArticleFacets:
     """The facets of one filter (store/facets.py): each dimension is counted
-    when a query first asks for it, and kept with this object."""
+    when a query first asks for it, and kept there as tuples. The rows are
+    made per request: facets are remembered per filter (graph/schema.py),
+    and objects kept for a thousand filters are what the garbage collector
+    walks at every full collection, where tuples of strings and numbers it
+    stops tracking."""
 
     counts: strawberry.Private[object]
-    made: strawberry.Private[dict] = dataclasses.field(default_factory=dict)
+    # Whether graph/schema.py keeps this object for its filter: the part of
+    # an answer showing it is remembered only then (graph/parts.py), as
+    # only a kept object is shown again.
+    kept: strawberry.Private[bool] = True
 
     def _rows(self, name: str) -> list[FacetCount]:
-        found = self.made.get(name)
-        if found is None:
-            found = self.made[name] = facet_counts(self.counts[name])
-        return found
+        return facet_counts(self.counts[name])
 
     @strawberry.field
     def total(self) -> int:

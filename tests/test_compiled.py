@@ -454,6 +454,7 @@ def test_whole_answers_of_remembered_parts_are_remembered(executor, corpus_model
     held = _parts()
     topic = max(corpus_model.public.by_topic, key=lambda slug: len(corpus_model.public.by_topic[slug]))
     query = "query($t: String!) { f: facets(where: {topics: {some: [$t]}}) { total providers { value count } } }"
+    _both(executor, corpus_model, query, {"t": topic}, fragments=True)  # asked before: kept (graph/schema.py)
     fast, result = _both(executor, corpus_model, query, {"t": topic}, fragments=True)
     assert result.errors is None and "Fragment" in repr(fast)
     expected = orjson.dumps({"data": result.data})
@@ -479,21 +480,38 @@ def test_whole_answers_of_remembered_parts_are_remembered(executor, corpus_model
 
 
 def test_facets_parts_are_remembered_no_longer_than_their_facets(executor, corpus_model):
-    """A new filter makes a new facets object, and graph/schema.py keeps those
-    of its last FACETS_MEMO_SIZE filters: a compiled query remembers no more
-    parts of facets than that, as a remembered part keeps its object alive
-    (one per request, with filters drawn anew)."""
+    """graph/schema.py keeps the facets of a filter asked a second time, those
+    of its last FACETS_MEMO_SIZE such filters: a compiled query remembers
+    the parts of those facets only (a remembered part keeps its object
+    alive), none of a filter asked once (one per request, with filters
+    drawn anew)."""
     from graph.schema import FACETS_MEMO_SIZE
     from graph.types import ArticleFacets
     prepared = executor.prepare("query Drawn($q: Int!) { facets(where: {quality: {gte: $q}}) "
                                 "{ total types { value count } } }")
     operation = executor.operation(prepared, None)
-    for q in range(FACETS_MEMO_SIZE + 100):  # a filter never asked before, each time
+
+    def run(q: int) -> dict:
         context = Context(model=corpus_model, preview=False, settings=SETTINGS, now=FROZEN_NOW, fragments=True)
-        assert executor.compiled.run(prepared.document, operation, {"q": q}, context) is not None
+        found = executor.compiled.run(prepared.document, operation, {"q": q}, context)
+        assert found is not None
+        return found["data"]
+
     held = parts.parts_of(corpus_model.public, SETTINGS.answer_parts_bytes)
-    facets = [e for e in held.entries.values() if isinstance(e[0], ArticleFacets)]
-    assert 0 < len(facets) <= FACETS_MEMO_SIZE
+
+    def kept() -> list:
+        return [e for e in held.entries.values() if isinstance(e[0], ArticleFacets)]
+
+    base = 10 ** 6  # filters this test's module asks nowhere else
+    before = len(kept())
+    for q in range(base, base + 50):  # a filter never asked before, each time
+        run(q)
+    assert len(kept()) == before
+    first = run(base)  # asked again: kept, and its part remembered
+    assert len(kept()) == before + 1 and run(base)["facets"] is first["facets"]
+    for q in range(base, base + FACETS_MEMO_SIZE + 100):  # each asked twice
+        assert parts.dumps(run(q)) == parts.dumps(run(q))
+    assert 0 < len(kept()) <= FACETS_MEMO_SIZE
     assert max(held.counts.values()) <= FACETS_MEMO_SIZE
 
 
