@@ -39,6 +39,7 @@ from .events import Event, is_event
 from .objects import Article, Details, RelatedItem, Site, _base, _date, default_key
 from .people import Person, is_profile
 from .layered import Layered
+from .memory import paused_gc
 from .rebuild import Rebuild
 from .readmodel import ReadModel, _article_order, _slug, signature
 from .segments import Manifest, span_of
@@ -51,6 +52,11 @@ MAX_SEGMENTS = 16
 MAX_ARTICLES = 5000
 
 
+# No cyclic collection while a patch runs, as while a model is built: its
+# copies of the views' lists and the indexes' arrays each hold every
+# article, and each collection that met them walked them all (at 100k most
+# of a patch's time).
+@paused_gc()
 def patch(model: ReadModel, store: Store, manifest: Manifest | None = None) -> ReadModel:
     """The model of the store's version named by ``manifest`` (the one in
     place when None), made from ``model`` and the segments added since;
