@@ -23,6 +23,8 @@ from store.patching import Rebuild, patch
 from store.readmodel import ReadModel
 from store.search import index_for
 
+from .versionwatch import new_versions
+
 log = logging.getLogger("newsgraph")
 
 
@@ -79,11 +81,11 @@ def _index_and_settle(model: ReadModel) -> None:
 
 
 def retire(whole: bool) -> None:
-    """After a swap, a reload interval later, when requests on the old
-    version are done. A patched version's objects are settled (moved out of
-    the collector's sight); the version it replaced was freed by reference
-    counting, its containers holding no cycle (store/view.py), so no
-    collection walks the model. After a model built whole the collector
+    """After a swap, at a check a reload interval later, when requests on
+    the old version are done. A patched version's objects are settled
+    (moved out of the collector's sight); the version it replaced was freed
+    by reference counting, its containers holding no cycle (store/view.py),
+    so no collection walks the model. After a model built whole the collector
     sees the old version once (its objects may hold cycles), frees it, and
     settles the new one: a collection over every object of both."""
     if whole:
@@ -99,11 +101,17 @@ class DataHolder:
         self.model = model if model is not None else build_model(store, index_later=True)
         self._reloading = threading.Lock()
         self._retiring: bool | None = None  # an old version awaits collection: built whole (True) or patched
+        # A check finding a new version may come at once after a swap (the
+        # store's watch wakes on every publish): the old version is retired
+        # only at a check ``grace`` seconds after its swap, when requests on
+        # it are done.
+        self._swapped = 0.0
+        self.grace = 1.0
         settle()
 
     def reload_if_changed(self) -> bool:
         """Blocking; returns True when a new version was swapped in."""
-        if self._retiring is not None:
+        if self._retiring is not None and time.monotonic() - self._swapped >= self.grace:
             whole, self._retiring = self._retiring, None
             retire(whole)
         signature = self.store.signature()
@@ -125,7 +133,9 @@ class DataHolder:
             old = self.model.data_version
             self.model = model
             self.signature = signature
-            self._retiring = whole
+            # Two swaps within the grace: the collection the first needs is kept.
+            self._retiring = whole or bool(self._retiring)
+            self._swapped = time.monotonic()
             log.info("data version %s -> %s (%d articles)", old, model.data_version,
                      len(model.all_articles))
             return True
@@ -151,8 +161,10 @@ class DataHolder:
         return model, False
 
     async def watch(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
+        """Check the store whenever a publish lands (graph/versionwatch.py)
+        and every ``interval`` seconds."""
+        self.grace = interval
+        async for _ in new_versions(self.store.path, interval):
             try:
                 await asyncio.to_thread(self.reload_if_changed)
             except Exception:  # the watcher must outlive any one bad reload

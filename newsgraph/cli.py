@@ -172,7 +172,8 @@ def load(paths, db, prune, strict, keep_stale, keymap_file, allow_empty, workers
               envvar="NEWSGRAPH_TIMEOUT", show_envvar=True, help="Seconds one request may execute.")
 @click.option("--reload-interval", default=1.0, show_default=True, type=float,
               envvar="NEWSGRAPH_RELOAD_INTERVAL", show_envvar=True,
-              help="Seconds between checks for a newly published store (0: never reload).")
+              help="Seconds between checks for a newly published store, besides a watch of its folder "
+              "that wakes the server as each publish lands (0: never reload).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               envvar="NEWSGRAPH_LOG_LEVEL", show_envvar=True, help="Server log verbosity.")

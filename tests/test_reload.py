@@ -239,6 +239,25 @@ def test_two_loads_at_once_both_land(tmp_path):
 
 # --- a real server under load ---------------------------------------------------------
 
+def test_a_server_takes_each_publish_when_it_lands_not_at_its_next_check(tmp_path, versions):
+    """With an hour between its checks of the store, the server still
+    answers each new version: the watch of the manifest's folder wakes it
+    (graph/versionwatch.py), and nothing else written there does harm."""
+    db = str(tmp_path / "live.json")
+    publish(versions[0], db)
+    with serve("--db", db, "--reload-interval", "3600") as server:
+        for turn, target in enumerate([versions[1], versions[0], versions[1]]):
+            (tmp_path / "beside.json").write_text(str(turn))  # another file of the folder
+            publish(target, db)
+            version = store_facts(target)[0]
+            deadline = time.monotonic() + 30
+            while (answer := httpx.post(server.url, json={"query": VERSION_QUERY}).json()["data"])[
+                    "stats"]["dataVersion"] != version:
+                assert time.monotonic() < deadline, f"turn {turn}: the server never took the new version"
+                time.sleep(0.05)
+            assert _answer_facts(answer) == store_facts(target)
+
+
 def test_hot_reload_under_load_loses_no_request_and_mixes_no_versions(tmp_path, versions):
     db = str(tmp_path / "live.json")
     publish(versions[0], db)
