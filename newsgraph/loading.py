@@ -5,11 +5,6 @@ import os
 import sys
 from pathlib import Path
 
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-
 from loaders.keymap import KeyMapError
 from store.db import Store
 from store.errors import NothingToLoad, StoreError, StoreLocked, StrictLoadRejected
@@ -25,8 +20,8 @@ def run_load(paths, db: str, *, prune: bool = False, strict: bool = False, worke
              store: Store | None = None) -> int:
     from .cli import EXIT_EMPTY, EXIT_LOCKED, EXIT_REJECTED, EXIT_STORE, EXIT_STRICT
 
-    out = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    out = LazyConsole()
+    err = LazyConsole(stderr=True)
     store = store if store is not None else Store(db)
     bar = None
     task = None
@@ -34,15 +29,17 @@ def run_load(paths, db: str, *, prune: bool = False, strict: bool = False, worke
     def on_progress(done: int, total: int) -> None:
         nonlocal bar, task
         if bar is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
             bar = Progress(TextColumn("parsing"), BarColumn(), MofNCompleteColumn(),
-                           TimeRemainingColumn(), console=err, transient=True)
+                           TimeRemainingColumn(), console=err.made(), transient=True)
             bar.start()
             task = bar.add_task("parse", total=total)
         bar.update(task, completed=done, total=total)
 
     try:
         report = load(store, paths, prune=prune, strict=strict, workers=workers,
-                      progress=on_progress if err.is_terminal and not quiet else None,
+                      progress=on_progress if not quiet and err.is_terminal else None,
                       lock_timeout=lock_timeout, changed=changed, git=git, keep_stale=keep_stale,
                       keymap_file=keymap_file, allow_empty=allow_empty,
                       on_lock_wait=lambda holder: err.print(f"waiting for the store lock held by {holder}"))
@@ -56,6 +53,8 @@ def run_load(paths, db: str, *, prune: bool = False, strict: bool = False, worke
         err.print(f"error: {exc}", soft_wrap=True, markup=False, highlight=False)
         return 1
     except NothingToLoad as exc:
+        from rich.markup import escape
+
         _stop(bar)
         _print_rejections(exc.report, err)
         err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
@@ -73,12 +72,34 @@ def run_load(paths, db: str, *, prune: bool = False, strict: bool = False, worke
     return EXIT_REJECTED if report.rejected else 0
 
 
+class LazyConsole:
+    """A rich Console made when first used: a quiet load with nothing to
+    say never imports rich (a tenth of a small load's start)."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console = None
+
+    def made(self):
+        """The Console itself (for rich's own classes, which take one)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False)
+        return self._console
+
+    def __getattr__(self, name: str):
+        return getattr(self.made(), name)
+
+
 def _stop(bar) -> None:
     if bar is not None:
         bar.stop()
 
 
-def _print_summary(report: LoadReport, db: str, out: Console) -> None:
+def _print_summary(report: LoadReport, db: str, out) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{report.files_seen} files, {report.files_parsed} parsed -> {db}",
                   title_justify="left")
     table.add_column("records")
@@ -99,7 +120,7 @@ def _print_summary(report: LoadReport, db: str, out: Console) -> None:
               + ("" if report.written else "   (store unchanged)"), soft_wrap=True, markup=False, highlight=False)
 
 
-def _print_rejections(report: LoadReport, err: Console) -> None:
+def _print_rejections(report: LoadReport, err) -> None:
     # Paths may hold brackets: print them literally, never as markup.
     for warning in report.warnings:
         err.print(f"warning {warning}", soft_wrap=True, markup=False, highlight=False)
@@ -121,7 +142,7 @@ def watch_and_load(paths, db: str, **options) -> None:
     """Load again on every batch of file changes, until interrupted."""
     from watchfiles import watch
 
-    err = Console(stderr=True)
+    err = LazyConsole(stderr=True)
     announced = False
     # One store object for every load: it keeps the version it published, so
     # the next load reads the store again only if another writer changed it.

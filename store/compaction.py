@@ -28,10 +28,8 @@ import contextlib
 import os
 import sys
 
-from . import image
 from .db import Store
 from .snapshot import Snapshot
-from .image import ImageWriter
 from .segments import Manifest, merged_name, remove_strays, write_manifest, write_segment
 
 MAX_SEGMENTS = 10
@@ -85,8 +83,9 @@ def replay(count: int, size: int, base: int) -> tuple[int, float, int]:
 def write_whole(store: Store, snapshot: Snapshot) -> None:
     """``snapshot`` as the store's only segment, with the read-model image
     of a store large enough to want one. Empties the snapshot's articles."""
+    from . import image  # the read model's modules: a load that only publishes never needs them
     if len(snapshot.articles) >= IMAGE_MIN_ARTICLES:
-        store.write(snapshot, before_replace=ImageWriter(store, snapshot.meta, snapshot.articles.nums),
+        store.write(snapshot, before_replace=image.ImageWriter(store, snapshot.meta, snapshot.articles.nums),
                     free_records=True)
     else:
         store.write(snapshot)
@@ -130,11 +129,13 @@ def _merge(store: Store, segments: list[dict], whole: bool) -> dict:
     """``segments`` (the newest of the store, oldest first) written as one;
     its manifest entry. ``whole``: they are all the store's segments, so
     removals have nothing left to remove, and the image is made from it."""
+    from . import image  # as in write_whole; here in a compaction's own process
+
     name = merged_name(segments)
     snapshot = store.read_segments(segments)
     meta = dict(snapshot.meta)
     if whole:
-        writer = (ImageWriter(store, snapshot.meta, snapshot.articles.nums)
+        writer = (image.ImageWriter(store, snapshot.meta, snapshot.articles.nums)
                   if len(snapshot.articles) >= IMAGE_MIN_ARTICLES else None)
         entry = store.segment_of(snapshot, name, meta, before_replace=writer, free_records=writer is not None)
         if writer is None:

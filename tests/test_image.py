@@ -626,7 +626,7 @@ def forked(tmp_path_factory) -> Store:
     target = Store(tmp_path_factory.mktemp("forked") / "corpus.json")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(image, "FORK_THRESHOLD", 1)
-        patch.setattr(compaction, "ImageWriter", RecordingWriter)
+        patch.setattr(image, "ImageWriter", RecordingWriter)
         RecordingWriter.made.clear()
         report = load(target, [POWER_APPS, AZURE, SEED])
     assert report.ok and report.written
@@ -826,7 +826,7 @@ def test_a_failed_store_write_leaves_no_forked_builder_holding_the_lock(small_si
     site, store = small_site
     edit(site, "Never published")
     monkeypatch.setattr(image, "FORK_THRESHOLD", 1)
-    monkeypatch.setattr(compaction, "ImageWriter", RecordingWriter)  # to find the child
+    monkeypatch.setattr(image, "ImageWriter", RecordingWriter)  # to find the child
     monkeypatch.setattr(storage, "_write_lines", _full_disk)     # before before_replace runs
     RecordingWriter.made.clear()
     with pytest.raises(OSError):
