@@ -45,6 +45,8 @@ def scan(files: FileTable, root: str, found: Found) -> None:
     root, listed = walk(Path(root))
     keys, differ = files.differing(root + "\0", listed)
     found.present.update(keys)
+    # In the order a load reports files in (a walk lists them unsorted).
+    differ.sort(key=lambda at: walk_order(keys[at]))
     for at in differ:
         each = candidate(root, listed[at][0])
         if each.bad_name:  # keyed by its name escaped, as its Candidate is
