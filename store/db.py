@@ -138,7 +138,7 @@ class Store:
         held is then not held beside the image builder (a forked process,
         whose resident set counts the pages it shares with the load)."""
         generation = self._next_generation(snapshot)
-        meta = dict(snapshot.meta, format=FORMAT, generation=generation)
+        meta = _meta(snapshot, generation)
         entry = self.segment_of(snapshot, segment_name(generation), meta, before_replace, free_records)
         manifest = Manifest(meta, [entry])
         write_manifest(self.path, manifest)
@@ -193,7 +193,7 @@ class Store:
             self.write(snapshot)
             return
         generation = self._next_generation(snapshot)
-        meta = dict(snapshot.meta, format=FORMAT, generation=generation)
+        meta = _meta(snapshot, generation)
         data: dict[str, dict] = {"meta": {"1": meta}}
         removed: list[dict] = []
         articles = snapshot.articles
@@ -300,6 +300,14 @@ class Store:
         # A compaction writes its segment beside the others without this
         # lock: what it writes is not a stray while it runs.
         remove_strays(self.path, manifest, keep_merges=self.compacting())
+
+
+def _meta(snapshot: Snapshot, generation: int) -> dict:
+    """The meta a publish of ``snapshot`` writes: with how many ids of each
+    kind its files claim, which the next load then need not count
+    (store/filetable.py)."""
+    return dict(snapshot.meta, format=FORMAT, generation=generation,
+                claimedIds=snapshot.files.claimed_counts())
 
 
 def _holder(lock_path: str) -> str:

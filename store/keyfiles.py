@@ -6,12 +6,12 @@ need not read the segment to know what the store holds.
 
 A segment's articles are most of its bytes, and a load needs of an
 unchanged one only its key, number and hash; of a file only its size and
-mtime (to find it unchanged) and its claims (the indexes of
-store/filetable.py). The key file holds those as columns (marshal: read at
-C speed), with where each article's record is in the segment, so a load
-of a large store reads a few columns instead of splitting every line of
-every segment, and reads a record from its segment only when a load
-changes or replaces it.
+mtime (to find it unchanged) and its claims, indexed by what they claim
+(store/filecolumns.py). The key file holds those as columns (marshal:
+read at C speed), with where each article's record is in the segment, so
+a load of a large store reads a few columns instead of splitting every
+line of every segment, and reads a record from its segment only when a
+load changes or replaces it.
 
 It is written with its segment, before the manifest naming the segment (a
 temporary file synced and renamed: the same commit point), and it is a
@@ -31,10 +31,12 @@ import os
 import sys
 import tempfile
 
-from .filetable import FileColumns, file_key
+from .filecolumns import Claims, fixed, ints, pack_claims
+from .filetable import file_key, is_data
 from .storage import Raw, fsync_dir, map_file, mode_of, temp_prefix
 
-FORMAT = 2
+# 3: the files' claims indexed by what they claim (store/filecolumns.py).
+FORMAT = 3
 SUFFIX = ".keys"
 # marshal's format changes with Python's version: a key file of another is not read.
 _STAMP = (FORMAT, marshal.version, sys.version_info[:2])
@@ -55,20 +57,18 @@ def columns(data: dict, article_keys: list[str]) -> dict:
     # A lazy table (Store.segment_of) knows its hashes without reading its records.
     hashes = articles.hashes() if hasattr(articles, "hashes") else \
         [doc.hash if type(doc) is Raw else doc["_hash"] for doc in articles.values()]
-    files = FileColumns()
-    keys = []
+    keys, sizes, mtimes, sha1s, claims, notes = [], [], [], [], [], []
     for doc in data.get("files", {}).values():
         keys.append(file_key(doc["root"], doc["path"]))
-        files.sizes.append(doc["size"])
-        files.mtimes.append(doc["mtime_ns"])
-        files.sha1s.append(doc["sha1"])
-        # A kind is one of three words: interned, marshal writes each once.
-        files.claims.append([(sys.intern(kind), ident, rank) for kind, ident, rank in doc["keys"]])
-        files.notes.append(doc.get("notes"))
+        sizes.append(doc["size"])
+        mtimes.append(doc["mtime_ns"])
+        sha1s.append(doc["sha1"])
+        claims.append([(kind, ident, rank) for kind, ident, rank in doc["keys"]])
+        notes.append(doc.get("notes"))
     return {
         "meta": next(iter(data.get("meta", {}).values()), {}),
         "articles": [list(article_keys), numbers, hashes],
-        "files": [keys, files.sizes, files.mtimes, files.sha1s, files.claims, files.notes],
+        "files": [keys, sizes, mtimes, sha1s, claims, notes],
         **{table: list(data.get(table, {}).values()) for table in TABLES},
         "removed": [(doc["table"], doc["key"]) for doc in data.get("removed", {}).values()],
     }
@@ -84,10 +84,13 @@ def write(segment: str, made: dict, spans: dict, file: tuple[int, int]) -> None:
     lengths = [where[str(n)][1] for n in numbers]
     keys, numbers, hashes = made["articles"]
     file_keys, sizes, mtimes, sha1s, claims, notes = made["files"]
+    index = pack_claims(claims, [is_data(key) for key in file_keys])
+    index["noted"] = [at for at, note in enumerate(notes) if note is not None]
+    index = {name: _strings(values, "\n") if name == "ids" else _ints(values) for name, values in index.items()}
     payload = marshal.dumps({
         **made, "stamp": _STAMP, "segment": list(file),
         "articles": [_strings(keys, "\0"), _ints(numbers), _fixed(hashes), _ints(offsets), _ints(lengths)],
-        "files": [_strings(file_keys, "\n"), _ints(sizes), _ints(mtimes), _fixed(sha1s), claims, notes]})
+        "files": [_strings(file_keys, "\n"), _ints(sizes), _ints(mtimes), _fixed(sha1s), notes, index]})
     target = path_for(segment)
     folder = os.path.dirname(os.path.abspath(target))
     handle, tmp = tempfile.mkstemp(prefix=temp_prefix(target), dir=folder)
@@ -122,16 +125,22 @@ def read(segment: str) -> dict | None:
             or made.get("segment") != [st.st_size, st.st_mtime_ns]:
         return None
     keys, numbers, hashes, offsets, lengths = made["articles"]
-    made["articles"] = [_unstrings(keys), _unints(numbers), _unfixed(hashes), _unints(offsets), _unints(lengths)]
-    file_keys, sizes, mtimes, sha1s, claims, notes = made["files"]
-    made["files"] = [_unstrings(file_keys), _unints(sizes), _unints(mtimes), _unfixed(sha1s), claims, notes]
+    made["articles"] = [_unstrings(keys), ints(numbers), fixed(hashes), ints(offsets), ints(lengths)]
+    file_keys, sizes, mtimes, sha1s, notes, index = made["files"]
+    sizes, mtimes = ints(sizes), ints(mtimes)
+    if type(sizes) is not array.array or type(mtimes) is not array.array:
+        return None  # a size or mtime past 64 bits: the table's columns hold none such
+    claims = Claims(ids=_unstrings(index["ids"]), **{name: ints(index[name]) for name in
+                                                      ("id_at", "files", "file_at", "of", "ranks", "noted", "data")})
+    made["files"] = [_unstrings(file_keys), sizes, mtimes, fixed(sha1s), notes, claims]
     return made
 
 
 # Columns are written so that reading them makes few objects: a hundred
 # thousand keys as one string split at C speed, numbers as the bytes of an
-# array, hashes of one width as one string. Each falls back to a plain list
-# when its values do not fit (a key holding the separator, a number past 64
+# array (read back as an array), hashes of one width as one string (cut on
+# demand: store/filecolumns.py Fixed). Each falls back to a plain list when
+# its values do not fit (a key holding the separator, a number past 64
 # bits, hashes of several widths).
 
 def _strings(values: list[str], sep: str) -> tuple | list:
@@ -150,66 +159,65 @@ def _ints(values: list[int]) -> bytes | list:
         return list(values)
 
 
-def _unints(packed) -> list[int]:
-    if type(packed) is not bytes:
-        return packed
-    values = array.array("q")
-    values.frombytes(packed)
-    return values.tolist()
-
-
 def _fixed(values: list[str]) -> tuple | list:
     width = len(values[0]) if values else 0
     return (width, "".join(values)) if width and all(len(v) == width for v in values) else list(values)
 
 
-def _unfixed(packed) -> list[str]:
-    if type(packed) is not tuple:
-        return packed
-    width, joined = packed
-    return [joined[at:at + width] for at in range(0, len(joined), width)]
-
-
 class ArticleColumns:
     """Article records in segments, by position: each one's hash and where
     its bytes are, in its segment, mapped (a view into the page cache, as
-    a segment read whole gives). The map is made at once, though no page
-    is read until a record on it is: it keeps the file's data while a
-    compaction removes the file."""
+    a segment read whole gives), kept as each segment's columns. The map
+    is made at once, though no page is read until a record on it is: it
+    keeps the file's data while a compaction removes the file."""
 
     def __init__(self) -> None:
-        self.hashes: list[str] = []
-        self.offsets: list[int] = []
-        self.lengths: list[int] = []
-        self._starts: list[int] = []   # the first position of each segment's records
-        self._views: list[memoryview] = []
+        self._count = 0
+        self._starts: list[int] = []   # the first position of each source's records
+        # (source, hashes, offsets, lengths) of each: a mapped segment's view, or a spill
+        self._segments: list[tuple] = []
 
-    def extend(self, segment: str, hashes: list[str], offsets: list[int], lengths: list[int]) -> int:
+    def extend(self, segment: str, hashes, offsets, lengths) -> int:
         """Add the records of ``segment``; the position of its first."""
-        start = len(self.hashes)
-        self.hashes += hashes
-        self.offsets += offsets
-        self.lengths += lengths
+        start = self._count
+        self._count += len(offsets)
         self._starts.append(start)
-        self._views.append(memoryview(map_file(segment, populate=False)))
+        self._segments.append((memoryview(map_file(segment, populate=False)), hashes, offsets, lengths))
         return start
 
     def spilling(self, spill) -> None:
         """Records added from now on (``append``) are in ``spill``
         (store/spill.py), read back into bytes when asked for."""
-        self._starts.append(len(self.hashes))
-        self._views.append(spill)
+        self._starts.append(self._count)
+        self._segments.append((spill, [], [], []))
 
     def append(self, digest: str, offset: int, length: int) -> int:
         """One more record of the source added last; its position."""
-        self.hashes.append(digest)
-        self.offsets.append(offset)
-        self.lengths.append(length)
-        return len(self.hashes) - 1
+        _, hashes, offsets, lengths = self._segments[-1]
+        hashes.append(digest)
+        offsets.append(offset)
+        lengths.append(length)
+        self._count += 1
+        return self._count - 1
+
+    def spilled_from(self) -> int | None:
+        """The first position of the records of a spill, when the source
+        added last is one; else None."""
+        if self._segments and type(self._segments[-1][0]) is not memoryview:
+            return self._starts[-1]
+        return None
+
+    def _locate(self, at: int) -> tuple[tuple, int]:
+        found = bisect.bisect_right(self._starts, at) - 1
+        return self._segments[found], at - self._starts[found]
+
+    def hash(self, at: int) -> str:
+        (_, hashes, _, _), local = self._locate(at)
+        return hashes[local]
 
     def raw(self, at: int) -> Raw:
-        view = self._views[bisect.bisect_right(self._starts, at) - 1]
-        offset = self.offsets[at]
-        if type(view) is not memoryview:  # a load's spill: bytes of its own, at no place of a segment
-            return Raw(view.read(offset, self.lengths[at]), self.hashes[at])
-        return Raw(view[offset:offset + self.lengths[at]], self.hashes[at], offset)
+        (source, hashes, offsets, lengths), local = self._locate(at)
+        offset = offsets[local]
+        if type(source) is not memoryview:  # a load's spill: bytes of its own, at no place of a segment
+            return Raw(source.read(offset, lengths[local]), hashes[local])
+        return Raw(source[offset:offset + lengths[local]], hashes[local], offset)

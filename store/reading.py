@@ -11,7 +11,8 @@ import orjson
 
 from . import keyfiles
 from .errors import StoreCorrupt
-from .filetable import FileColumns, FileTable, file_key
+from .filecolumns import FileColumns
+from .filetable import FileTable, file_key
 from .keyfiles import ArticleColumns
 from .memory import paused_gc
 from .segments import FORMAT, Manifest
@@ -64,8 +65,8 @@ def _from_keys(path: str, made: dict, articles: ArticleColumns,
     keys, numbers, hashes, offsets, lengths = made["articles"]
     at = articles.extend(path, hashes, offsets, lengths)
     part_articles = dict(zip(keys, range(at, at + len(keys))))
-    file_keys, sizes, mtimes, sha1s, claims, notes = made["files"]
-    at = files.extend(FileColumns(sizes, mtimes, sha1s, claims, notes))
+    file_keys, sizes, mtimes, sha1s, notes, claims = made["files"]
+    at = files.extend(file_keys, sizes, mtimes, sha1s, notes, claims)
     part_files = dict(zip(file_keys, range(at, at + len(file_keys))))
     part = {table: dict(enumerate(made[table])) for table in keyfiles.TABLES}
     part["meta"] = {"1": made["meta"]}
@@ -150,7 +151,7 @@ def read_files(store_path: str, paths: list[str], manifest: Manifest | None, bac
     if manifest is not None:
         meta = manifest.meta
     snapshot = Snapshot(articles=RecordTable(store_path), topics=Table(tables["topics"]),
-                        providers=Table(tables["providers"]), files=FileTable(files, file_columns),
+                        providers=Table(tables["providers"]), files=FileTable(files, file_columns, meta.get("claimedIds") if manifest is not None else None),
                         meta=dict(meta), manifest=manifest, removed=removed)
     snapshot.articles.take(articles, nums, meta.get("nextArticleNum", 1), article_columns)
     return snapshot

@@ -52,13 +52,14 @@ def seen(files: FileTable, present: set[str], rejected: set[str], report: LoadRe
             if stale:
                 stale_of[key] = stale
     if files.keys_view() <= present:
-        counts = {kind: len(files.claimed(kind)) for kind in KINDS}
+        claimed = files.claimed_counts()
+        counts = {kind: claimed.get(kind, 0) for kind in KINDS}
         unseen = {(kind, ident) for stale in stale_of.values() for ident in stale for kind in KINDS
                   if files.claimers(kind, ident)
                   and all(ident in stale_of.get(key, ()) for key in files.claimers(kind, ident))}
         for kind, _ in unseen:
             counts[kind] -= 1
-        return {kind: count for kind, count in counts.items() if files.claimed(kind)}
+        return {kind: count for kind, count in counts.items() if claimed.get(kind)}
     seen: dict[str, set[str]] = defaultdict(set)  # kind -> ids the loaded files give
     for key in present:
         if key in files:

@@ -93,9 +93,9 @@ class RecordTable(MutableMapping):
         """Hold the spilled records as bytes: their spill is about to go,
         and this table is kept (a watching load's next snapshot)."""
         columns = self._columns
-        if columns is None or not columns._views or type(columns._views[-1]) is memoryview:
+        first = columns.spilled_from() if columns is not None else None
+        if first is None:
             return
-        first = columns._starts[-1]
         for key, item in self._items.items():
             if type(item) is int and item >= first:
                 self._items[key] = columns.raw(item)
@@ -148,7 +148,7 @@ class RecordTable(MutableMapping):
     def hash_of(self, key: str) -> str:
         item = self._items[key]
         if type(item) is int:
-            return self._columns.hashes[item]
+            return self._columns.hash(item)
         return item.hash if type(item) is Raw else item["_hash"]
 
     def stored(self, key: str) -> dict | Raw:

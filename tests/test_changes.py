@@ -6,6 +6,7 @@ site does (docs/store.md "Finding what changed")."""
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -113,9 +114,10 @@ def test_a_plain_load_makes_the_entries_of_what_changed_alone(tmp_path, sites, m
 
 def _indexes(files: FileTable) -> tuple:
     roots = {root: set(files.in_root(root)) for root in files.roots()}
-    return ({kind: {ident: set(keys) for ident, keys in files.claimed(kind).items()}
-             for kind in ("article", "topic", "provider")},
-            set(files.noted()), set(files.data_articles()), roots)
+    claimed = {(kind, ident) for key in files for kind, ident, _ in files.claims_of(key)}
+    # The counts kept by every change (or read from the store's meta) are those of the claims.
+    assert files.claimed_counts() == Counter(kind for kind, _ in claimed)
+    return ({pair: files.claimers(*pair) for pair in claimed}, files.noted(), files.data_articles(), roots)
 
 
 def _report(report) -> tuple:
