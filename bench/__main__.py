@@ -42,7 +42,7 @@ from store.db import Store
 
 from . import publish, scale
 from .loading import libyaml_rate, reload_one_changed, timed_load
-from .procs import Server, baseline_server, drive, measure, newsgraph_server, put_bytes
+from .procs import Server, baseline_server, compile_bytecode, drive, measure, newsgraph_server, put_bytes
 from .queries import FRESH_NAMES, Query, build, first_pass, wait_for_search
 
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1M": 1_000_000}
@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     _options(scale_p, sizes="10k,1M", queries=scale.DEFAULT_QUERIES, modes="fresh", rounds=5)
     publish.add_parser(sub)
     args = parser.parse_args(argv)
+    compile_bytecode()
     if args.command == "publish":
         return publish.run(args, SIZES, _site)
     return run(args) if args.command == "run" else run_scale(args)
