@@ -31,6 +31,7 @@ log = logging.getLogger("newsgraph")
 # written there and closed, make.
 IN_CLOSE_WRITE = 0x00000008
 IN_MOVED_TO = 0x00000080
+IN_Q_OVERFLOW = 0x00004000  # events were lost: the manifest's may be among them
 IN_NONBLOCK = os.O_NONBLOCK
 IN_CLOEXEC = os.O_CLOEXEC
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then len bytes of name
@@ -76,7 +77,7 @@ class ManifestWatch:
             log.warning("the watch of the store stopped (%s); checking on the interval", exc)
             self.close()
             return
-        if self.name in _names(data):
+        if any(name == self.name or mask & IN_Q_OVERFLOW for mask, name in _events(data)):
             self.wake.set()
 
     def close(self) -> None:
@@ -87,17 +88,14 @@ class ManifestWatch:
             self.fd = None
 
 
-def _names(data: bytes) -> set[bytes]:
-    """The file names of a read of inotify events. A queue overflow (wd -1)
-    names none: the interval's check finds the version."""
-    names = set()
+def _events(data: bytes):
+    """(mask, file name) of each inotify event of a read."""
     at = 0
     while at + _EVENT.size <= len(data):
-        _, _, _, length = _EVENT.unpack_from(data, at)
+        _, mask, _, length = _EVENT.unpack_from(data, at)
         at += _EVENT.size
-        names.add(data[at:at + length].rstrip(b"\0"))
+        yield mask, data[at:at + length].rstrip(b"\0")
         at += length
-    return names
 
 
 def _libc():
