@@ -157,6 +157,10 @@ class DataHolder:
             return build_model(self.store), True
         # Its load's index, or else one made in memory (searches wait for it).
         _searchable(model, index, True)
+        # Out of the collector's sight now, not at the next check: a patch
+        # pauses the collector (store/patching.py), and the first collections
+        # after it would walk its new lists of every article.
+        settle()
         log.info("patched the model in %.3f s", time.perf_counter() - began)
         return model, False
 
