@@ -18,10 +18,13 @@ def test_a_killed_load_leaves_the_old_or_the_new_store_whole(tmp_path):
     assert scenario.kill_once(rng, during_write=True, delay=0.0) == "old"
     scenario.kill_once(rng, during_write=True)
     scenario.kill_once(rng, during_write=True)
-    # Two while the files are parsed into the load's spill, before any of
-    # the new store is written: the old store, and the spill gone at the end.
+    # Two while the files are parsed into the load's spill, and the spill
+    # gone at the end: the first as the spill appears, before any of the new
+    # store is written; the second at a random moment of the spill's span as
+    # the scenario's own load measured it, which a quicker run may outlast
+    # (the store is then whole at either version).
     assert scenario.kill_once(rng, during_write="spill", delay=0.0) == "old"
-    assert scenario.kill_once(rng, during_write="spill") == "old"
+    scenario.kill_once(rng, during_write="spill")
     # Three while the search index is written, the first as it starts.
     assert scenario.kill_once(rng, during_write="index", delay=0.0) == "old"
     scenario.kill_once(rng, during_write="index")
