@@ -22,6 +22,8 @@ import contextlib
 import os
 import tempfile
 
+from .storage import remove_beside
+
 # Writes are gathered into one of this many bytes (a write per record would
 # be a system call per article).
 BUFFER_BYTES = 1 << 20
@@ -76,13 +78,4 @@ class Spill:
 def remove_strays(store_path: str) -> None:
     """Remove the spills of loads killed before they ended. Only for the
     holder of the store's lock, the one load that may have one open."""
-    folder = os.path.dirname(os.path.abspath(store_path))
-    prefix = prefix_of(store_path)
-    try:
-        names = os.listdir(folder)
-    except FileNotFoundError:
-        return
-    for name in names:
-        if name.startswith(prefix):
-            with contextlib.suppress(OSError):
-                os.unlink(os.path.join(folder, name))
+    remove_beside(store_path, prefix_of(store_path))

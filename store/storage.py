@@ -162,9 +162,18 @@ def remove_temps(path: str) -> None:
     """Remove every temporary file of writes to ``path``. Only for the
     holder of the store's lock, the one writer, who knows that none of them
     is being written."""
+    remove_beside(path, temp_prefix(path))
+
+
+def remove_beside(path: str, prefix: str) -> None:
+    """Remove the files in ``path``'s folder whose names start with
+    ``prefix``: what killed writers left there."""
     folder = os.path.dirname(os.path.abspath(path))
-    prefix = temp_prefix(path)
-    for name in os.listdir(folder):
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in names:
         if name.startswith(prefix):
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(folder, name))
